@@ -1,0 +1,66 @@
+from django.contrib import admin
+
+from outreach.models import OutreachActivity, Prospect, StatusChange, Tag
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "campaign"]
+    list_filter = ["campaign"]
+    list_select_related = ["campaign"]
+    search_fields = ["name"]
+
+
+class StatusChangeInline(admin.TabularInline):
+    model = StatusChange
+    extra = 0
+    fields = ["changed_at", "from_status", "to_status", "changed_by"]
+    readonly_fields = fields
+    can_delete = False
+
+
+class ActivityInline(admin.TabularInline):
+    model = OutreachActivity
+    extra = 0
+    fields = ["occurred_at", "kind", "user", "summary"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Prospect)
+class ProspectAdmin(admin.ModelAdmin):
+    list_display = [
+        "url",
+        "campaign",
+        "kind",
+        "status",
+        "assignee",
+        "domain_rating",
+        "next_follow_up",
+    ]
+    list_filter = ["kind", "status", "campaign"]
+    list_select_related = ["campaign", "assignee"]
+    search_fields = ["url", "domain", "contact_name", "contact_email", "notes"]
+    autocomplete_fields = ["assignee", "offered_target", "tags"]
+    readonly_fields = ["url_key", "domain", "created_at", "updated_at"]
+    date_hierarchy = "created_at"
+    inlines = [StatusChangeInline, ActivityInline]
+
+
+@admin.register(StatusChange)
+class StatusChangeAdmin(admin.ModelAdmin):
+    list_display = ["prospect", "from_status", "to_status", "changed_by", "changed_at"]
+    list_filter = ["to_status"]
+    list_select_related = ["prospect", "changed_by"]
+    search_fields = ["prospect__url"]
+    date_hierarchy = "changed_at"
+    raw_id_fields = ["prospect"]
+
+
+@admin.register(OutreachActivity)
+class OutreachActivityAdmin(admin.ModelAdmin):
+    list_display = ["prospect", "kind", "user", "occurred_at"]
+    list_filter = ["kind"]
+    list_select_related = ["prospect", "user"]
+    search_fields = ["prospect__url", "summary"]
+    date_hierarchy = "occurred_at"
+    raw_id_fields = ["prospect"]

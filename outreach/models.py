@@ -1,0 +1,228 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from campaigns.models import Campaign, TargetPage
+from links.verification.urls import domain_of, normalize_url, url_key
+
+
+class Kind(models.TextChoices):
+    BLOGGER = "blogger", "Blogger"
+    GUEST_POST = "guest_post", "Guest post"
+    HARO = "haro", "HARO query"
+    BROKEN_LINK = "broken_link", "Broken link"
+
+
+class Status(models.TextChoices):
+    NEW = "new", "New"
+    QUALIFIED = "qualified", "Qualified"
+    CONTACTED = "contacted", "Contacted"
+    FOLLOWED_UP = "followed_up", "Followed up"
+    REPLIED = "replied", "Replied"
+    NEGOTIATING = "negotiating", "Negotiating"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+    UNRESPONSIVE = "unresponsive", "Unresponsive"
+
+
+# The pipeline order, used by the funnel: a prospect that reached "replied" also
+# passed through the earlier steps.
+PIPELINE = [
+    Status.NEW,
+    Status.QUALIFIED,
+    Status.CONTACTED,
+    Status.FOLLOWED_UP,
+    Status.REPLIED,
+    Status.NEGOTIATING,
+    Status.WON,
+]
+CLOSED_STATUSES = {Status.WON, Status.LOST, Status.UNRESPONSIVE}
+
+
+class Tag(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=60)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "name"], name="tag_unique_per_campaign"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProspectQuerySet(models.QuerySet):
+    def follow_up_due(self, on=None) -> ProspectQuerySet:
+        day = on or timezone.localdate()
+        return self.filter(next_follow_up__lte=day).exclude(status__in=CLOSED_STATUSES)
+
+    def open(self) -> ProspectQuerySet:
+        return self.exclude(status__in=CLOSED_STATUSES)
+
+
+class Prospect(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="prospects")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    url = models.URLField(max_length=2000)
+    url_key = models.CharField(max_length=2000, editable=False)
+    domain = models.CharField(max_length=253, editable=False)
+    contact_name = models.CharField(max_length=200, blank=True)
+    contact_email = models.EmailField(blank=True)
+    domain_rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    niche = models.CharField(max_length=120, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="prospects")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_prospects",
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    next_follow_up = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    # HARO
+    outlet = models.CharField(max_length=200, blank=True)
+    query_text = models.TextField(blank=True)
+    deadline = models.DateTimeField(null=True, blank=True)
+    # Broken link
+    dead_url = models.URLField(max_length=2000, blank=True)
+    offered_target = models.ForeignKey(
+        TargetPage,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="offered_in",
+    )
+    # Guest post
+    fee = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProspectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "url_key"], name="prospect_unique_url"),
+            models.CheckConstraint(condition=Q(kind__in=Kind.values), name="prospect_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="prospect_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(domain_rating__isnull=True)
+                | Q(domain_rating__gte=0, domain_rating__lte=100),
+                name="prospect_domain_rating_range",
+            ),
+            # Kind-specific fields belong to their kind only, so a report by kind
+            # never mixes in stray values.
+            models.CheckConstraint(
+                condition=Q(kind=Kind.GUEST_POST) | Q(fee__isnull=True),
+                name="prospect_fee_only_guest_post",
+            ),
+            models.CheckConstraint(
+                condition=Q(fee__isnull=True) | Q(fee__gte=0), name="prospect_fee_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=Kind.HARO) | (Q(deadline__isnull=True) & Q(query_text="")),
+                name="prospect_query_only_haro",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=Kind.BROKEN_LINK)
+                | (Q(dead_url="") & Q(offered_target__isnull=True)),
+                name="prospect_dead_url_only_broken_link",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "status"], name="prospect_campaign_status"),
+            models.Index(fields=["campaign", "kind"], name="prospect_campaign_kind"),
+            models.Index(fields=["assignee", "next_follow_up"], name="prospect_assignee_followup"),
+            models.Index(fields=["campaign", "domain"], name="prospect_campaign_domain"),
+            models.Index(fields=["deadline"], name="prospect_deadline"),
+        ]
+
+    def __str__(self) -> str:
+        return self.url
+
+    def save(self, *args, **kwargs):
+        self.set_url(self.url)
+        super().save(*args, **kwargs)
+
+    def set_url(self, url: str) -> None:
+        self.url = normalize_url(url)
+        self.url_key = url_key(self.url)
+        self.domain = domain_of(self.url)
+
+
+class StatusChange(models.Model):
+    """Append-only history of a prospect's pipeline status."""
+
+    prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=16, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=Status.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-changed_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_status=models.F("to_status")), name="statuschange_is_a_change"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["prospect", "changed_at"], name="statuschange_prospect"),
+            models.Index(fields=["to_status", "changed_at"], name="statuschange_to_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '∅'} → {self.to_status}"
+
+
+class OutreachActivity(models.Model):
+    class Kind(models.TextChoices):
+        EMAIL_SENT = "email_sent", "Email sent"
+        FOLLOW_UP = "follow_up", "Follow-up"
+        REPLY = "reply", "Reply"
+        CALL = "call", "Call"
+        PITCH_SUBMITTED = "pitch_submitted", "Pitch submitted"
+        NOTE = "note", "Note"
+
+    prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="activities")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="outreach_activities",
+    )
+    occurred_at = models.DateTimeField(default=timezone.now)
+    summary = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        verbose_name_plural = "outreach activities"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    kind__in=["email_sent", "follow_up", "reply", "call", "pitch_submitted", "note"]
+                ),
+                name="activity_kind_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["prospect", "occurred_at"], name="activity_prospect"),
+            models.Index(fields=["user", "occurred_at"], name="activity_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.prospect}"
