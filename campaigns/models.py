@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -17,8 +18,16 @@ class Role(models.TextChoices):
 ROLE_RANK = {Role.MEMBER: 0, Role.MANAGER: 1, Role.ADMIN: 2}
 
 
+class UserManager(DjangoUserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
 class User(AbstractUser):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+
+    objects = UserManager()
 
     class Meta:
         constraints = [
@@ -27,10 +36,8 @@ class User(AbstractUser):
 
     def save(self, *args, **kwargs):
         # The role is the one source of truth; Django's flags follow it so that
-        # the admin site opens exactly for admins.
-        if self.is_superuser:
-            self.role = Role.ADMIN
-        self.is_staff = self.role == Role.ADMIN
+        # the admin site opens exactly for admins, with every permission.
+        self.is_staff = self.is_superuser = self.role == Role.ADMIN
         super().save(*args, **kwargs)
 
     def has_role(self, role: str) -> bool:

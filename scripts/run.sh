@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# `make run`: web + Celery worker + Celery beat on one box. SQLite and Celery's
+# filesystem broker unless DATABASE_URL / REDIS_URL say otherwise.
+# Ctrl-C stops all three.
+set -euo pipefail
+
+HOST="${HOST:-127.0.0.1}"
+PORT="${PORT:-8000}"
+mkdir -p var
+if [ -z "${SECRET_KEY:-}" ]; then
+  # A development key, made once per checkout and kept out of git.
+  [ -s var/secret_key ] || .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))' > var/secret_key
+  SECRET_KEY=$(cat var/secret_key)
+fi
+export SECRET_KEY
+export DEBUG="${DEBUG:-1}"
+export ALLOWED_HOSTS="${ALLOWED_HOSTS:-localhost,127.0.0.1,$HOST}"
+export SITE_URL="${SITE_URL:-http://$HOST:$PORT}"
+export EMAIL_URL="${EMAIL_URL:-console://}"
+
+PY=.venv/bin/python
+$PY manage.py migrate --no-input -v 0
+$PY manage.py seed_demo --credentials-file var/demo-logins.txt
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  echo
+  echo "Stopping web, worker and beat..."
+  kill "${pids[@]}" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
+$PY manage.py runserver "$HOST:$PORT" --noreload &
+pids+=($!)
+.venv/bin/celery -A config worker --loglevel INFO --concurrency 2 --pool threads &
+pids+=($!)
+.venv/bin/celery -A config beat --loglevel INFO --pidfile= &
+pids+=($!)
+
+sleep 2
+cat <<MSG
+
+  Anchorage is running: http://$HOST:$PORT/
+  Logins are in var/demo-logins.txt (admin, manager, member).
+  Ctrl-C stops web, worker and beat.
+
+MSG
+# Any one of the three exiting stops the others: a half-running stack hides bugs.
+wait -n "${pids[@]}"

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import factory
+from django.utils import timezone
+
+from campaigns.models import Campaign, Membership, Role, TargetPage, User
+from links.models import Alert, Backlink, LinkCheck, Verdict
+from outreach.models import Kind, OutreachActivity, Prospect, Status
+
+PASSWORD = "correct horse battery staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ["username"]
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@team.example")
+    role = Role.MEMBER
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def saved(obj, create, extracted, **kwargs):  # noqa: N805
+        if create:
+            obj.save()
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Campaign
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Campaign {n}")
+    slug = factory.Sequence(lambda n: f"campaign-{n}")
+    site = factory.Sequence(lambda n: f"site{n}.example")
+    owner = factory.SubFactory(UserFactory, role=Role.MANAGER)
+
+    @factory.post_generation
+    def members(obj, create, extracted, **kwargs):  # noqa: N805
+        for user in extracted or []:
+            Membership.objects.create(campaign=obj, user=user)
+
+
+class TargetPageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TargetPage
+
+    campaign = factory.SubFactory(CampaignFactory)
+    url = factory.Sequence(lambda n: f"https://ours.example/page-{n}/")
+    title = factory.Sequence(lambda n: f"Target page {n}")
+
+
+class ProspectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Prospect
+
+    campaign = factory.SubFactory(CampaignFactory)
+    kind = Kind.BLOGGER
+    status = Status.NEW
+    url = factory.Sequence(lambda n: f"https://blog{n}.example/post/")
+    contact_name = "Sam Park"
+    contact_email = factory.Sequence(lambda n: f"sam@blog{n}.example")
+    domain_rating = 40
+
+
+class ActivityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OutreachActivity
+
+    prospect = factory.SubFactory(ProspectFactory)
+    kind = OutreachActivity.Kind.EMAIL_SENT
+    summary = "Pitched the guide"
+
+
+class BacklinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Backlink
+
+    campaign = factory.SubFactory(CampaignFactory)
+    source_url = factory.Sequence(lambda n: f"https://source{n}.example/article/")
+    target_url = factory.LazyAttribute(lambda b: f"https://{b.campaign.site}/")
+    expected_anchor_text = "our guide"
+
+
+class LinkCheckFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LinkCheck
+
+    backlink = factory.SubFactory(BacklinkFactory)
+    verdict = Verdict.LIVE
+    http_status = 200
+    checked_at = factory.LazyFunction(timezone.now)
+
+
+class AlertFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Alert
+
+    campaign = factory.SubFactory(CampaignFactory)
+    kind = Alert.Kind.LOST
+    message = "Link lost"

@@ -1,0 +1,154 @@
+"""The role-by-URL matrix. Every URL pattern of the project must be listed in
+ROUTES with the role it needs; a new view without an entry fails
+``test_every_url_pattern_is_in_the_matrix``, and each entry is then requested as
+every kind of user to prove the view really checks what the entry says."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from campaigns.models import Role
+from tests.factories import (
+    AlertFactory,
+    BacklinkFactory,
+    CampaignFactory,
+    ProspectFactory,
+    UserFactory,
+)
+
+PUBLIC = "public"
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    min_role: str = Role.MEMBER
+    campaign_scoped: bool = False
+    kwargs: Callable[[dict[str, Any]], dict[str, Any]] = lambda ctx: {}
+    method: str = "get"
+    data: Callable[[dict[str, Any]], dict[str, Any]] = lambda ctx: {}
+    ok: tuple[int, ...] = (200,)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def slug(ctx: dict[str, Any]) -> dict[str, Any]:
+    return {"slug": ctx["campaign"].slug}
+
+
+ROUTES: list[Route] = [
+    Route("home", min_role=PUBLIC, ok=(302,)),
+    Route("login", min_role=PUBLIC),
+    Route("logout", min_role=PUBLIC, method="post", ok=(302,)),
+    Route("password_change"),
+    Route("password_change_done"),
+    Route("campaigns:list"),
+    Route("campaigns:detail", campaign_scoped=True, kwargs=slug),
+]
+
+# Django's admin site checks is_staff itself; the matrix checks that only admins
+# get in.
+ADMIN_ROUTES = ["admin:index", "admin:campaigns_campaign_changelist"]
+
+
+def project_url_names() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns: list[Any], namespace: str | None) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.namespace == "admin":
+                    continue
+                inner = pattern.namespace or namespace
+                walk(pattern.url_patterns, inner)
+            elif isinstance(pattern, URLPattern):
+                assert pattern.name, f"URL pattern {pattern.pattern} has no name"
+                names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+
+    walk(get_resolver().url_patterns, None)
+    return names
+
+
+def test_every_url_pattern_is_in_the_matrix():
+    listed = {route.name for route in ROUTES}
+    missing = project_url_names() - listed
+    assert not missing, f"URL patterns without an access rule in ROUTES: {sorted(missing)}"
+    stale = listed - project_url_names()
+    assert not stale, f"ROUTES lists URL names that no longer exist: {sorted(stale)}"
+
+
+@pytest.fixture
+def ctx(db) -> dict[str, Any]:
+    member = UserFactory(username="m-on", role=Role.MEMBER)
+    campaign = CampaignFactory(slug="ours", members=[member])
+    prospect = ProspectFactory(campaign=campaign)
+    backlink = BacklinkFactory(campaign=campaign, prospect=prospect)
+    alert = AlertFactory(campaign=campaign, backlink=backlink)
+    return {
+        "campaign": campaign,
+        "prospect": prospect,
+        "backlink": backlink,
+        "alert": alert,
+        "users": {
+            "anonymous": None,
+            "member_on_campaign": member,
+            "member_elsewhere": UserFactory(username="m-off", role=Role.MEMBER),
+            "manager": UserFactory(username="mgr", role=Role.MANAGER),
+            "admin": UserFactory(username="adm", role=Role.ADMIN),
+        },
+    }
+
+
+def expected_outcome(route: Route, who: str) -> str:
+    if route.min_role == PUBLIC:
+        return "ok"
+    if who == "anonymous":
+        return "login"
+    rank = {"member_on_campaign": 0, "member_elsewhere": 0, "manager": 1, "admin": 2}[who]
+    needed = {Role.MEMBER: 0, Role.MANAGER: 1, Role.ADMIN: 2}[Role(route.min_role)]
+    if rank < needed:
+        return "forbidden"
+    if route.campaign_scoped and who == "member_elsewhere":
+        return "not_found"
+    return "ok"
+
+
+WHO = ["anonymous", "member_on_campaign", "member_elsewhere", "manager", "admin"]
+
+
+@pytest.mark.parametrize("who", WHO)
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.name)
+def test_route_access(client, ctx, route: Route, who: str):
+    user = ctx["users"][who]
+    if user is not None:
+        client.force_login(user)
+    url = reverse(route.name, kwargs=route.kwargs(ctx))
+    response = getattr(client, route.method)(url, data=route.data(ctx), headers=route.headers)
+    outcome = expected_outcome(route, who)
+    if outcome == "ok":
+        assert response.status_code in route.ok, (url, who, response.status_code)
+    elif outcome == "login":
+        assert response.status_code == 302, (url, who, response.status_code)
+        assert response["Location"].startswith(reverse("login")), response["Location"]
+    elif outcome == "forbidden":
+        assert response.status_code == 403, (url, who, response.status_code)
+    else:
+        assert response.status_code == 404, (url, who, response.status_code)
+
+
+@pytest.mark.parametrize("who", WHO)
+@pytest.mark.parametrize("name", ADMIN_ROUTES)
+def test_django_admin_is_for_admins_only(client, ctx, name: str, who: str):
+    user = ctx["users"][who]
+    if user is not None:
+        client.force_login(user)
+    response = client.get(reverse(name))
+    if who == "admin":
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 302
+        assert "/admin/login/" in response["Location"]
