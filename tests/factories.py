@@ -22,7 +22,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
-    def saved(obj, create, extracted, **kwargs):  # noqa: N805
+    def saved(obj, create, extracted, **kwargs):
         if create:
             obj.save()
 
@@ -38,7 +38,7 @@ class CampaignFactory(factory.django.DjangoModelFactory):
     owner = factory.SubFactory(UserFactory, role=Role.MANAGER)
 
     @factory.post_generation
-    def members(obj, create, extracted, **kwargs):  # noqa: N805
+    def members(obj, create, extracted, **kwargs):
         for user in extracted or []:
             Membership.objects.create(campaign=obj, user=user)
 

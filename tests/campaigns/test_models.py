@@ -83,7 +83,8 @@ def test_campaign_goal_must_be_positive(db):
 def test_role_drives_staff_flag(db):
     admin = UserFactory(role=Role.ADMIN)
     manager = UserFactory(role=Role.MANAGER)
-    assert admin.is_staff and not manager.is_staff
+    assert admin.is_staff
+    assert not manager.is_staff
     manager.role = Role.ADMIN
     manager.save()
     manager.refresh_from_db()
@@ -99,7 +100,7 @@ def test_demoted_admin_loses_the_admin_site(db):
     user = UserFactory(role=Role.ADMIN)
     user.role = Role.MANAGER
     user.save()
-    assert not user.is_staff and not user.is_superuser
+    assert (user.is_staff, user.is_superuser) == (False, False)
 
 
 def test_members_see_only_their_campaigns_and_managers_see_all(member, manager):
