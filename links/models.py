@@ -73,6 +73,8 @@ class Backlink(models.Model):
     lost_at = models.DateTimeField(null=True, blank=True)
     # Since when the page has failed without a break; "unreachable" is decided from it.
     failing_since = models.DateTimeField(null=True, blank=True)
+    # Set by "re-check now"; the page polls until last_checked_at passes it.
+    check_requested_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = BacklinkQuerySet.as_manager()
