@@ -18,7 +18,9 @@ def production_env(**extra: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("SECURE_", "SESSION_", "CSRF_", "DEBUG"))
+        # The suite's own relaxations (plain HTTP, Playwright's event loop) are
+        # not production's.
+        if not key.startswith(("SECURE_", "SESSION_", "CSRF_", "DEBUG", "DJANGO_ALLOW_ASYNC"))
     }
     env.update(
         SECRET_KEY=secrets.token_urlsafe(50),
