@@ -172,7 +172,10 @@ REDIS_URL = env_str("REDIS_URL")
 BROKER_DIR = Path(env_str("CELERY_BROKER_DIR", str(VAR_DIR / "broker")))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
+    # A message taken by a worker that died is handed out again after this long.
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
+    }
 else:
     # The one-box default: a broker that is a folder, so `make run` needs no server.
     CELERY_BROKER_URL = "filesystem://"
@@ -196,6 +199,17 @@ VERIFIER_ALLOW_PRIVATE_NETWORKS = env_bool("VERIFIER_ALLOW_PRIVATE_NETWORKS", Fa
 VERIFIER_TIMEOUT_SECONDS = env_int("VERIFIER_TIMEOUT_SECONDS", 15)
 VERIFIER_MAX_BYTES = env_int("VERIFIER_MAX_BYTES", 5 * 1024 * 1024)
 VERIFIER_MAX_REDIRECTS = env_int("VERIFIER_MAX_REDIRECTS", 5)
+# A missing link is confirmed by a second check this many minutes later.
+VERIFIER_CONFIRM_MINUTES = env_int("VERIFIER_CONFIRM_MINUTES", 10)
+# A page failing without a break for this long raises "page unreachable".
+VERIFIER_UNREACHABLE_DAYS = env_int("VERIFIER_UNREACHABLE_DAYS", 3)
+# The dispatcher pushes next_check_at this far ahead when it claims a link; a
+# check lost with its worker is claimed again when the lease runs out.
+VERIFIER_LEASE_SECONDS = env_int("VERIFIER_LEASE_SECONDS", 900)
+VERIFIER_BATCH_SIZE = env_int("VERIFIER_BATCH_SIZE", 25)
+VERIFIER_CONCURRENCY = env_int("VERIFIER_CONCURRENCY", 32)
+VERIFIER_PER_HOST_LIMIT = env_int("VERIFIER_PER_HOST_LIMIT", 2)
+VERIFIER_DISPATCH_MAX = env_int("VERIFIER_DISPATCH_MAX", 20000)
 VERIFIER_USER_AGENT = env_str(
     "VERIFIER_USER_AGENT", f"AnchorageBot/0.1 (+{SITE_URL}/about/bot; backlink monitor)"
 )
