@@ -1,15 +1,17 @@
 """The contract between the verifier and the database: what one check found.
 
-The verifier (``links.verification``, no Django) produces a result; ``from_result``
-turns it into a CheckOutcome, which ``services.record_check`` stores and judges.
+The verifier (``links.verification``, no Django) produces a VerificationResult;
+``CheckOutcome.from_result`` turns it into the values that
+``services.record_check`` stores and judges.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-GONE_STATUSES = {404, 410}
+if TYPE_CHECKING:
+    from links.verification.verdict import VerificationResult
 
 
 @dataclass(frozen=True)
@@ -24,14 +26,29 @@ class CheckOutcome:
     page_hash: str = ""
     error: str = ""
     error_kind: str = ""
+    # The page itself is gone (404/410): evidence of a loss, unlike other errors.
+    gone: bool = False
     duration_ms: int = 0
     bytes_read: int = 0
 
     @property
-    def gone(self) -> bool:
-        """The page itself is gone (404/410): evidence of a loss, unlike other errors."""
-        return self.verdict == "error" and self.http_status in GONE_STATUSES
-
-    @property
     def found(self) -> bool:
         return self.verdict in {"live", "nofollow"}
+
+    @classmethod
+    def from_result(cls, result: VerificationResult) -> CheckOutcome:
+        return cls(
+            verdict=str(result.verdict),
+            http_status=result.http_status,
+            final_url=result.final_url or "",
+            anchors=[anchor.to_json() for anchor in result.anchors],
+            flags=result.flags.to_json(),
+            differences=[difference.to_json() for difference in result.differences],
+            snippet=result.snippet,
+            page_hash=result.page_hash,
+            error=result.error or "",
+            error_kind=str(result.error_kind or ""),
+            gone=result.gone,
+            duration_ms=result.elapsed_ms,
+            bytes_read=result.bytes_read,
+        )
