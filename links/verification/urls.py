@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, unquote, urljoin, urlsplit, urlunsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _PERCENT_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
@@ -51,6 +51,9 @@ def _encode_unsafe(part: str) -> str:
 
 def to_ascii_host(host: str) -> str:
     """Lower-case the host and turn an internationalized name into its IDNA form."""
+    if "%" in host:
+        # Browsers percent-decode a host before anything else (WHATWG host parser).
+        host = unquote(host)
     host = host.strip().rstrip(".").lower()
     if not host:
         raise InvalidURL("the URL has no host")
