@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from links.verification.fetch import Fetcher, FetchConfig
+from links.verification.fetch import FetchConfig, Fetcher
 
 # -- socket tripwire -------------------------------------------------------------------
 
@@ -69,9 +69,12 @@ class SocketLog:
 
     def connected_to(self, host: str, port: int | None = None) -> bool:
         for address in self.connects:
-            if isinstance(address, tuple) and str(address[0]) == host:
-                if port is None or address[1] == port:
-                    return True
+            if (
+                isinstance(address, tuple)
+                and str(address[0]) == host
+                and (port is None or address[1] == port)
+            ):
+                return True
         return False
 
 

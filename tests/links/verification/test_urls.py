@@ -168,7 +168,8 @@ def test_host_hidden_by_percent_escape_still_matches() -> None:
 
 
 def test_fullwidth_host_still_matches() -> None:
-    assert matched(TARGET, "https://ｏｕｒｓ.example/guide/seo")
+    fullwidth = "".join(chr(0xFF00 + ord(c) - 0x20) for c in "ours")
+    assert matched(TARGET, f"https://{fullwidth}.example/guide/seo")
 
 
 # -- relative hrefs, base href, final URL -------------------------------------------------
