@@ -61,16 +61,24 @@ def claim_due(*, limit: int, now: datetime | None = None) -> list[Claim]:
     return [Claim(pk, lease) for pk in ids]
 
 
+def claim(backlink_ids: list[int], *, now: datetime | None = None) -> list[Claim]:
+    """Claim these backlinks now, due or not (the command line, "re-check now")."""
+    now = now or timezone.now()
+    lease = now + timedelta(seconds=settings.VERIFIER_LEASE_SECONDS)
+    Backlink.objects.filter(pk__in=backlink_ids).update(next_check_at=lease)
+    return [Claim(pk, lease) for pk in backlink_ids]
+
+
 def request_check(backlink: Backlink, *, now: datetime | None = None) -> datetime:
     """ "Re-check now": claim the backlink and queue its check at once. Returns the
     request time; the page polls until ``last_checked_at`` passes it."""
     from links.tasks import enqueue_checks
 
     now = now or timezone.now()
-    lease = now + timedelta(seconds=settings.VERIFIER_LEASE_SECONDS)
-    Backlink.objects.filter(pk=backlink.pk).update(check_requested_at=now, next_check_at=lease)
-    backlink.check_requested_at, backlink.next_check_at = now, lease
-    enqueue_checks([Claim(backlink.pk, lease)])
+    claims = claim([backlink.pk], now=now)
+    Backlink.objects.filter(pk=backlink.pk).update(check_requested_at=now)
+    backlink.check_requested_at, backlink.next_check_at = now, claims[0].lease
+    enqueue_checks(claims)
     return now
 
 
