@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from links import services
 from links.checking import check_many
@@ -50,9 +50,15 @@ def check_backlinks(payload: list[list[object]]) -> int:
     # Links deleted or re-claimed since the dispatch are not checked at all.
     due = [b for b in backlinks if b.next_check_at == claims[b.pk].lease]
     recorded = 0
-    for backlink_id, outcome in check_many(due):
-        if services.record_check(claims[backlink_id], outcome) is not None:
-            recorded += 1
+    try:
+        for backlink_id, outcome in check_many(due):
+            if services.record_check(claims[backlink_id], outcome) is not None:
+                recorded += 1
+    finally:
+        # Under the gevent pool every task runs in a new greenlet with its own
+        # connection; closing it here keeps one connection per running batch
+        # instead of one per finished task waiting for the garbage collector.
+        connection.close()
     return recorded
 
 
