@@ -691,7 +691,10 @@ class Fetcher:
         if literal is not None:
             return [literal]
         if self.config.resolver is not None:
-            names: Sequence[str] = self.config.resolver(host, port)
+            try:
+                names: Sequence[str] = self.config.resolver(host, port)
+            except OSError as exc:
+                raise _Failure(ErrorKind.DNS, f"cannot resolve {host}: {exc}") from exc
         else:
             future = _resolver_pool().submit(
                 socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM, socket.IPPROTO_TCP
