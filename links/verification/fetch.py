@@ -535,17 +535,17 @@ def sniff_encoding(body: bytes, content_type: str | None) -> tuple[str, str]:
     Detection is the last resort: valid UTF-8 is taken as UTF-8 (it almost never
     happens by accident), then charset_normalizer guesses from a sample.
     """
-    for bom, codec in _BOMS:
+    for bom, bom_codec in _BOMS:
         if body.startswith(bom):
-            return codec, "bom"
+            return bom_codec, "bom"
     if content_type:
-        match = _HEADER_CHARSET.search(content_type)
-        codec = codec_for_label(match.group(1)) if match else None
+        header = _HEADER_CHARSET.search(content_type)
+        codec = codec_for_label(header.group(1)) if header else None
         if codec:
             return codec, "header"
-    match = _META_CHARSET.search(body[:4096])
-    if match:
-        codec = codec_for_label(match.group(1).decode("ascii"))
+    meta = _META_CHARSET.search(body[:4096])
+    if meta:
+        codec = codec_for_label(meta.group(1).decode("ascii"))
         # A page cannot declare itself UTF-16 in ASCII-compatible bytes: browsers
         # take such a <meta> to mean UTF-8.
         if codec and codec.startswith("utf-16"):
