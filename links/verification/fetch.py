@@ -24,6 +24,7 @@ import codecs
 import heapq
 import ipaddress
 import itertools
+import os
 import re
 import socket
 import ssl
@@ -619,6 +620,20 @@ class _RobotsCache:
 
 _dns_pool: ThreadPoolExecutor | None = None
 _dns_lock = threading.Lock()
+
+
+def _after_fork_in_child() -> None:
+    # A forked child (a Celery prefork worker) inherits these objects but not the
+    # threads behind them, and perhaps a lock that one of those threads held:
+    # an inherited executor would queue lookups that no thread ever runs.
+    global _watchdog, _dns_pool, _dns_lock, _ssl_lock
+    _watchdog = _Watchdog()
+    _dns_pool = None
+    _dns_lock = threading.Lock()
+    _ssl_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _resolver_pool() -> ThreadPoolExecutor:

@@ -15,6 +15,7 @@ Googlebot may not crawl the page, beside a verdict judged on the page as served.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import threading
 import time
@@ -231,6 +232,18 @@ class HostLimiter:
 _default_limiter = HostLimiter(2)
 _fetchers: dict[FetchConfig, Fetcher] = {}
 _fetchers_lock = threading.Lock()
+
+
+def _after_fork_in_child() -> None:
+    # Fetchers made before a fork hold sessions and locks of the parent's threads:
+    # a forked worker starts with none, and with its own per-host counts.
+    global _default_limiter, _fetchers, _fetchers_lock
+    _default_limiter = HostLimiter(_default_limiter.per_host)
+    _fetchers = {}
+    _fetchers_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def default_host_limiter() -> HostLimiter:

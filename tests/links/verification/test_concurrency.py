@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
@@ -160,3 +162,33 @@ def test_errors_come_back_as_results(site: TestSite, fetcher: Fetcher) -> None:
     results = {check.key: result for check, result in verify_many(checks, fetcher=fetcher)}
     assert results["bad"].error_kind == "invalid_url"
     assert results["404"].error_kind == "gone"
+
+
+def _verify_in_child(url: str, slow_url: str, results: Any) -> None:
+    config = FetchConfig(allow_private_networks=True, timeout=0.5)
+    results.put(str(verify(url, TARGET, config=config).verdict))
+    started = time.monotonic()
+    outcome = verify(slow_url, TARGET, config=config)
+    results.put((outcome.error_kind, time.monotonic() - started))
+
+
+def test_a_forked_worker_starts_afresh(site: TestSite) -> None:
+    # The parent fetches first, so the watchdog thread and the shared fetcher
+    # exist before the fork, as in a Celery prefork pool warmed up by a check.
+    site.route("/post", BODY)
+    site.route("/slow", handler=lambda handler: time.sleep(2))
+    config = FetchConfig(allow_private_networks=True, timeout=0.5)
+    assert verify(site.url("/slow"), TARGET, config=config).error_kind == "timeout"
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    child = context.Process(
+        target=_verify_in_child, args=(site.url("/post"), site.url("/slow"), results)
+    )
+    child.start()
+    try:
+        assert results.get(timeout=10) == "live"
+        kind, elapsed = results.get(timeout=10)
+        assert kind == "timeout"
+        assert elapsed < 1.5
+    finally:
+        child.join(timeout=5)
