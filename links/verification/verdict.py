@@ -432,17 +432,11 @@ def verify(
         return _error_result(source_url, target, fetched, *failure, redirects, started)
 
     directives = page_directives(reading.page, fetched.x_robots_tag)
-    anchors = [
-        FoundAnchor(
-            href=reading.page.anchors[index].href,
-            text=reading.page.anchors[index].text,
-            rel=reading.page.anchors[index].rel,
-            dofollow=not directives.nofollow
-            and NOT_PASSING.isdisjoint(reading.page.anchors[index].rel),
-            url=url,
-        )
-        for index, url in reading.matches.exact
-    ]
+    anchors: list[FoundAnchor] = []
+    for index, url in reading.matches.exact:
+        found = reading.page.anchors[index]
+        passes = not directives.nofollow and NOT_PASSING.isdisjoint(found.rel)
+        anchors.append(FoundAnchor(found.href, found.text, found.rel, passes, url))
     if not anchors and fetched.truncated:
         return _error_result(
             source_url,
