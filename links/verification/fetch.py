@@ -24,6 +24,7 @@ import codecs
 import heapq
 import ipaddress
 import itertools
+import os
 import re
 import socket
 import ssl
@@ -535,17 +536,17 @@ def sniff_encoding(body: bytes, content_type: str | None) -> tuple[str, str]:
     Detection is the last resort: valid UTF-8 is taken as UTF-8 (it almost never
     happens by accident), then charset_normalizer guesses from a sample.
     """
-    for bom, codec in _BOMS:
+    for bom, bom_codec in _BOMS:
         if body.startswith(bom):
-            return codec, "bom"
+            return bom_codec, "bom"
     if content_type:
-        match = _HEADER_CHARSET.search(content_type)
-        codec = codec_for_label(match.group(1)) if match else None
+        header = _HEADER_CHARSET.search(content_type)
+        codec = codec_for_label(header.group(1)) if header else None
         if codec:
             return codec, "header"
-    match = _META_CHARSET.search(body[:4096])
-    if match:
-        codec = codec_for_label(match.group(1).decode("ascii"))
+    meta = _META_CHARSET.search(body[:4096])
+    if meta:
+        codec = codec_for_label(meta.group(1).decode("ascii"))
         # A page cannot declare itself UTF-16 in ASCII-compatible bytes: browsers
         # take such a <meta> to mean UTF-8.
         if codec and codec.startswith("utf-16"):
@@ -621,6 +622,20 @@ _dns_pool: ThreadPoolExecutor | None = None
 _dns_lock = threading.Lock()
 
 
+def _after_fork_in_child() -> None:
+    # A forked child (a Celery prefork worker) inherits these objects but not the
+    # threads behind them, and perhaps a lock that one of those threads held:
+    # an inherited executor would queue lookups that no thread ever runs.
+    global _watchdog, _dns_pool, _dns_lock, _ssl_lock
+    _watchdog = _Watchdog()
+    _dns_pool = None
+    _dns_lock = threading.Lock()
+    _ssl_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _resolver_pool() -> ThreadPoolExecutor:
     # getaddrinfo has no timeout of its own; running it on a side thread lets the
     # fetch give up at its deadline even when a resolver hangs.
@@ -691,7 +706,10 @@ class Fetcher:
         if literal is not None:
             return [literal]
         if self.config.resolver is not None:
-            names: Sequence[str] = self.config.resolver(host, port)
+            try:
+                names: Sequence[str] = self.config.resolver(host, port)
+            except OSError as exc:
+                raise _Failure(ErrorKind.DNS, f"cannot resolve {host}: {exc}") from exc
         else:
             future = _resolver_pool().submit(
                 socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM, socket.IPPROTO_TCP

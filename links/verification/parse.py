@@ -272,8 +272,8 @@ class _Streamer(HTMLParser):
                 self._meta_googlebot,
             )
         elif tag == "link":
-            rel = (attributes.get("rel") or "").lower().split()
-            if self.page.canonical is None and "canonical" in rel:
+            link_rel = (attributes.get("rel") or "").lower().split()
+            if self.page.canonical is None and "canonical" in link_rel:
                 self.page.canonical = attributes.get("href")
         elif tag == "base":
             if self.page.base_href is None:
@@ -361,7 +361,9 @@ def snippet(anchor: Anchor, page: ParsedPage, *, limit: int = 600) -> str:
     three levels up), or the anchor alone, cut at twice the limit.
     """
     if anchor.element is not None:
-        best = etree.tostring(anchor.element, method="html", encoding="unicode", with_tail=False)
+        best: str = etree.tostring(
+            anchor.element, method="html", encoding="unicode", with_tail=False
+        )
         if len(best) > 2 * limit:
             return best[: 2 * limit]
         parent = anchor.element.getparent()
@@ -372,13 +374,16 @@ def snippet(anchor: Anchor, page: ParsedPage, *, limit: int = 600) -> str:
             # no need to serialize a whole article to learn that it is too long.
             if len(parent.xpath("string()")) > limit:
                 break
-            html = etree.tostring(parent, method="html", encoding="unicode", with_tail=False)
+            html: str = etree.tostring(parent, method="html", encoding="unicode", with_tail=False)
             if len(html) > limit:
                 break
             best = html
             parent = parent.getparent()
         return best
     if anchor.offset is not None and page.source is not None:
-        start = max(0, anchor.offset - limit // 3)
-        return page.source[start : anchor.offset + limit]
+        # The streaming fallback has no tree: show the source around the tag.
+        source = page.source
+        close = source.find("</a>", anchor.offset, anchor.offset + 2 * limit)
+        end = close + 4 if close >= 0 else anchor.offset + limit
+        return source[max(0, anchor.offset - limit // 3) : end + limit // 3]
     return ""

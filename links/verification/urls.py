@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import SplitResult, unquote, urljoin, urlsplit, urlunsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -49,6 +50,9 @@ def _encode_unsafe(part: str) -> str:
     return _PERCENT_ESCAPE.sub(lambda m: m.group(0).upper(), part)
 
 
+# Python's IDNA codec costs microseconds per call and a page links to the same
+# few hosts hundreds of times.
+@lru_cache(maxsize=4096)
 def to_ascii_host(host: str) -> str:
     """Lower-case the host and turn an internationalized name into its IDNA form."""
     if "%" in host:

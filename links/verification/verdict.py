@@ -15,6 +15,7 @@ Googlebot may not crawl the page, beside a verdict judged on the page as served.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import threading
 import time
@@ -233,6 +234,18 @@ _fetchers: dict[FetchConfig, Fetcher] = {}
 _fetchers_lock = threading.Lock()
 
 
+def _after_fork_in_child() -> None:
+    # Fetchers made before a fork hold sessions and locks of the parent's threads:
+    # a forked worker starts with none, and with its own per-host counts.
+    global _default_limiter, _fetchers, _fetchers_lock
+    _default_limiter = HostLimiter(_default_limiter.per_host)
+    _fetchers = {}
+    _fetchers_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def default_host_limiter() -> HostLimiter:
     return _default_limiter
 
@@ -419,17 +432,11 @@ def verify(
         return _error_result(source_url, target, fetched, *failure, redirects, started)
 
     directives = page_directives(reading.page, fetched.x_robots_tag)
-    anchors = [
-        FoundAnchor(
-            href=reading.page.anchors[index].href,
-            text=reading.page.anchors[index].text,
-            rel=reading.page.anchors[index].rel,
-            dofollow=not directives.nofollow
-            and NOT_PASSING.isdisjoint(reading.page.anchors[index].rel),
-            url=url,
-        )
-        for index, url in reading.matches.exact
-    ]
+    anchors: list[FoundAnchor] = []
+    for index, url in reading.matches.exact:
+        found = reading.page.anchors[index]
+        passes = not directives.nofollow and NOT_PASSING.isdisjoint(found.rel)
+        anchors.append(FoundAnchor(found.href, found.text, found.rel, passes, url))
     if not anchors and fetched.truncated:
         return _error_result(
             source_url,

@@ -101,7 +101,7 @@ def _no_traffic_beyond_loopback(sockets: SocketLog) -> Iterator[None]:
 
 # -- the test server -------------------------------------------------------------------
 
-Handler = Callable[["_RequestHandler"], None]
+Handler = Callable[["RequestHandler"], None]
 
 
 @dataclass
@@ -112,7 +112,7 @@ class Route:
     handler: Handler | None = None
 
 
-class _RequestHandler(BaseHTTPRequestHandler):
+class RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     # Headers and body go out in two writes; with Nagle on, the second waits for
     # a delayed ACK and every request takes 40 ms.
@@ -157,14 +157,16 @@ class TestSite:
         self.routes: dict[str, Route] = {}
         self.hits: list[tuple[str, dict[str, str]]] = []
         self.lock = threading.Lock()
-        self._server = _Server(("127.0.0.1", 0), _RequestHandler)
+        self._server = _Server(("127.0.0.1", 0), RequestHandler)
         self._server.site = self
         if tls is not None:
             self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self.scheme = "https" if tls is not None else "http"
         self.host_name = host_name
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
 
     def url(self, path: str = "/") -> str:
