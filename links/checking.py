@@ -35,7 +35,10 @@ def _limiter(redis_url: str, limit: int, hold: float) -> RedisHostLimiter | Loca
     # A slot is held for one fetch at most, so a holder that died frees it after
     # the fetch's own timeout (plus slack).
     if redis_url:
-        client = redis.Redis.from_url(redis_url)
+        # Blocking: under load a check waits for a free connection instead of
+        # failing with "too many connections".
+        pool = redis.BlockingConnectionPool.from_url(redis_url, max_connections=64, timeout=30)
+        client = redis.Redis(connection_pool=pool)
         return RedisHostLimiter(client, limit=limit, hold_seconds=hold, wait_seconds=hold * 4)
     return LocalHostLimiter(limit=limit, wait_seconds=hold * 4)
 

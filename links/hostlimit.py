@@ -8,12 +8,13 @@ a semaphore per host in this process does the same job.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import redis
 
@@ -31,50 +32,11 @@ return 0
 """
 
 
+log = logging.getLogger(__name__)
+
+
 class HostBusy(Exception):
     """No slot for this host freed up in time."""
-
-
-class RedisHostLimiter:
-    def __init__(
-        self,
-        client: redis.Redis,
-        *,
-        limit: int,
-        hold_seconds: float,
-        wait_seconds: float,
-        prefix: str = "anchorage:host:",
-    ) -> None:
-        self.client = client
-        self.limit = limit
-        self.hold_seconds = hold_seconds
-        self.wait_seconds = wait_seconds
-        self.prefix = prefix
-        self._acquire = client.register_script(_ACQUIRE)
-
-    @contextmanager
-    def slot(self, host: str) -> Iterator[None]:
-        key = f"{self.prefix}{host}"
-        token = uuid.uuid4().hex
-        deadline = time.monotonic() + self.wait_seconds
-        delay = 0.02
-        while True:
-            now = time.time()
-            if self._acquire(keys=[key], args=[now, self.limit, now + self.hold_seconds, token]):
-                break
-            if time.monotonic() > deadline:
-                raise HostBusy(f"{host}: {self.limit} requests already in flight")
-            time.sleep(delay)
-            delay = min(delay * 2, 0.25)
-        try:
-            yield
-        finally:
-            self.client.zrem(key, token)
-
-    def holders(self, host: str) -> int:
-        key = f"{self.prefix}{host}"
-        self.client.zremrangebyscore(key, "-inf", time.time())
-        return int(self.client.zcard(key))
 
 
 class LocalHostLimiter:
@@ -96,3 +58,58 @@ class LocalHostLimiter:
             yield
         finally:
             semaphore.release()
+
+
+class RedisHostLimiter:
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        limit: int,
+        hold_seconds: float,
+        wait_seconds: float,
+        prefix: str = "anchorage:host:",
+    ) -> None:
+        self.client = client
+        self.limit = limit
+        self.hold_seconds = hold_seconds
+        self.wait_seconds = wait_seconds
+        self.prefix = prefix
+        self._acquire = client.register_script(_ACQUIRE)
+        # If Redis is down, checks go on with this process's own limit rather
+        # than failing: politeness per process beats no checks at all.
+        self.fallback = LocalHostLimiter(limit=limit, wait_seconds=wait_seconds)
+
+    @contextmanager
+    def slot(self, host: str) -> Iterator[None]:
+        key = f"{self.prefix}{host}"
+        token = uuid.uuid4().hex
+        try:
+            self._wait_for_slot(host, key, token)
+        except redis.RedisError as exc:
+            log.warning("host limit: Redis unavailable (%s); limiting per process", exc)
+            with self.fallback.slot(host):
+                yield
+            return
+        try:
+            yield
+        finally:
+            with suppress(redis.RedisError):  # the hold expires by itself
+                self.client.zrem(key, token)
+
+    def _wait_for_slot(self, host: str, key: str, token: str) -> None:
+        deadline = time.monotonic() + self.wait_seconds
+        delay = 0.02
+        while True:
+            now = time.time()
+            if self._acquire(keys=[key], args=[now, self.limit, now + self.hold_seconds, token]):
+                return
+            if time.monotonic() > deadline:
+                raise HostBusy(f"{host}: {self.limit} requests already in flight")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+
+    def holders(self, host: str) -> int:
+        key = f"{self.prefix}{host}"
+        self.client.zremrangebyscore(key, "-inf", time.time())
+        return int(self.client.zcard(key))

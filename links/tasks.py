@@ -10,6 +10,7 @@ from django.db import connection, transaction
 
 from links import services
 from links.checking import check_many
+from links.hostlimit import HostBusy
 from links.models import Backlink
 from links.services import Claim
 
@@ -54,6 +55,11 @@ def check_backlinks(payload: list[list[object]]) -> int:
         for backlink_id, outcome in check_many(due):
             if services.record_check(claims[backlink_id], outcome) is not None:
                 recorded += 1
+    except HostBusy as exc:
+        # The rest of the batch stays claimed; when the lease runs out the
+        # dispatcher hands it out again. Nothing is recorded as a page error,
+        # because the page was never asked.
+        log.warning("batch stopped after %d of %d checks: %s", recorded, len(due), exc)
     finally:
         # Under the gevent pool every task runs in a new greenlet with its own
         # connection; closing it here keeps one connection per running batch

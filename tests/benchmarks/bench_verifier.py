@@ -18,7 +18,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,14 +29,16 @@ os.environ.setdefault("SECRET_KEY", "benchmark")
 os.environ["VERIFIER_ALLOW_PRIVATE_NETWORKS"] = "1"
 
 from tests.benchmarks.pages import blog_post, serve_forever  # noqa: E402
+from tests.support.workers import Worker  # noqa: E402
 
 HOSTS = [f"127.0.1.{i}" for i in range(1, 101)]
 PORT = 18931
 LATENCY = 0.100
-LINKS = 2000
+LINKS = int(os.environ.get("BENCH_LINKS", "2000"))
 PAGES = 40
 TARGET = "https://ours.example/guide/"
-WORKERS = 2
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+POOL = os.environ.get("BENCH_POOL", "gevent")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -130,11 +131,9 @@ def bench_end_to_end() -> dict[str, float]:
 
     django.setup()
     from django.core.management import call_command
-    from django.db import connection
     from django.utils import timezone
 
     from campaigns.models import Campaign, User
-    from links import tasks
     from links.models import Backlink, LinkCheck
 
     call_command("migrate", verbosity=0)
@@ -164,63 +163,56 @@ def bench_end_to_end() -> dict[str, float]:
     import redis as redis_lib
 
     redis_lib.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-    }
     logs = ROOT / "var" / "bench"
     logs.mkdir(parents=True, exist_ok=True)
-    workers = []
-    for i in range(WORKERS):
-        log = (logs / f"worker{i}.log").open("w")
-        workers.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "config",
-                    "worker",
-                    "--pool",
-                    "gevent",
-                    "--concurrency",
-                    os.environ.get("BENCH_TASKS_PER_WORKER", "6"),
-                    "--hostname",
-                    f"bench{i}@%h",
-                    "--loglevel",
-                    "WARNING",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        )
-    time.sleep(6)  # workers up and connected
-    cpu_before = sum(cpu_seconds(p) for w in workers for p in tree_pids(w.pid))
+    per_worker = int(os.environ.get("BENCH_TASKS_PER_WORKER", "6"))
+    workers = [
+        Worker(f"bench{i}", log_dir=logs, concurrency=per_worker, pool=POOL) for i in range(WORKERS)
+    ]
+    try:
+        for worker in workers:
+            worker.wait_ready()
+        return measure(workers, now)
+    finally:
+        for worker in workers:
+            worker.stop()
+
+
+def measure(workers: list[Worker], now) -> dict[str, object]:
+    import django
+    from django.utils import timezone
+
+    from links import tasks
+    from links.models import Backlink, LinkCheck
+
+    pids = [p for w in workers for p in tree_pids(w.process.pid)]
+    cpu_before = sum(cpu_seconds(p) for p in pids)
     Backlink.objects.update(next_check_at=now - timezone.timedelta(minutes=1))
     started = time.perf_counter()
     dispatched = tasks.dispatch_due_checks()
+    last_report = started
     while LinkCheck.objects.count() < dispatched:
-        if time.perf_counter() - started > 600:
+        if time.perf_counter() - started > float(os.environ.get("BENCH_TIMEOUT", "600")):
             break
+        if os.environ.get("BENCH_PROGRESS") and time.perf_counter() - last_report > 5:
+            last_report = time.perf_counter()
+            print(f"   ... {LinkCheck.objects.count()} checks after {last_report - started:.0f} s")
         time.sleep(0.2)
     elapsed = time.perf_counter() - started
     done = LinkCheck.objects.count()
-    cpu_after = sum(cpu_seconds(p) for w in workers for p in tree_pids(w.pid))
-    peak = max(peak_rss_mb(w.pid) for w in workers)
+    cpu_after = sum(cpu_seconds(p) for p in pids)
+    peak = max(peak_rss_mb(p) for p in pids)
     verdicts = dict(
         LinkCheck.objects.values_list("verdict").annotate(n=django.db.models.Count("pk"))
     )
-    for worker in workers:
-        worker.terminate()
-    for worker in workers:
-        worker.wait(timeout=30)
+    errors = (
+        LinkCheck.objects.exclude(error="")
+        .values_list("error")
+        .annotate(n=django.db.models.Count("pk"))
+        .order_by("-n")[:5]
+    )
+    for error, n in errors:
+        print(f"   error x{n}: {error[:150]}")
     return {
         "checks": done,
         "elapsed": elapsed,

@@ -6,14 +6,34 @@ from __future__ import annotations
 import asyncio
 import random
 
-WORDS = (
-    "link building outreach campaign anchor guide review running shoes trail marathon "
-    "training plan pace stride coach gear budget beginner expert season weather"
-).split()
+WORDS = [
+    "link",
+    "building",
+    "outreach",
+    "campaign",
+    "anchor",
+    "guide",
+    "review",
+    "running",
+    "shoes",
+    "trail",
+    "marathon",
+    "training",
+    "plan",
+    "pace",
+    "stride",
+    "coach",
+    "gear",
+    "budget",
+    "beginner",
+    "expert",
+    "season",
+    "weather",
+]
 
 
 def blog_post(n: int, *, target: str | None, links: int = 300, size: int = 150_000) -> bytes:
-    rng = random.Random(n)  # noqa: S311 (test data)
+    rng = random.Random(n)
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>Post {n}</title><link rel='canonical' href='/post/{n}'>",

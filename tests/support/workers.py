@@ -30,7 +30,13 @@ def purge_queue() -> None:
 
 class Worker:
     def __init__(
-        self, name: str, *, env: dict[str, str] | None = None, concurrency: int = 8, log_dir: Path
+        self,
+        name: str,
+        *,
+        env: dict[str, str] | None = None,
+        concurrency: int = 8,
+        pool: str = "gevent",
+        log_dir: Path,
     ) -> None:
         self.name = name
         self.log_path = log_dir / f"{name}.log"
@@ -51,7 +57,7 @@ class Worker:
                 "config",
                 "worker",
                 "--pool",
-                "gevent",
+                pool,
                 "--concurrency",
                 str(concurrency),
                 "--hostname",
