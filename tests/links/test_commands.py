@@ -12,20 +12,12 @@ from django.core.management.base import CommandError
 
 from links.models import BacklinkState, LinkCheck
 from tests.factories import BacklinkFactory, CampaignFactory
-from tests.links.verification.conftest import TestSite
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = (
     '<html><head><meta name="robots" content="noindex"></head><body>'
     '<a href="https://ours.example/guide/" rel="ugc">our guide</a></body></html>'
 )
-
-
-@pytest.fixture
-def site():
-    server = TestSite()
-    yield server
-    server.close()
 
 
 def test_verify_url_prints_exactly_the_design_json(site, settings):

@@ -13,19 +13,11 @@ from django.utils import timezone
 from links import tasks
 from links.models import Backlink, BacklinkState, LinkCheck
 from tests.factories import BacklinkFactory, CampaignFactory
-from tests.links.verification.conftest import TestSite
 from tests.support.workers import Worker, purge_queue, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 PAGE = '<html><body><p>Read <a href="https://ours.example/guide/">our guide</a>.</p></body></html>'
-
-
-@pytest.fixture
-def site():
-    server = TestSite()
-    yield server
-    server.close()
 
 
 @pytest.fixture

@@ -11,8 +11,7 @@ import pytest
 
 from links.verification.fetch import FetchConfig, Fetcher
 from links.verification.verdict import Check, HostLimiter, Verdict, verify, verify_many
-
-from .conftest import RequestHandler, TestSite
+from tests.support.site import RequestHandler, TestSite
 
 TARGET = "https://ours.example/guide"
 BODY = f'<html><body><a href="{TARGET}">Our guide</a></body></html>'.encode()

@@ -17,8 +17,9 @@ from links.verification.fetch import (
     shared_ssl_context,
     sniff_encoding,
 )
+from tests.support.site import RequestHandler, SocketLog, TestSite
 
-from .conftest import Certificates, RequestHandler, SocketLog, TestSite, tls_site, wait_until
+from .conftest import Certificates, tls_site, wait_until
 
 HTML = "<html><body><a href='https://ours.example/'>ours</a></body></html>"
 

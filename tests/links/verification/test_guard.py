@@ -20,8 +20,9 @@ from links.verification.fetch import (
     parse_ip_host,
 )
 from links.verification.urls import InvalidURL
+from tests.support.site import SocketLog, TestSite
 
-from .conftest import SocketLog, TestSite, only
+from .conftest import only
 
 HTML = "<html><a href='https://ours.example/'>x</a></html>"
 

@@ -5,8 +5,7 @@ import time
 import pytest
 
 from links.verification.fetch import FetchConfig, Fetcher
-
-from .conftest import TestSite
+from tests.support.site import TestSite
 
 ROBOTS = """\
 User-agent: *

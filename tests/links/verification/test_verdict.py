@@ -10,8 +10,7 @@ import pytest
 from links.verification.fetch import FetchConfig, Fetcher
 from links.verification.urls import Target
 from links.verification.verdict import Verdict, VerificationResult, verify
-
-from .conftest import RequestHandler, TestSite
+from tests.support.site import RequestHandler, TestSite
 
 TARGET = "https://ours.example/guide"
 LINK = f'<a href="{TARGET}">Our guide</a>'
