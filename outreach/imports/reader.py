@@ -174,12 +174,13 @@ def detect_encoding(handle: IO[bytes]) -> str:
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    if b"\x00" in sample:
+    if sample.count(0) > len(sample) * 0.01:
         even, odd = sample[0::2], sample[1::2]
         if odd.count(0) > len(odd) * 0.3 and even.count(0) < len(even) * 0.05:
             return "utf-16-le"
         if even.count(0) > len(even) * 0.3 and odd.count(0) < len(odd) * 0.05:
             return "utf-16-be"
+        # A stray NUL is dropped later; this many means a binary file.
         raise UnreadableFile("This is not a text file: upload a CSV or an XLSX file.")
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
