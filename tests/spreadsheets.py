@@ -17,9 +17,7 @@ def csv_bytes(rows: Rows, *, encoding: str = "utf-8", delimiter: str = ",") -> b
     return buffer.getvalue().encode(encoding)
 
 
-def write_csv(
-    path: Path, rows: Rows, *, encoding: str = "utf-8", delimiter: str = ","
-) -> Path:
+def write_csv(path: Path, rows: Rows, *, encoding: str = "utf-8", delimiter: str = ",") -> Path:
     path.write_bytes(csv_bytes(rows, encoding=encoding, delimiter=delimiter))
     return path
 

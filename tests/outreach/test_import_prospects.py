@@ -92,9 +92,8 @@ def test_friendly_kind_labels(tmp_path, campaign, label, kind):
 
 
 def test_kind_option_applies_to_rows_without_one(tmp_path, campaign):
-    path = write_csv(
-        tmp_path / "p.csv", [["URL", "Type"], ["https://a.example/", ""], ["https://b.example/", "haro"]]
-    )
+    rows = [["URL", "Type"], ["https://a.example/", ""], ["https://b.example/", "haro"]]
+    path = write_csv(tmp_path / "p.csv", rows)
     run(path, campaign, options={"kind": Kind.GUEST_POST})
     kinds = dict(Prospect.objects.values_list("domain", "kind"))
     assert kinds == {"a.example": Kind.GUEST_POST, "b.example": Kind.HARO}
