@@ -48,7 +48,6 @@ FIELDS = (
             "source url",
             "url",
             "linking page",
-            "linking pages",
             "source",
             "from url",
             "referring url",
