@@ -47,11 +47,33 @@ def test_ahrefs_export(tmp_path, campaign):
         tmp_path / "ahrefs.csv",
         [
             AHREFS,
-            ["Best shoes", "https://blog.example/shoes", "55", "https://ours.example/guide",
-             "our guide", "text", "false", "false", "false", "2024-05-17 09:31:02", ""],
-            ["Forum", "https://forum.example/t/1", "20", "https://ours.example/",
-             "ours", "text", "true", "false", "false", "2024-06-01 00:00:00", ""],
-        ],  # fmt: skip
+            [
+                "Best shoes",
+                "https://blog.example/shoes",
+                "55",
+                "https://ours.example/guide",
+                "our guide",
+                "text",
+                "false",
+                "false",
+                "false",
+                "2024-05-17 09:31:02",
+                "",
+            ],
+            [
+                "Forum",
+                "https://forum.example/t/1",
+                "20",
+                "https://ours.example/",
+                "ours",
+                "text",
+                "true",
+                "false",
+                "false",
+                "2024-06-01 00:00:00",
+                "",
+            ],
+        ],
     )
     summary, rejections = run(path, campaign)
     assert (summary.created, rejections) == (2, [])
@@ -71,9 +93,19 @@ def test_semrush_export(tmp_path, campaign):
         tmp_path / "semrush.csv",
         [
             SEMRUSH,
-            ["12", "T", "https://a.example/x", "https://ours.example/", "shoes", "FALSE", "TRUE",
-             "FALSE", "2024-01-02", "2024-02-02"],
-        ],  # fmt: skip
+            [
+                "12",
+                "T",
+                "https://a.example/x",
+                "https://ours.example/",
+                "shoes",
+                "FALSE",
+                "TRUE",
+                "FALSE",
+                "2024-01-02",
+                "2024-02-02",
+            ],
+        ],
     )
     run(path, campaign)
     link = Backlink.objects.get()
@@ -98,9 +130,11 @@ def test_moz_export_as_xlsx(tmp_path, campaign):
 def test_moz_follow_column(tmp_path, campaign):
     path = write_csv(
         tmp_path / "moz.csv",
-        [["URL", "Target URL", "Anchor Text", "Follow"],
-         ["https://a.example/", "https://ours.example/", "x", "No"]],
-    )  # fmt: skip
+        [
+            ["URL", "Target URL", "Anchor Text", "Follow"],
+            ["https://a.example/", "https://ours.example/", "x", "No"],
+        ],
+    )
     run(path, campaign)
     assert Backlink.objects.get().expected_dofollow is False
 
@@ -114,9 +148,7 @@ def test_search_console_linking_pages_use_the_default_target(tmp_path, campaign)
     assert Backlink.objects.get().target_url == "https://ours.example/guide"
 
 
-def test_without_target_column_or_option_the_campaign_home_page_is_the_target(
-    tmp_path, campaign
-):
+def test_without_target_column_or_option_the_campaign_home_page_is_the_target(tmp_path, campaign):
     path = write_csv(tmp_path / "gsc.csv", [["Linking page"], ["https://a.example/post"]])
     run(path, campaign)
     assert Backlink.objects.get().target_url == f"https://{campaign.site}/"
@@ -197,9 +229,11 @@ def test_existing_backlink_is_updated_only_where_the_file_has_a_value(tmp_path, 
     )
     path = write_csv(
         tmp_path / "l.csv",
-        [["Source url", "Target url", "Anchor", "Nofollow"],
-         ["https://a.example/post", "https://ours.example/", "", "true"]],
-    )  # fmt: skip
+        [
+            ["Source url", "Target url", "Anchor", "Nofollow"],
+            ["https://a.example/post", "https://ours.example/", "", "true"],
+        ],
+    )
     summary, _ = run(path, campaign)
     assert dict(summary.updated_fields) == {"expected_dofollow": 1}
     existing.refresh_from_db()
@@ -219,9 +253,12 @@ def test_existing_backlink_is_updated_only_where_the_file_has_a_value(tmp_path, 
 def test_bad_rows_are_rejected(tmp_path, campaign, row, column, reason):
     path = write_csv(
         tmp_path / "l.csv",
-        [["Source url", "Target url", "First seen", "Nofollow"],
-         ["https://ok.example/", "", "", ""], row],
-    )  # fmt: skip
+        [
+            ["Source url", "Target url", "First seen", "Nofollow"],
+            ["https://ok.example/", "", "", ""],
+            row,
+        ],
+    )
     summary, [rejection] = run(path, campaign)
     assert (summary.created, summary.rejected, rejection.row) == (1, 1, 3)
     [(rejected_column, message)] = rejection.problems
