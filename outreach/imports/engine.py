@@ -101,6 +101,9 @@ class Importer(ABC):
     label: ClassVar[str]
     fields: ClassVar[tuple[Field, ...]]
     preview_columns: ClassVar[tuple[str, ...]]
+    # Templates get the class itself (for its label and fields); Django would
+    # otherwise call it.
+    do_not_call_in_templates: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -115,8 +118,9 @@ class Importer(ABC):
         self.options = options or {}
         self.now = now or timezone.now()
 
-    def field_label(self, name: str) -> str:
-        return next((f.label for f in self.fields if f.name == name), name)
+    @classmethod
+    def field_label(cls, name: str) -> str:
+        return next((f.label for f in cls.fields if f.name == name), name)
 
     @abstractmethod
     def mapping_problems(self, mapped: set[str]) -> list[str]:
