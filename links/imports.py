@@ -199,12 +199,10 @@ class BacklinkImporter(Importer):
     def key(self, record: BacklinkRecord) -> Hashable:
         return (record.source_url_key, record.target_url_key)
 
-    def find_existing(self, keys: Sequence[Hashable], *, lock: bool) -> dict[Hashable, Backlink]:
+    def find_existing(self, keys: Sequence[Hashable]) -> dict[Hashable, Backlink]:
         wanted = set(keys)
         sources = {key[0] for key in wanted}  # type: ignore[index]
         queryset = Backlink.objects.filter(campaign=self.campaign, source_url_key__in=sources)
-        if lock:
-            queryset = queryset.select_for_update()
         found = {}
         for backlink in queryset:
             key = (backlink.source_url_key, backlink.target_url_key)

@@ -135,8 +135,15 @@ class Importer(ABC):
         """What makes two records the same one."""
 
     @abstractmethod
-    def find_existing(self, keys: Sequence[Hashable], *, lock: bool) -> dict[Hashable, Any]:
-        """The campaign's existing objects for these keys; locked when writing."""
+    def find_existing(self, keys: Sequence[Hashable]) -> dict[Hashable, Any]:
+        """The campaign's existing objects for these keys.
+
+        Not locked: an update writes only the fields the file changes, with the
+        file's values (no read-modify-write), so a person editing the same
+        record meanwhile loses nothing but a same-field race, which the last
+        writer wins, as with two people editing. Database constraints still
+        guard every invariant. Locking every matched row would make re-importing
+        a big file slow and block people for its whole transaction."""
 
     @abstractmethod
     def merge(self, obj: Any, record: Any) -> list[str]:
@@ -191,7 +198,7 @@ def run(
             on_reject(rejection)
 
     def flush() -> None:
-        existing = importer.find_existing([importer.key(r) for _, _, r in batch], lock=write)
+        existing = importer.find_existing([importer.key(r) for _, _, r in batch])
         new: list[tuple[Any, Any]] = []
         changed: list[Change] = []
         for number, cells, record in batch:

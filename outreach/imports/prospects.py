@@ -4,15 +4,17 @@ prospect and its tags)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
 
-from django.db.models import Prefetch
+from django.utils import timezone
 
 from links.verification.urls import domain_of, url_key
 from outreach.imports import validate as v
+from outreach.imports.copy import insert_rows
 from outreach.imports.engine import Change, Importer
 from outreach.imports.mapping import Field, header_key
 from outreach.imports.reader import Cell
@@ -188,14 +190,21 @@ class ProspectImporter(Importer):
     def key(self, record: ProspectRecord) -> Hashable:
         return record.url_key
 
-    def find_existing(self, keys: Sequence[Hashable], *, lock: bool) -> dict[Hashable, Prospect]:
-        queryset = Prospect.objects.filter(campaign=self.campaign, url_key__in=keys)
-        if lock:
-            # Held to the end of the import's transaction, so a person editing
-            # one of these prospects meanwhile is not overwritten, nor overwrites.
-            queryset = queryset.select_for_update()
-        queryset = queryset.prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by()))
-        return {prospect.url_key: prospect for prospect in queryset}
+    def find_existing(self, keys: Sequence[Hashable]) -> dict[Hashable, Prospect]:
+        found = {
+            prospect.url_key: prospect
+            for prospect in Prospect.objects.filter(campaign=self.campaign, url_key__in=keys)
+        }
+        # Tag names by prospect in one flat query: prefetch_related would build
+        # a Tag instance per link, the slowest part of re-importing a big file.
+        self._existing_tags: dict[int, set[str]] = defaultdict(set)
+        if found:
+            pairs = Prospect.tags.through.objects.filter(
+                prospect_id__in=[prospect.pk for prospect in found.values()]
+            ).values_list("prospect_id", "tag__name")
+            for prospect_id, name in pairs:
+                self._existing_tags[prospect_id].add(name.lower())
+        return found
 
     def merge(self, obj: Prospect, record: ProspectRecord) -> list[str]:
         changed: list[str] = []
@@ -214,7 +223,7 @@ class ProspectImporter(Importer):
             setattr(obj, name, value)
             changed.append(name)
         if record.tags:
-            have = {tag.name.lower() for tag in obj.tags.all()}
+            have = self._existing_tags.get(obj.pk, set())
             if any(name.lower() not in have for name in record.tags):
                 changed.append("tags")
         return changed
@@ -235,36 +244,48 @@ class ProspectImporter(Importer):
                 f"change its type in the app, not by import",
             )
 
-    def build(self, record: ProspectRecord) -> Prospect:
+    def build(self, record: ProspectRecord) -> ProspectRecord:
+        # New prospects stay records until COPY writes them: a model instance
+        # per row costs more than the rest of the row's work together.
         kind = record.kind or self.default_kind
         if record.deadline is not None and kind != Kind.HARO:
             raise v.RowError("deadline", "only HARO queries have a deadline; set the type to HARO")
-        return Prospect(
-            campaign=self.campaign,
-            kind=kind,
-            status=Status.NEW,
-            url=record.url,
-            url_key=record.url_key,
-            domain=record.domain,
-            created_at=self.now,
-            **{name: getattr(record, name) for name in COPIED},
-        )
+        record.kind = kind
+        return record
 
-    def save(self, new: list[tuple[Prospect, ProspectRecord]], changed: list[Change]) -> None:
-        prospects = [obj for obj, _ in new]
-        Prospect.objects.bulk_create(prospects, batch_size=1000)
-        StatusChange.objects.bulk_create(
+    def save(self, new: list[tuple[Any, ProspectRecord]], changed: list[Change]) -> None:
+        records = [record for _, record in new]
+        ids = insert_rows(
+            Prospect,
             [
-                StatusChange(
-                    prospect=prospect,
-                    from_status="",
-                    to_status=prospect.status,
-                    changed_by=self.by,
-                    changed_at=self.now,
-                )
-                for prospect in prospects
+                {
+                    "campaign_id": self.campaign.pk,
+                    "kind": record.kind,
+                    "status": Status.NEW,
+                    "url": record.url,
+                    "url_key": record.url_key,
+                    "domain": record.domain,
+                    "created_at": self.now,
+                    "updated_at": self.now,
+                    **{name: getattr(record, name) for name in COPIED},
+                }
+                for record in records
             ],
-            batch_size=2000,
+            returning_ids=True,
+        )
+        by = self.by.pk if self.by is not None else None
+        insert_rows(
+            StatusChange,
+            [
+                {
+                    "prospect_id": prospect_id,
+                    "from_status": "",
+                    "to_status": Status.NEW,
+                    "changed_by_id": by,
+                    "changed_at": self.now,
+                }
+                for prospect_id in ids
+            ],
         )
         by_fields: dict[tuple[str, ...], list[Prospect]] = {}
         for change in changed:
@@ -276,17 +297,21 @@ class ProspectImporter(Importer):
         # change is never written back, even with its own old value.
         for fields, objs in by_fields.items():
             Prospect.objects.bulk_update(objs, [*fields, "updated_at"], batch_size=500)
-        tagged = [(obj, record.tags) for obj, record in new if record.tags]
-        tagged += [(c.obj, c.record.tags) for c in changed if "tags" in c.fields]
-        if tagged:
-            self._add_tags(tagged)
+        tagged = [(pk, r.tags) for pk, r in zip(ids, records, strict=True) if r.tags]
+        retagged = [(c.obj.pk, c.record.tags) for c in changed if "tags" in c.fields]
+        if tagged or retagged:
+            self._add_tags(tagged, retagged)
 
-    def _add_tags(self, tagged: list[tuple[Prospect, list[str]]]) -> None:
+    def _add_tags(
+        self, tagged: list[tuple[int, list[str]]], retagged: list[tuple[int, list[str]]]
+    ) -> None:
+        """Tag new prospects (by COPY: nothing to conflict with) and add tags to
+        existing ones (skipping the ones they have)."""
         if self._tags is None:
             self._tags = {
                 tag.name.lower(): tag for tag in Tag.objects.filter(campaign=self.campaign)
             }
-        wanted = {name.lower(): name for _, names in tagged for name in names}
+        wanted = {name.lower(): name for _, names in tagged + retagged for name in names}
         missing = [name for lower, name in wanted.items() if lower not in self._tags]
         if missing:
             Tag.objects.bulk_create(
@@ -295,25 +320,35 @@ class ProspectImporter(Importer):
             for tag in Tag.objects.filter(campaign=self.campaign, name__in=missing):
                 self._tags[tag.name.lower()] = tag
         Through = Prospect.tags.through
+        insert_rows(
+            Through,
+            [
+                {"prospect_id": pk, "tag_id": self._tags[name.lower()].pk}
+                for pk, names in tagged
+                for name in names
+            ],
+        )
         Through.objects.bulk_create(
             [
-                Through(prospect_id=obj.pk, tag_id=self._tags[name.lower()].pk)
-                for obj, names in tagged
+                Through(prospect_id=pk, tag_id=self._tags[name.lower()].pk)
+                for pk, names in retagged
                 for name in names
             ],
             ignore_conflicts=True,
             batch_size=2000,
         )
 
-    def describe(self, obj: Prospect, record: ProspectRecord) -> dict[str, str]:
-        tags = record.tags
+    def describe(self, obj: Prospect | ProspectRecord, record: ProspectRecord) -> dict[str, str]:
+        rating = obj.domain_rating
         return {
             "URL": obj.url,
             "Domain": obj.domain,
-            "Type": obj.get_kind_display(),
+            "Type": Kind(obj.kind).label,
             "Email": obj.contact_email,
             "Name": obj.contact_name,
-            "DR": "" if obj.domain_rating is None else str(obj.domain_rating),
-            "Tags": ", ".join(tags),
-            "Deadline": obj.deadline.strftime("%Y-%m-%d %H:%M") if obj.deadline else "",
+            "DR": "" if rating is None else str(rating),
+            "Tags": ", ".join(record.tags),
+            "Deadline": timezone.localtime(obj.deadline).strftime("%Y-%m-%d %H:%M")
+            if obj.deadline
+            else "",
         }
