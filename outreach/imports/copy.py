@@ -18,8 +18,7 @@ from django.utils import timezone
 
 
 def _columns(model: type[models.Model], *, with_id: bool) -> list[models.Field]:
-    fields = [f for f in model._meta.concrete_fields if with_id or not f.primary_key]
-    return fields
+    return [f for f in model._meta.concrete_fields if with_id or not f.primary_key]
 
 
 def _defaults(fields: Sequence[models.Field]) -> dict[str, Any]:
@@ -59,16 +58,17 @@ def insert_rows(
                 [model._meta.db_table, model._meta.pk.column, len(rows)],
             )
             ids = [row[0] for row in cursor.fetchall()]
-        attnames = [f.attname for f in fields]
+        # Every row of one call has the same keys: work out once which columns
+        # come from the row and which from a default.
+        template = [None if f.primary_key else defaults[f.attname] for f in fields]
+        from_row = [(i, f.attname) for i, f in enumerate(fields) if f.attname in rows[0]]
+        pk_index = next((i for i, f in enumerate(fields) if f.primary_key), None)
         with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for index, row in enumerate(rows):
-                values = []
-                for attname in attnames:
-                    if attname in row:
-                        values.append(row[attname])
-                    elif returning_ids and attname == model._meta.pk.attname:
-                        values.append(ids[index])
-                    else:
-                        values.append(defaults[attname])
+                values = template.copy()
+                for position, attname in from_row:
+                    values[position] = row[attname]
+                if pk_index is not None:
+                    values[pk_index] = ids[index]
                 copy.write_row(values)
     return ids

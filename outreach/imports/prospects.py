@@ -12,7 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from links.verification.urls import domain_of, url_key
+from links.verification.urls import url_key
 from outreach.imports import validate as v
 from outreach.imports.copy import insert_rows
 from outreach.imports.engine import Change, Importer
@@ -147,9 +147,11 @@ class ProspectImporter(Importer):
 
         url = None
         if "url" in values:
-            url = attempt("url", lambda c: v.web_url(c, field="url"))
+            url = attempt("url", lambda c: v.web_url_and_domain(c, field="url"))
         elif "domain" in values:
-            url = attempt("domain", lambda c: v.web_url(c, field="domain", bare_domain=True))
+            url = attempt(
+                "domain", lambda c: v.web_url_and_domain(c, field="domain", bare_domain=True)
+            )
         elif not errors:
             errors.append(v.RowError("url", "is empty: every prospect needs a URL or a domain"))
         kind = attempt("kind", parse_kind)
@@ -184,7 +186,8 @@ class ProspectImporter(Importer):
         if errors:
             raise v.RowErrors(errors)
         assert url is not None
-        record.url, record.url_key, record.domain = url, url_key(url), domain_of(url)
+        record.url, record.domain = url
+        record.url_key = url_key(record.url)
         return record
 
     def key(self, record: ProspectRecord) -> Hashable:

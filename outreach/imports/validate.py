@@ -11,13 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date, datetime, time
-from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 
-from links.verification.urls import InvalidURL, normalize_url
+from links.verification.urls import InvalidURL, domain_of, normalize_url
 from outreach.imports.reader import Cell
 
 MAX_URL_LENGTH = 2000
@@ -73,6 +72,11 @@ def limited_text(value: Cell, *, field: str, max_length: int) -> str:
 def web_url(value: Cell, *, field: str, bare_domain: bool = False) -> str:
     """The normalized http(s) URL in the cell; with ``bare_domain``, a domain
     without a scheme ("example.com") means its https home page."""
+    return web_url_and_domain(value, field=field, bare_domain=bare_domain)[0]
+
+
+def web_url_and_domain(value: Cell, *, field: str, bare_domain: bool = False) -> tuple[str, str]:
+    """``web_url`` and the URL's domain_of, computed once."""
     raw = text(value)
     if bare_domain and "://" not in raw:
         raw = "https://" + raw.removeprefix("//")
@@ -80,14 +84,14 @@ def web_url(value: Cell, *, field: str, bare_domain: bool = False) -> str:
         raise RowError(field, f"{_short(raw)} is not a full URL: it must start with https://")
     try:
         url = normalize_url(raw)
+        domain = domain_of(url)
     except InvalidURL as exc:
         raise RowError(field, f"{_short(raw)}: {exc}") from exc
-    host = urlsplit(url).hostname or ""
-    if not _HOSTNAME.match(host):
-        raise RowError(field, f"{_short(raw)}: {host!r} is not a domain name")
+    if not _HOSTNAME.match(domain):
+        raise RowError(field, f"{_short(raw)}: {domain!r} is not a domain name")
     if len(url) > MAX_URL_LENGTH:
         raise RowError(field, f"the URL is longer than {MAX_URL_LENGTH} characters")
-    return url
+    return url, domain
 
 
 def email(value: Cell, *, field: str) -> str:

@@ -10,7 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 
-from outreach.imports import services
+from outreach.imports import engine, services
 from outreach.imports.reader import UnreadableFile
 from outreach.models import ImportJob, Prospect, StatusChange
 from outreach.tasks import run_import
@@ -18,8 +18,9 @@ from tests.spreadsheets import csv_bytes, xlsx_bytes
 
 
 @pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+def _small_batches(monkeypatch):
+    # Fewer rows show the same batch boundaries.
+    monkeypatch.setattr(engine, "BATCH_SIZE", 2000)
 
 
 def upload(rows, name="prospects.csv", **kwargs) -> SimpleUploadedFile:

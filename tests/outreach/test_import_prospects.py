@@ -10,12 +10,18 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from outreach.imports import services
+from outreach.imports import engine, services
 from outreach.imports.engine import Rejection
 from outreach.imports.reader import UnreadableFile
 from outreach.models import ImportJob, Kind, Prospect, Status, StatusChange, Tag
 from tests.factories import ProspectFactory
 from tests.spreadsheets import write_csv, write_xlsx
+
+
+@pytest.fixture(autouse=True)
+def _small_batches(monkeypatch):
+    # Fewer rows show the same batch boundaries.
+    monkeypatch.setattr(engine, "BATCH_SIZE", 2000)
 
 
 def run(path: Path, campaign, **kwargs):
