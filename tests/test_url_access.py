@@ -62,7 +62,7 @@ ROUTES: list[Route] = [
     Route("campaigns:list"),
     Route("campaigns:detail", campaign_scoped=True, kwargs=slug),
     # Imports: admins only, whatever the campaign.
-    Route("imports:list", min_role=Role.ADMIN),
+    Route("imports:history", min_role=Role.ADMIN),
     Route("imports:new", min_role=Role.ADMIN),
     Route(
         "imports:new",

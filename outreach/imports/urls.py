@@ -5,7 +5,7 @@ from outreach.imports import views
 app_name = "imports"
 
 urlpatterns = [
-    path("", views.import_list, name="list"),
+    path("", views.import_list, name="history"),
     path("new/", views.upload, name="new"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/mapping/", views.mapping, name="mapping"),

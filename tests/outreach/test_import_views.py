@@ -164,12 +164,12 @@ def test_history_query_count_does_not_grow_with_rows(
 ):
     ImportJobFactory.create_batch(count, campaign=campaign, created_by=admin_user, state="done")
     with django_assert_max_num_queries(8):
-        response = admin_client.get(reverse("imports:list"))
+        response = admin_client.get(reverse("imports:history"))
     assert response.content.decode().count("prospects.csv") == min(count, 25)
 
 
 def test_history_empty_state_says_what_to_do(admin_client):
-    page = admin_client.get(reverse("imports:list")).content.decode()
+    page = admin_client.get(reverse("imports:history")).content.decode()
     assert "Nothing has been imported yet" in page
 
 
