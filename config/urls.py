@@ -21,5 +21,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("campaigns/", include("campaigns.dashboard.urls")),
+    path("campaigns/", include("links.export_urls")),
+    path("imports/", include("outreach.imports.urls")),
     path("admin/", admin.site.urls),
 ]

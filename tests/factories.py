@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Membership, Role, TargetPage, User
 from links.models import Alert, Backlink, LinkCheck, Verdict
-from outreach.models import Kind, OutreachActivity, Prospect, Status
+from outreach.models import ImportJob, Kind, OutreachActivity, Prospect, Status
 
 PASSWORD = "correct horse battery staple"
 
@@ -101,3 +101,21 @@ class AlertFactory(factory.django.DjangoModelFactory):
     campaign = factory.SubFactory(CampaignFactory)
     kind = Alert.Kind.LOST
     message = "Link lost"
+
+
+class ImportJobFactory(factory.django.DjangoModelFactory):
+    """An uploaded prospect import with a small CSV stored under MEDIA_ROOT."""
+
+    class Meta:
+        model = ImportJob
+
+    campaign = factory.SubFactory(CampaignFactory)
+    target = ImportJob.Target.PROSPECTS
+    original_name = "prospects.csv"
+    file = factory.django.FileField(
+        filename="prospects.csv",
+        data=b"URL,Email\r\nhttps://a.example/,a@a.example\r\nhttps://b.example/,broken\r\n",
+    )
+    file_format = "csv"
+    mapping = factory.LazyFunction(lambda: {"0": "url", "1": "contact_email"})
+    options = factory.LazyFunction(lambda: {"kind": Kind.BLOGGER})
