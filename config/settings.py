@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "campaigns",
     "outreach",
     "links",
+    "links.prospecting",
+    "outreach.inbox",
 ]
 
 MIDDLEWARE = [
@@ -223,6 +225,23 @@ VERIFIER_USER_AGENT = env_str(
 # more data rows than IMPORT_MAX_ROWS (the import is one transaction).
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 25 * 1024 * 1024)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
+
+# --- Prospecting ---------------------------------------------------------------
+# The broken-link finder: links checked at once per scan (threads), pages per
+# scan, the seconds before a "maybe dead" link is checked a second time, and the
+# time one link check may take (HEAD, and GET when HEAD is refused).
+BROKEN_LINKS_CONCURRENCY = env_int("BROKEN_LINKS_CONCURRENCY", 16)
+BROKEN_LINKS_MAX_PAGES = env_int("BROKEN_LINKS_MAX_PAGES", 20)
+BROKEN_LINKS_RETRY_SECONDS = env_int("BROKEN_LINKS_RETRY_SECONDS", 5)
+BROKEN_LINKS_TIMEOUT_SECONDS = env_int("BROKEN_LINKS_TIMEOUT_SECONDS", 10)
+# Competitor backlink exports: the largest upload read.
+LINK_GAP_MAX_UPLOAD_MB = env_int("LINK_GAP_MAX_UPLOAD_MB", 25)
+# The journalist-query inbox: how often beat polls the mailboxes, and the key that
+# encrypts stored IMAP passwords (Fernet). Without FIELD_ENCRYPTION_KEY the key
+# is derived from SECRET_KEY, so changing SECRET_KEY makes stored passwords
+# unreadable (re-enter them); set a dedicated key to rotate SECRET_KEY freely.
+INBOX_POLL_MINUTES = env_int("INBOX_POLL_MINUTES", 10)
+FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
 
 # --- Logging ------------------------------------------------------------------
 LOGGING = {
