@@ -143,17 +143,24 @@ class TestSite:
 
     __test__ = False
 
-    def __init__(self, tls: ssl.SSLContext | None = None, host_name: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        tls: ssl.SSLContext | None = None,
+        host_name: str | None = None,
+        address: str = "127.0.0.1",
+    ) -> None:
         self.routes: dict[str, Route] = {}
         self.hits: list[tuple[str, dict[str, str]]] = []
         self.methods: list[tuple[str, str]] = []
         self.lock = threading.Lock()
-        self._server = _Server(("127.0.0.1", 0), RequestHandler)
+        # Any address in 127/8 is this machine on Linux: another one is another
+        # host to code that tells sites apart by host.
+        self._server = _Server((address, 0), RequestHandler)
         self._server.site = self
         if tls is not None:
             self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self.scheme = "https" if tls is not None else "http"
-        self.host_name = host_name
+        self.host_name = host_name or address
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
