@@ -23,5 +23,7 @@ urlpatterns = [
     path("campaigns/", include("campaigns.dashboard.urls")),
     path("campaigns/", include("links.export_urls")),
     path("imports/", include("outreach.imports.urls")),
+    path("prospecting/", include("links.prospecting.urls")),
+    path("inbox/", include("outreach.inbox.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -17,10 +17,14 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from campaigns.models import Role
 from tests.factories import (
     AlertFactory,
+    BacklinkExportFactory,
     BacklinkFactory,
     CampaignFactory,
+    DeadLinkFactory,
     ImportJobFactory,
+    JournalistQueryFactory,
     ProspectFactory,
+    ScanPageFactory,
     UserFactory,
 )
 
@@ -52,6 +56,39 @@ def finished_job_pk(ctx: dict[str, Any]) -> dict[str, Any]:
     job.rejected_file.save("rejected.csv", ContentFile(b"URL,Reason\r\nx,bad\r\n"))
     return {"pk": job.pk}
 
+
+def scan_kwargs(ctx: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "slug": ctx["campaign"].slug,
+        "scan_id": ScanPageFactory(scan__campaign=ctx["campaign"]).scan_id,
+    }
+
+
+def dead_link_kwargs(ctx: dict[str, Any]) -> dict[str, Any]:
+    link = DeadLinkFactory(page__scan__campaign=ctx["campaign"])
+    return {"slug": ctx["campaign"].slug, "link_id": link.pk}
+
+
+def broken_prospect_kwargs(ctx: dict[str, Any]) -> dict[str, Any]:
+    # A dead URL the fetcher refuses without any lookup or connection.
+    prospect = ProspectFactory(
+        campaign=ctx["campaign"], kind="broken_link", dead_url="http://127.0.0.1:1/gone"
+    )
+    return {"slug": ctx["campaign"].slug, "prospect_id": prospect.pk}
+
+
+def export_kwargs(ctx: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "slug": ctx["campaign"].slug,
+        "export_id": BacklinkExportFactory(campaign=ctx["campaign"]).pk,
+    }
+
+
+def query_kwargs(ctx: dict[str, Any]) -> dict[str, Any]:
+    return {"query_id": JournalistQueryFactory().pk}
+
+
+GAP_CSV = b"Referring page URL,Domain rating,Target URL\r\nhttps://a.example/p,40,https://rival.example/\r\n"
 
 ROUTES: list[Route] = [
     Route("home", min_role=PUBLIC, ok=(302,)),
@@ -91,6 +128,89 @@ ROUTES: list[Route] = [
     # Exports: as for the lists, members of the campaign and managers.
     Route("exports:prospects_xlsx", campaign_scoped=True, kwargs=slug),
     Route("exports:backlinks_xlsx", campaign_scoped=True, kwargs=slug),
+    # Prospecting: members of the campaign; uploading exports is for managers.
+    Route("prospecting:scan_list", campaign_scoped=True, kwargs=slug),
+    Route(
+        "prospecting:scan_list",
+        campaign_scoped=True,
+        kwargs=slug,
+        method="post",
+        data=lambda ctx: {"urls": "https://resources.example/links"},
+        ok=(302,),
+    ),
+    Route("prospecting:scan_detail", campaign_scoped=True, kwargs=scan_kwargs),
+    Route(
+        "prospecting:scan_progress",
+        campaign_scoped=True,
+        kwargs=scan_kwargs,
+        headers={"HX-Request": "true"},
+    ),
+    Route(
+        "prospecting:scan_cancel",
+        campaign_scoped=True,
+        kwargs=scan_kwargs,
+        method="post",
+        ok=(302,),
+    ),
+    Route(
+        "prospecting:dead_link_prospect",
+        campaign_scoped=True,
+        kwargs=dead_link_kwargs,
+        method="post",
+        ok=(302,),
+    ),
+    Route(
+        "prospecting:recheck_dead_link",
+        campaign_scoped=True,
+        kwargs=broken_prospect_kwargs,
+        method="post",
+        ok=(302,),
+    ),
+    Route("prospecting:link_gap", campaign_scoped=True, kwargs=slug),
+    Route(
+        "prospecting:link_gap_upload",
+        min_role=Role.MANAGER,
+        campaign_scoped=True,
+        kwargs=slug,
+        method="post",
+        data=lambda ctx: {"file": SimpleUploadedFile("ahrefs.csv", GAP_CSV)},
+        ok=(302,),
+    ),
+    Route(
+        "prospecting:link_gap_prospects",
+        campaign_scoped=True,
+        kwargs=slug,
+        method="post",
+        data=lambda ctx: {"domain": ["a.example"], "kind": "blogger"},
+        ok=(302,),
+    ),
+    Route(
+        "prospecting:link_gap_delete_export",
+        min_role=Role.MANAGER,
+        campaign_scoped=True,
+        kwargs=export_kwargs,
+        method="post",
+        ok=(302,),
+    ),
+    # Journalist queries: every member reads the inbox; a prospect needs the campaign.
+    Route("inbox:list"),
+    Route("inbox:paste"),
+    Route(
+        "inbox:paste",
+        method="post",
+        data=lambda ctx: {"text": "Summary: Experts wanted\nQuery: Tell us about shoes."},
+        ok=(302,),
+    ),
+    Route("inbox:poll", min_role=Role.ADMIN, method="post", ok=(302,)),
+    Route(
+        "inbox:query_prospect",
+        campaign_scoped=True,
+        kwargs=query_kwargs,
+        method="post",
+        data=lambda ctx: {"campaign": ctx["campaign"].slug},
+        ok=(302,),
+    ),
+    Route("inbox:dismiss", kwargs=query_kwargs, method="post", ok=(302,)),
 ]
 
 # Django's admin site checks is_staff itself; the matrix checks that only admins

@@ -108,6 +108,7 @@ class JournalistQuery(models.Model):
     title = models.CharField(max_length=500, blank=True)
     outlet = models.CharField(max_length=200, blank=True)
     outlet_url = models.URLField(max_length=2000, blank=True)
+    link = models.URLField(max_length=2000, blank=True, help_text="Where to answer the query.")
     journalist = models.CharField(max_length=200, blank=True)
     contact_email = models.EmailField(blank=True)
     category = models.CharField(max_length=200, blank=True)
