@@ -356,6 +356,7 @@ def parse_deadline(text: str, received_at: datetime | None) -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz.UTC)
     has_year = bool(re.search(r"\b(19|20)\d{2}\b", cleaned))
-    if not has_year and parsed < base - timedelta(days=180):
+    # Queries are not posted with deadlines weeks gone: such a date is next year's.
+    if not has_year and parsed < base - timedelta(days=30):
         parsed = parsed.replace(year=parsed.year + 1)
     return parsed.astimezone(tz.UTC)
