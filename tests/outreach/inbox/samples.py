@@ -175,11 +175,11 @@ def haro_email(**kwargs) -> bytes:
     )
 
 
-def qwoted_email(**kwargs) -> bytes:
+def qwoted_email(*, deadline_year: int = 2026, **kwargs) -> bytes:
     return email_bytes(
         sender="Qwoted <opportunities@qwoted.com>",
         subject="2 new opportunities for you",
-        html=QWOTED_HTML,
+        html=QWOTED_HTML.replace("2026", str(deadline_year)),
         **kwargs,
     )
 
