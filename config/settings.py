@@ -236,11 +236,11 @@ BROKEN_LINKS_RETRY_SECONDS = env_int("BROKEN_LINKS_RETRY_SECONDS", 5)
 BROKEN_LINKS_TIMEOUT_SECONDS = env_int("BROKEN_LINKS_TIMEOUT_SECONDS", 10)
 # Competitor backlink exports: the largest upload read.
 LINK_GAP_MAX_UPLOAD_MB = env_int("LINK_GAP_MAX_UPLOAD_MB", 25)
-# The journalist-query inbox: how often beat polls the mailboxes, and the key that
-# encrypts stored IMAP passwords (Fernet). Without FIELD_ENCRYPTION_KEY the key
-# is derived from SECRET_KEY, so changing SECRET_KEY makes stored passwords
-# unreadable (re-enter them); set a dedicated key to rotate SECRET_KEY freely.
-INBOX_POLL_MINUTES = env_int("INBOX_POLL_MINUTES", 10)
+# The journalist-query inbox: the key that encrypts stored IMAP passwords
+# (Fernet). Without FIELD_ENCRYPTION_KEY the key is derived from SECRET_KEY, so
+# changing SECRET_KEY makes stored passwords unreadable (re-enter them); set a
+# dedicated key to rotate SECRET_KEY freely. Beat's polling interval is a row
+# of django-celery-beat (admin: Periodic tasks), every 10 minutes at first.
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
 
 # --- Logging ------------------------------------------------------------------
