@@ -47,7 +47,7 @@ def scan_list(request: HttpRequest, slug: str) -> HttpResponse:
         read = services.read_page_urls(urls_text)
         picked = list(
             Prospect.objects.filter(
-                campaign=campaign, pk__in=request.POST.getlist("prospects")[:100]
+                campaign=campaign, pk__in=_ids(request.POST.getlist("prospects"))[:100]
             )
         )
         errors = read.errors
@@ -125,10 +125,8 @@ def dead_link_prospect(request: HttpRequest, slug: str, link_id: int) -> HttpRes
     link = get_object_or_404(
         DeadLink.objects.select_related("page", "scan"), scan__campaign=campaign, pk=link_id
     )
-    target_id = request.POST.get("target") or None
-    target = None
-    if target_id is not None:
-        target = campaign.target_pages.filter(pk=target_id).first()
+    target_ids = _ids([request.POST.get("target", "")])
+    target = campaign.target_pages.filter(pk=target_ids[0]).first() if target_ids else None
     error = None
     try:
         services.make_prospect(link, target=target, by=request.user)
@@ -256,6 +254,10 @@ def link_gap_prospects(request: HttpRequest, slug: str) -> HttpResponse:
             text += f"; {len(result.skipped)} already prospects or no longer in the gap"
         messages.success(request, text + ".")
     return redirect(_next_or(request, reverse("prospecting:link_gap", args=[campaign.slug])))
+
+
+def _ids(values: list[str]) -> list[int]:
+    return [int(value) for value in values if value.isdigit()]
 
 
 def _int(raw: str | None, *, default: int, low: int, high: int) -> int:
