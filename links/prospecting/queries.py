@@ -10,7 +10,7 @@ from django.db.models import Count, Exists, F, Max, Min, OuterRef, QuerySet, Sum
 from campaigns.models import Campaign
 from links.models import Backlink
 from links.prospecting.models import BacklinkExport, BrokenLinkScan, DeadLink, ReferringDomain
-from links.prospecting.ranking import Ranked, rank_targets
+from links.prospecting.ranking import Ranked, rank_for_link
 from outreach.models import Kind, Prospect
 
 # A campaign has a handful of target pages, rarely more than a few dozen; the
@@ -49,7 +49,7 @@ def with_ranked_targets(links: list[DeadLink], campaign: Campaign) -> list[DeadL
     targets = list(campaign.target_pages.all()[:MAX_TARGETS_RANKED])
     rows = []
     for link in links:
-        ranked = rank_targets(f"{link.anchor_text} {link.context}", targets)
+        ranked = rank_for_link(link.anchor_text, link.context, targets)
         rows.append(DeadLinkRow(link, list(ranked)))
     return rows
 

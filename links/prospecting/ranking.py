@@ -3,7 +3,9 @@
 The words around a dead link (its anchor text and sentence) say what the page
 owner wanted to point at; a target page whose keywords and title share those
 words is the one to offer. A whole keyword phrase found in the text counts most,
-then single keyword words, then title words; the page's priority breaks ties.
+then single keyword words, then title words; words of the anchor text count
+twice those of the sentence around it, since the anchor names the link and the
+sentence may be about anything; the page's priority breaks ties.
 """
 
 from __future__ import annotations
@@ -82,3 +84,20 @@ def rank_targets(
     scored = (score(text, page) for page in pages)
     ranked = sorted(scored, key=lambda r: (-r.score, r.page.priority))
     return ranked[:limit] if limit is not None else ranked
+
+
+ANCHOR_WEIGHT = 2.0
+
+
+def rank_for_link(
+    anchor_text: str, context: str, pages: Iterable[RankablePage]
+) -> Sequence[Ranked]:
+    """Target pages best first for one dead link."""
+    ranked = []
+    for page in pages:
+        by_anchor = score(anchor_text, page)
+        by_context = score(context, page)
+        total = ANCHOR_WEIGHT * by_anchor.score + by_context.score
+        matched = tuple(dict.fromkeys(by_anchor.matched + by_context.matched))
+        ranked.append(Ranked(page, total, matched))
+    return sorted(ranked, key=lambda r: (-r.score, r.page.priority))
