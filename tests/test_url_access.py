@@ -193,7 +193,7 @@ ROUTES: list[Route] = [
         ok=(302,),
     ),
     # Journalist queries: every member reads the inbox; a prospect needs the campaign.
-    Route("inbox:list"),
+    Route("inbox:queries"),
     Route("inbox:paste"),
     Route(
         "inbox:paste",

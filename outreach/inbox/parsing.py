@@ -217,6 +217,11 @@ def parse_text(
     digest = Digest(subject, sender, message_id, received_at, service, text)
     queries = [q for q in _entries(text, received_at) if q.query_text or q.requirements]
     queries = _without_index_duplicates(queries)
+    for query in queries:
+        # HARO writes "Name: Jane Doe Runner's Weekly": the outlet is not her name.
+        if query.outlet and query.journalist.endswith(query.outlet):
+            name = query.journalist[: -len(query.outlet)].strip(" ,-\u2013")
+            query.journalist = name or query.journalist
     if not queries and text.strip():
         queries = [_whole(text, subject, received_at)]
     digest.queries = queries

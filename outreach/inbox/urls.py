@@ -5,7 +5,7 @@ from outreach.inbox import views
 app_name = "inbox"
 
 urlpatterns = [
-    path("", views.inbox, name="list"),
+    path("", views.inbox, name="queries"),
     path("paste/", views.paste, name="paste"),
     path("poll/", views.poll_now, name="poll"),
     path("queries/<int:query_id>/prospect/", views.query_prospect, name="query_prospect"),

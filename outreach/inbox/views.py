@@ -37,7 +37,7 @@ def _back(request: HttpRequest) -> str:
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
-    return reverse("inbox:list")
+    return reverse("inbox:queries")
 
 
 @member_required
@@ -107,7 +107,7 @@ def paste(request: HttpRequest) -> HttpResponse:
                     + (f", {result.duplicates} already in the inbox" if result.duplicates else "")
                     + ".",
                 )
-                return redirect("inbox:list")
+                return redirect("inbox:queries")
     return render(
         request,
         "inbox/paste.html",

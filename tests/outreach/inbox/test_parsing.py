@@ -28,7 +28,7 @@ def test_haro_digest_is_split_into_its_queries_without_the_index():
     ]
     first = digest.queries[0]
     assert first.outlet == "Runner's Weekly"
-    assert first.journalist == "Jane Doe Runner's Weekly"
+    assert first.journalist == "Jane Doe"
     assert first.category == "Lifestyle and Fitness"
     assert first.contact_email == "query-a1b2@helpareporter.net"
     assert first.query_text == (

@@ -25,7 +25,7 @@ def member_client(client, member):
 
 
 def test_empty_inbox_says_what_to_do(member_client):
-    text = member_client.get(reverse("inbox:list")).content.decode()
+    text = member_client.get(reverse("inbox:queries")).content.decode()
     assert "No journalist queries yet" in text
     assert "Paste a digest email" in text
 
@@ -35,10 +35,10 @@ def test_queries_are_sorted_by_deadline(member_client):
     later = JournalistQueryFactory(title="Later one", deadline=now + timedelta(days=3))
     sooner = JournalistQueryFactory(title="Sooner one", deadline=now + timedelta(hours=3))
     JournalistQueryFactory(title="Passed one", deadline=now - timedelta(hours=3))
-    text = member_client.get(reverse("inbox:list")).content.decode()
+    text = member_client.get(reverse("inbox:queries")).content.decode()
     assert text.index(sooner.title) < text.index(later.title)
     assert "Passed one" not in text
-    with_past = member_client.get(reverse("inbox:list"), {"past": "1"}).content.decode()
+    with_past = member_client.get(reverse("inbox:queries"), {"past": "1"}).content.decode()
     assert "Passed one" in with_past
 
 
@@ -46,7 +46,7 @@ def test_campaign_keywords_highlight_and_filter(member_client, campaign):
     TargetPageFactory(campaign=campaign, keywords="trail running")
     JournalistQueryFactory(title="Trail running for beginners")
     JournalistQueryFactory(title="Budget apps", query_text="Which budgeting apps?")
-    url = reverse("inbox:list")
+    url = reverse("inbox:queries")
     text = member_client.get(url, {"campaign": campaign.slug}).content.decode()
     assert "matches trail running" in text
     assert "Budget apps" in text
@@ -56,12 +56,12 @@ def test_campaign_keywords_highlight_and_filter(member_client, campaign):
 
 
 def test_a_campaign_without_keywords_says_how_to_add_them(member_client, campaign):
-    text = member_client.get(reverse("inbox:list"), {"campaign": campaign.slug}).content.decode()
+    text = member_client.get(reverse("inbox:queries"), {"campaign": campaign.slug}).content.decode()
     assert "has no keywords yet" in text
 
 
 def test_another_teams_campaign_is_not_found(member_client, other_campaign):
-    response = member_client.get(reverse("inbox:list"), {"campaign": other_campaign.slug})
+    response = member_client.get(reverse("inbox:queries"), {"campaign": other_campaign.slug})
     assert response.status_code == 404
 
 
@@ -105,7 +105,7 @@ def test_dismiss_removes_the_row(member_client):
         reverse("inbox:dismiss", args=[query.pk]), headers={"HX-Request": "true"}
     )
     assert response.content == b""
-    assert query.title not in member_client.get(reverse("inbox:list")).content.decode()
+    assert query.title not in member_client.get(reverse("inbox:queries")).content.decode()
 
 
 @pytest.mark.parametrize("count", [3, 30])
@@ -119,5 +119,5 @@ def test_inbox_queries_do_not_grow_with_rows(
 
             services.make_prospect(query, campaign=campaign, by=None)
     with django_assert_max_num_queries(10):
-        response = member_client.get(reverse("inbox:list"), {"campaign": campaign.slug})
+        response = member_client.get(reverse("inbox:queries"), {"campaign": campaign.slug})
     assert response.content.decode().count('<tr id="query-') == min(count, 25)
