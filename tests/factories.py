@@ -188,3 +188,4 @@ class BacklinkExportFactory(factory.django.DjangoModelFactory):
     campaign = factory.SubFactory(CampaignFactory)
     competitor = factory.Sequence(lambda n: f"rival{n}.example")
     original_name = "backlinks.csv"
+    state = "done"

@@ -177,6 +177,12 @@ ROUTES: list[Route] = [
         ok=(302,),
     ),
     Route(
+        "prospecting:link_gap_exports",
+        campaign_scoped=True,
+        kwargs=slug,
+        headers={"HX-Request": "true"},
+    ),
+    Route(
         "prospecting:link_gap_prospects",
         campaign_scoped=True,
         kwargs=slug,

@@ -18,7 +18,10 @@ Recognized columns, whichever tool wrote them:
 
 from __future__ import annotations
 
+import io
+import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
@@ -27,11 +30,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from campaigns.models import Campaign
-from links.prospecting.models import BacklinkExport, ReferringDomain
+from links.prospecting.models import BacklinkExport, ExportState, ExportUpload, ReferringDomain
 from links.prospecting.queries import competitors_of, link_gap
 from links.verification.urls import InvalidURL, domain_of
 from outreach.imports.mapping import Field, guess_mapping, header_key
-from outreach.imports.reader import Cell, UnreadableFile, open_table
+from outreach.imports.reader import Cell, UnreadableFile, file_format, open_table, size_of
 from outreach.models import Kind, Prospect
 from outreach.services import create_prospect
 
@@ -121,7 +124,13 @@ class _Reading:
     skipped: int = 0
 
 
-def read_export(handle: IO[bytes], *, name: str) -> _Reading:
+# Progress is written every this many rows while a job reads an export.
+PROGRESS_EVERY_ROWS = 5000
+
+
+def read_export(
+    handle: IO[bytes], *, name: str, progress: Callable[[int], None] | None = None
+) -> _Reading:
     """Referring domains of one export, with their best rating and a sample page."""
     try:
         with open_table(
@@ -138,6 +147,8 @@ def read_export(handle: IO[bytes], *, name: str) -> _Reading:
             for _number, cells in table.rows():
                 reading.rows += 1
                 _read_row(reading, cells, mapping)
+                if progress is not None and reading.rows % PROGRESS_EVERY_ROWS == 0:
+                    progress(reading.rows)
     except UnreadableFile as exc:
         raise ExportError(str(exc)) from exc
     return reading
@@ -168,54 +179,118 @@ def _read_row(reading: _Reading, cells: list[Cell], mapping: dict[str, int]) -> 
 
 
 @transaction.atomic
-def import_export(
+def queue_export(
     campaign: Campaign,
     upload: Any,
     *,
     competitor: str = "",
     is_ours: bool = False,
     by: User | None,
+    enqueue: bool = True,
 ) -> BacklinkExport:
-    """Store one export's referring domains. ``competitor`` (a domain or URL) may
-    be left blank when the file has a target column; an export of our own site
-    (``is_ours``) is about the campaign's site."""
-    reading = read_export(upload.file if hasattr(upload, "file") else upload, name=upload.name)
+    """Keep an uploaded export and queue the job that reads it. What can be told
+    from the upload alone (size, file type, the competitor typed) is refused
+    here, at once; the rest by the job."""
+    name = str(upload.name or "export")[:255]
+    handle = upload.file if hasattr(upload, "file") else upload
+    size = size_of(handle)
+    limit = max_upload_mb() * 1024 * 1024
+    if size > limit:
+        raise ExportError(f"The file is {size / 1e6:.1f} MB; the limit is {max_upload_mb()} MB.")
+    if size == 0:
+        raise ExportError("The file is empty.")
+    try:
+        file_format(name, handle.read(8))
+    except UnreadableFile as exc:
+        raise ExportError(str(exc)) from exc
+    handle.seek(0)
+    about = ""
     if is_ours:
         about = campaign.site
     elif competitor.strip():
-        about = _domain(competitor)
-        if about is None:
+        about = _domain(competitor) or ""
+        if not about:
             raise ExportError(f"“{competitor}” is not a domain or URL.")
-    elif reading.targets:
-        about = reading.targets.most_common(1)[0][0]
-    else:
-        raise ExportError(
-            "Say which competitor this export is about: the file has no target column."
-        )
-    if not is_ours and about == campaign.site:
-        raise ExportError(
-            f"This export is about {about}, the campaign's own site: tick “our own backlinks”."
-        )
-    if not reading.domains:
-        raise ExportError("No row has a usable linking page or domain.")
+        if about == campaign.site:
+            raise ExportError(
+                f"{about} is the campaign's own site: tick “our own backlinks” for its export."
+            )
     export = BacklinkExport.objects.create(
         campaign=campaign,
         competitor=about,
         is_ours=is_ours,
-        original_name=str(upload.name)[:255],
-        tool=_tool(reading.headers),
-        rows_read=reading.rows,
-        rows_skipped=reading.skipped,
-        domain_count=len(reading.domains),
+        original_name=name,
+        file_size=size,
         uploaded_by=by,
+        task_id=str(uuid.uuid4()),
     )
+    ExportUpload.objects.create(export=export, data=handle.read())
+    if enqueue:
+        transaction.on_commit(lambda: _enqueue(export))
+    return export
+
+
+def _enqueue(export: BacklinkExport) -> None:
+    from links.prospecting.tasks import read_backlink_export
+
+    read_backlink_export.apply_async(args=[export.pk], task_id=export.task_id)
+
+
+def run_export(export_id: int) -> BacklinkExport | None:
+    """Read a queued export into referring domains. Safe to call twice: only the
+    call that moves it from queued to reading does the work. A file that cannot
+    be used fails the export with the reason, shown on the page."""
+    claimed = BacklinkExport.objects.filter(pk=export_id, state=ExportState.QUEUED).update(
+        state=ExportState.RUNNING
+    )
+    if not claimed:
+        return None
+    export = BacklinkExport.objects.select_related("campaign").get(pk=export_id)
+    upload = ExportUpload.objects.filter(export=export).first()
+    try:
+        if upload is None:
+            raise ExportError("The uploaded file is gone; upload it again.")
+
+        def progress(rows: int) -> None:
+            BacklinkExport.objects.filter(pk=export_id).update(rows_read=rows)
+
+        reading = read_export(
+            io.BytesIO(bytes(upload.data)), name=export.original_name, progress=progress
+        )
+        _store(export, reading)
+    except ExportError as exc:
+        BacklinkExport.objects.filter(pk=export_id).update(
+            state=ExportState.FAILED, error=str(exc)[:2000]
+        )
+    finally:
+        ExportUpload.objects.filter(export_id=export_id).delete()
+    return BacklinkExport.objects.get(pk=export_id)
+
+
+@transaction.atomic
+def _store(export: BacklinkExport, reading: _Reading) -> None:
+    campaign = export.campaign
+    about = export.competitor
+    if not about:
+        if not reading.targets:
+            raise ExportError(
+                "Say which competitor this export is about: the file has no target column."
+            )
+        about = reading.targets.most_common(1)[0][0]
+        if about == campaign.site:
+            raise ExportError(
+                f"This export is about {about}, the campaign's own site: upload it again "
+                "with “our own backlinks” ticked."
+            )
+    if not reading.domains:
+        raise ExportError("No row has a usable linking page or domain.")
     ReferringDomain.objects.bulk_create(
         (
             ReferringDomain(
                 export=export,
                 campaign=campaign,
                 competitor=about,
-                is_ours=is_ours,
+                is_ours=export.is_ours,
                 domain=domain,
                 domain_rating=entry.rating,
                 links=entry.links,
@@ -225,7 +300,35 @@ def import_export(
         ),
         batch_size=2000,
     )
-    return export
+    BacklinkExport.objects.filter(pk=export.pk).update(
+        state=ExportState.DONE,
+        competitor=about,
+        tool=_tool(reading.headers),
+        rows_read=reading.rows,
+        rows_skipped=reading.skipped,
+        domain_count=len(reading.domains),
+    )
+
+
+def import_export(
+    campaign: Campaign,
+    upload: Any,
+    *,
+    competitor: str = "",
+    is_ours: bool = False,
+    by: User | None,
+) -> BacklinkExport:
+    """Queue and read an export in this process (commands, tests): the export,
+    or ExportError with the reason (and no export left behind)."""
+    export = queue_export(
+        campaign, upload, competitor=competitor, is_ours=is_ours, by=by, enqueue=False
+    )
+    done = run_export(export.pk)
+    assert done is not None
+    if done.state == ExportState.FAILED:
+        done.delete()
+        raise ExportError(done.error)
+    return done
 
 
 @dataclass

@@ -158,12 +158,25 @@ class DeadLinkCheck(models.Model):
 # --- Competitor link gap -------------------------------------------------------------------
 
 
+class ExportState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Reading"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
 class BacklinkExport(models.Model):
     """One uploaded backlink export (Ahrefs, Semrush, Moz...) of a competitor, or of
-    our own site, reduced to its referring domains."""
+    our own site, reduced to its referring domains by a Celery job."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="link_exports")
-    competitor = models.CharField(max_length=253, help_text="The site the export is about.")
+    competitor = models.CharField(
+        max_length=253, blank=True, help_text="The site the export is about."
+    )
+    state = models.CharField(max_length=16, choices=ExportState.choices, default=ExportState.QUEUED)
+    error = models.TextField(blank=True)
+    file_size = models.PositiveBigIntegerField(default=0)
+    task_id = models.CharField(max_length=64, blank=True)
     is_ours = models.BooleanField(default=False)
     original_name = models.CharField(max_length=255)
     tool = models.CharField(max_length=32, blank=True)
@@ -177,9 +190,30 @@ class BacklinkExport(models.Model):
 
     class Meta:
         ordering = ["-uploaded_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=ExportState.values), name="backlinkexport_state_valid"
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.competitor} ({self.original_name})"
+        return f"{self.competitor or '?'} ({self.original_name})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (ExportState.DONE, ExportState.FAILED)
+
+
+class ExportUpload(models.Model):
+    """The uploaded file until its job has read it. In the database rather than on
+    disk: the worker that reads it may run on another machine than the web
+    process that took it, and exports are capped at a few megabytes."""
+
+    export = models.OneToOneField(BacklinkExport, on_delete=models.CASCADE, related_name="upload")
+    data = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"Upload of {self.export}"
 
 
 class ReferringDomain(models.Model):

@@ -61,6 +61,7 @@ def exports(campaign: Campaign) -> QuerySet[BacklinkExport]:
     return BacklinkExport.objects.filter(campaign=campaign).select_related("uploaded_by")[:100]
 
 
+
 def our_domains(campaign: Campaign) -> tuple[QuerySet[Any], QuerySet[Any]]:
     """Domains that already link to us: our backlinks, and exports of our own site."""
     return (

@@ -25,6 +25,7 @@ urlpatterns = [
     ),
     path("<slug:slug>/link-gap/", views.link_gap, name="link_gap"),
     path("<slug:slug>/link-gap/upload/", views.link_gap_upload, name="link_gap_upload"),
+    path("<slug:slug>/link-gap/exports/", views.link_gap_exports, name="link_gap_exports"),
     path("<slug:slug>/link-gap/prospects/", views.link_gap_prospects, name="link_gap_prospects"),
     path(
         "<slug:slug>/link-gap/exports/<int:export_id>/delete/",

@@ -177,6 +177,7 @@ def link_gap(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     min_competitors = _int(request.GET.get("min"), default=2, low=2, high=50)
     rows = queries.link_gap(campaign, min_competitors=min_competitors)
+    exports = list(queries.exports(campaign))
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     names = queries.competitors_of(campaign, [row["domain"] for row in page.object_list])
@@ -185,7 +186,8 @@ def link_gap(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "campaign": campaign,
         "page": page,
-        "exports": queries.exports(campaign),
+        "exports": exports,
+        "reading": any(not export.finished for export in exports),
         "min_competitors": min_competitors,
         "kinds": [(Kind.BLOGGER, Kind.BLOGGER.label), (Kind.GUEST_POST, Kind.GUEST_POST.label)],
         "max_upload_mb": gap.max_upload_mb(),
@@ -202,7 +204,7 @@ def link_gap_upload(request: HttpRequest, slug: str) -> HttpResponse:
         messages.error(request, "Choose a backlink export file (CSV or XLSX) to upload.")
         return redirect("prospecting:link_gap", slug=campaign.slug)
     try:
-        export = gap.import_export(
+        export = gap.queue_export(
             campaign,
             upload,
             competitor=request.POST.get("competitor", ""),
@@ -212,17 +214,23 @@ def link_gap_upload(request: HttpRequest, slug: str) -> HttpResponse:
     except gap.ExportError as exc:
         messages.error(request, f"{upload.name}: {exc}")
     else:
-        messages.success(
-            request,
-            f"{export.original_name}: {export.domain_count:,} referring domains of "
-            f"{export.competitor} from {export.rows_read:,} rows"
-            + (
-                f" ({export.rows_skipped:,} rows without a usable URL skipped)."
-                if export.rows_skipped
-                else "."
-            ),
-        )
+        messages.info(request, f"Reading {export.original_name}; the gap updates when it is done.")
     return redirect("prospecting:link_gap", slug=campaign.slug)
+
+
+@member_required
+def link_gap_exports(request: HttpRequest, slug: str) -> HttpResponse:
+    """The exports table, polled while one is being read."""
+    campaign = get_campaign_for_user(request, slug)
+    exports = list(queries.exports(campaign))
+    if request.htmx and not any(not export.finished for export in exports):
+        # Done: the gap table above has changed too, so reload the whole page.
+        return HttpResponseClientRefresh()
+    return render(
+        request,
+        "prospecting/partials/gap_exports.html",
+        {"campaign": campaign, "exports": exports, "reading": True},
+    )
 
 
 @require_POST

@@ -176,7 +176,7 @@ SEMRUSH_B = (
 )
 
 
-def test_link_gap_upload_to_prospects(page, login, team, tmp_path):
+def test_link_gap_upload_to_prospects(page, login, team, worker, tmp_path):
     _member, campaign = team
     manager = UserFactory(username="max", role="manager")
     (tmp_path / "rival-a.csv").write_text(AHREFS_A)
@@ -191,7 +191,9 @@ def test_link_gap_upload_to_prospects(page, login, team, tmp_path):
     for name in ("rival-a.csv", "rival-b.csv"):
         page.get_by_label("Backlink export (CSV or XLSX").set_input_files(tmp_path / name)
         page.get_by_role("button", name="Upload export").click()
-        expect(page.get_by_role("status")).to_contain_text("referring domains")
+        expect(page.get_by_role("status")).to_contain_text(f"Reading {name}")
+        # The worker reads it; the exports table polls, then the page reloads.
+        expect(page.locator("#gap-exports tbody tr").first).to_contain_text("Done", timeout=20_000)
 
     table = page.locator("#gap-table")
     expect(table.locator("tbody tr")).to_have_count(2)

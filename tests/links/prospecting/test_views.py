@@ -4,9 +4,17 @@ empty states, and query counts that do not grow with rows."""
 from __future__ import annotations
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from links.prospecting.models import BrokenLinkScan, ReferringDomain, ScanState
+from links.prospecting import gap
+from links.prospecting.models import (
+    BacklinkExport,
+    BrokenLinkScan,
+    ExportState,
+    ReferringDomain,
+    ScanState,
+)
 from outreach.models import Prospect
 from tests.factories import (
     BacklinkExportFactory,
@@ -198,34 +206,57 @@ def test_link_gap_empty_state_for_members(member_client, campaign):
     assert "A manager uploads" in text
 
 
-def test_manager_uploads_an_export(client, manager, campaign):
+def test_manager_uploads_an_export_and_a_job_reads_it(client, manager, campaign):
     client.force_login(manager)
     csv = b"Referring page URL,Domain rating,Target URL\r\nhttps://a.example/p,40,https://r.example/\r\n"
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     response = client.post(
         reverse("prospecting:link_gap_upload", args=[campaign.slug]),
         {"file": SimpleUploadedFile("ahrefs.csv", csv)},
         follow=True,
     )
-    assert "1 referring domains of r.example from 1 rows" in response.content.decode()
+    text = response.content.decode()
+    assert "Reading ahrefs.csv" in text
+    assert 'hx-trigger="every 1s"' in text  # the exports table polls while it is read
+    export = BacklinkExport.objects.get()
+    assert (export.state, export.uploaded_by) == (ExportState.QUEUED, manager)
+
+    gap.run_export(export.pk)  # what the Celery task does
+    poll = client.get(
+        reverse("prospecting:link_gap_exports", args=[campaign.slug]),
+        headers={"HX-Request": "true"},
+    )
+    assert poll["HX-Refresh"] == "true"
+    text = client.get(reverse("prospecting:link_gap", args=[campaign.slug])).content.decode()
+    assert "r.example" in text
+    assert 'hx-trigger="every 1s"' not in text
 
 
-def test_a_bad_upload_says_why(client, manager, campaign):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
+def test_a_file_that_is_no_spreadsheet_is_refused_at_once(client, manager, campaign):
     client.force_login(manager)
     response = client.post(
         reverse("prospecting:link_gap_upload", args=[campaign.slug]),
-        {"file": SimpleUploadedFile("notes.csv", b"Title,Anchor\r\nx,y\r\n")},
+        {"file": SimpleUploadedFile("report.pdf", b"%PDF-1.4 ...")},
         follow=True,
     )
-    assert "notes.csv: No column with the linking page or domain" in response.content.decode()
+    assert "report.pdf: Only CSV and XLSX files" in response.content.decode()
+    assert not BacklinkExport.objects.exists()
+
+
+def test_a_job_that_cannot_use_the_file_says_why_on_the_page(client, manager, campaign):
+    client.force_login(manager)
+    client.post(
+        reverse("prospecting:link_gap_upload", args=[campaign.slug]),
+        {"file": SimpleUploadedFile("notes.csv", b"Title,Anchor\r\nx,y\r\n")},
+    )
+    gap.run_export(BacklinkExport.objects.get().pk)
+    text = client.get(reverse("prospecting:link_gap", args=[campaign.slug])).content.decode()
+    assert "Failed" in text
+    assert "No column with the linking page or domain" in text
 
 
 def gap_rows(campaign, count: int) -> None:
     for competitor in ("rival-a.example", "rival-b.example"):
-        export = BacklinkExportFactory(campaign=campaign, competitor=competitor)
+        export = BacklinkExportFactory(campaign=campaign, competitor=competitor, state="done")
         ReferringDomain.objects.bulk_create(
             ReferringDomain(
                 export=export,
