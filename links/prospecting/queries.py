@@ -5,11 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, QuerySet, Sum
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, QuerySet, Subquery, Sum
 
 from campaigns.models import Campaign
 from links.models import Backlink
-from links.prospecting.models import BacklinkExport, BrokenLinkScan, DeadLink, ReferringDomain
+from links.prospecting.models import (
+    BacklinkExport,
+    BrokenLinkScan,
+    DeadLink,
+    DeadLinkCheck,
+    ReferringDomain,
+)
 from links.prospecting.ranking import Ranked, rank_for_link
 from outreach.models import Kind, Prospect
 
@@ -24,6 +30,24 @@ def pickable_prospects(campaign: Campaign) -> QuerySet[Prospect]:
     return Prospect.objects.filter(campaign=campaign, kind=Kind.BROKEN_LINK).only(
         "pk", "url", "dead_url"
     )[:100]
+
+
+def broken_link_prospects(campaign: Campaign) -> QuerySet[Prospect]:
+    """Open broken_link prospects with a dead link, each with its latest re-check:
+    the list to go through before sending the emails."""
+    latest = DeadLinkCheck.objects.filter(prospect=OuterRef("pk")).order_by("-checked_at")
+    return (
+        Prospect.objects.open()
+        .filter(campaign=campaign, kind=Kind.BROKEN_LINK)
+        .exclude(dead_url="")
+        .select_related("offered_target")
+        .annotate(
+            last_outcome=Subquery(latest.values("outcome")[:1]),
+            last_reason=Subquery(latest.values("reason")[:1]),
+            last_checked_at=Subquery(latest.values("checked_at")[:1]),
+        )
+        .order_by("-created_at")
+    )
 
 
 def dead_links(scan: BrokenLinkScan, *, verdict: str = "") -> QuerySet[DeadLink]:
@@ -59,7 +83,6 @@ def with_ranked_targets(links: list[DeadLink], campaign: Campaign) -> list[DeadL
 
 def exports(campaign: Campaign) -> QuerySet[BacklinkExport]:
     return BacklinkExport.objects.filter(campaign=campaign).select_related("uploaded_by")[:100]
-
 
 
 def our_domains(campaign: Campaign) -> tuple[QuerySet[Any], QuerySet[Any]]:

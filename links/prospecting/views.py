@@ -69,6 +69,7 @@ def scan_list(request: HttpRequest, slug: str) -> HttpResponse:
         "errors": errors,
         "urls_text": urls_text,
         "pickable": queries.pickable_prospects(campaign),
+        "to_recheck": queries.broken_link_prospects(campaign)[:25],
     }
     return render(request, "prospecting/scan_list.html", context, status=400 if errors else 200)
 

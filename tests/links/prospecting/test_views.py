@@ -193,8 +193,20 @@ def test_scan_list_queries_do_not_grow_with_rows(
     member_client, campaign, member, django_assert_max_num_queries, count
 ):
     BrokenLinkScanFactory.create_batch(count, campaign=campaign, created_by=member)
-    with django_assert_max_num_queries(9):
-        member_client.get(reverse("prospecting:scan_list", args=[campaign.slug]))
+    for n in range(count):
+        prospect = Prospect.objects.create(
+            campaign=campaign,
+            kind="broken_link",
+            url=f"https://res{n}.example/",
+            dead_url=f"https://gone{n}.example/",
+            offered_target=TargetPageFactory(campaign=campaign),
+        )
+        prospect.dead_checks.create(url=prospect.dead_url, outcome="dead", reason="answered 404")
+    with django_assert_max_num_queries(10):
+        response = member_client.get(reverse("prospecting:scan_list", args=[campaign.slug]))
+    text = response.content.decode()
+    assert text.count('id="recheck-') == min(count, 25)
+    assert "dead (answered 404)" in text
 
 
 # -- link gap -----------------------------------------------------------------------------------
