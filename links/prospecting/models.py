@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -18,6 +20,8 @@ class ScanState(models.TextChoices):
 
 
 FINISHED_STATES = (ScanState.DONE, ScanState.CANCELLED, ScanState.FAILED)
+STALLED_AFTER = timedelta(minutes=2)
+WAITING_LONG = timedelta(minutes=1)
 
 
 class BrokenLinkScan(models.Model):
@@ -42,6 +46,9 @@ class BrokenLinkScan(models.Model):
     cancel_requested = models.BooleanField(default=False)
     task_id = models.CharField(max_length=64, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Written with every progress update: a running scan whose heartbeat stops
+    # lost its worker, and the page says so instead of spinning for ever.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
 
@@ -60,6 +67,18 @@ class BrokenLinkScan(models.Model):
     @property
     def finished(self) -> bool:
         return self.state in FINISHED_STATES
+
+    @property
+    def stalled(self) -> bool:
+        """Running, but no progress for longer than any one check can take."""
+        if self.state != ScanState.RUNNING:
+            return False
+        last = self.heartbeat_at or self.started_at or self.created_at
+        return timezone.now() - last > STALLED_AFTER
+
+    @property
+    def waiting_long(self) -> bool:
+        return self.state == ScanState.QUEUED and timezone.now() - self.created_at > WAITING_LONG
 
     @property
     def percent(self) -> int:

@@ -146,7 +146,20 @@ def request_cancel(scan: BrokenLinkScan) -> None:
     BrokenLinkScan.objects.filter(pk=scan.pk, state=ScanState.QUEUED).update(
         state=ScanState.CANCELLED, cancel_requested=True, finished_at=now
     )
-    BrokenLinkScan.objects.filter(pk=scan.pk, state=ScanState.RUNNING).update(cancel_requested=True)
+    scan.refresh_from_db()
+    if scan.stalled:
+        # Nobody is running it any more (the worker died): nothing else would
+        # ever finish it.
+        BrokenLinkScan.objects.filter(pk=scan.pk, state=ScanState.RUNNING).update(
+            state=ScanState.CANCELLED,
+            cancel_requested=True,
+            finished_at=now,
+            error="The scan stopped making progress (its worker stopped) and was cancelled.",
+        )
+    else:
+        BrokenLinkScan.objects.filter(pk=scan.pk, state=ScanState.RUNNING).update(
+            cancel_requested=True
+        )
     scan.refresh_from_db()
 
 
@@ -167,7 +180,9 @@ class _Progress:
         if not force and now - self.last < PROGRESS_EVERY_SECONDS:
             return
         self.last = now
-        BrokenLinkScan.objects.filter(pk=self.scan_id).update(links_checked=self.checked)
+        BrokenLinkScan.objects.filter(pk=self.scan_id).update(
+            links_checked=self.checked, heartbeat_at=timezone.now()
+        )
         if BrokenLinkScan.objects.filter(pk=self.scan_id, cancel_requested=True).exists():
             raise ScanCancelled
 
@@ -251,7 +266,7 @@ def _read_pages(scan_id: int, fetcher: Fetcher) -> dict[str, tuple[OutboundLink,
         page.done = True
         page.save(update_fields=["final_url", "http_status", "links_found", "done", "error"])
         BrokenLinkScan.objects.filter(pk=scan_id).update(
-            pages_done=F("pages_done") + 1, links_total=len(found)
+            pages_done=F("pages_done") + 1, links_total=len(found), heartbeat_at=timezone.now()
         )
     return found
 

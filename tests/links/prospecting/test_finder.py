@@ -6,10 +6,12 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils import timezone
 
 from links.prospecting import services
 from links.prospecting.models import BrokenLinkScan, DeadLink, DeadLinkVerdict, ScanState
@@ -294,3 +296,26 @@ def test_recheck_finds_a_fixed_link(elsewhere, campaign, member):
 def test_recheck_needs_a_dead_link(campaign, member):
     with pytest.raises(ValidationError):
         services.recheck_dead_link(ProspectFactory(campaign=campaign), by=member)
+
+
+def test_a_scan_whose_worker_died_can_be_cleared(campaign, member):
+    scan = services.start_scan(campaign, by=member, urls=["https://resources.example/"])
+    long_ago = timezone.now() - timedelta(minutes=10)
+    BrokenLinkScan.objects.filter(pk=scan.pk).update(
+        state=ScanState.RUNNING, started_at=long_ago, heartbeat_at=long_ago
+    )
+    scan.refresh_from_db()
+    assert scan.stalled
+    services.request_cancel(scan)
+    assert scan.state == ScanState.CANCELLED
+    assert "stopped making progress" in scan.error
+
+
+def test_a_running_scan_with_a_heartbeat_is_only_asked_to_stop(campaign, member):
+    scan = services.start_scan(campaign, by=member, urls=["https://resources.example/"])
+    BrokenLinkScan.objects.filter(pk=scan.pk).update(
+        state=ScanState.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now()
+    )
+    scan.refresh_from_db()
+    services.request_cancel(scan)
+    assert (scan.state, scan.cancel_requested) == (ScanState.RUNNING, True)
