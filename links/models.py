@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -114,6 +116,20 @@ class Backlink(models.Model):
     def save(self, *args, **kwargs):
         self.set_urls(self.source_url, self.target_url)
         super().save(*args, **kwargs)
+
+    # How long "re-check now" may wait for a worker before the page gives up
+    # polling and says the check is still queued.
+    RECHECK_TIMEOUT = timedelta(seconds=60)
+
+    def recheck_status(self, now: datetime | None = None) -> str:
+        """Where a "re-check now" stands: "" (none outstanding, or answered),
+        "waiting" (queued or running), "timed_out" (no answer within the timeout)."""
+        requested = self.check_requested_at
+        if requested is None or (self.last_checked_at and self.last_checked_at >= requested):
+            return ""
+        if (now or timezone.now()) - requested > self.RECHECK_TIMEOUT:
+            return "timed_out"
+        return "waiting"
 
     def set_urls(self, source_url: str, target_url: str) -> None:
         self.source_url = normalize_url(source_url)

@@ -1,0 +1,26 @@
+// Ticking rows for the bulk actions. Delegated from the document, because htmx
+// replaces the table (and its checkboxes) after every filter change.
+(function () {
+  "use strict";
+
+  function boxes() {
+    return document.querySelectorAll('#prospect-table input[name="bulk-ids"]');
+  }
+
+  function showCount() {
+    var out = document.getElementById("selected-count");
+    if (!out) return;
+    var n = Array.prototype.filter.call(boxes(), function (b) { return b.checked; }).length;
+    out.textContent = n ? "(" + n + " ticked)" : "";
+  }
+
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.id === "select-all") {
+      boxes().forEach(function (box) { box.checked = target.checked; });
+      showCount();
+    } else if (target.name === "bulk-ids") {
+      showCount();
+    }
+  });
+})();
