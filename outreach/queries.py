@@ -237,26 +237,34 @@ def timeline(prospect: Prospect) -> QuerySet:
     COUNT and a LIMIT instead of loading both histories into Python.
     """
     text = CharField()
-    activities = OutreachActivity.objects.filter(prospect=prospect).values(
-        # Every column is a named expression so that both sides line up by position.
-        at=F("occurred_at"),
-        entry=Value("activity", output_field=text),
-        kind_=F("kind"),
-        summary_=F("summary"),
-        from_=Value("", output_field=text),
-        to_=Value("", output_field=text),
-        username=F("user__username"),
-        row_id=F("id"),
+    activities = (
+        OutreachActivity.objects.filter(prospect=prospect)
+        .order_by()
+        .values(
+            # Every column is a named expression so that both sides line up by position.
+            at=F("occurred_at"),
+            entry=Value("activity", output_field=text),
+            kind_=F("kind"),
+            summary_=F("summary"),
+            from_=Value("", output_field=text),
+            to_=Value("", output_field=text),
+            username=F("user__username"),
+            row_id=F("id"),
+        )
     )
-    changes = StatusChange.objects.filter(prospect=prospect).values(
-        at=F("changed_at"),
-        entry=Value("status", output_field=text),
-        kind_=Value("", output_field=text),
-        summary_=Value("", output_field=text),
-        from_=F("from_status"),
-        to_=F("to_status"),
-        username=F("changed_by__username"),
-        row_id=F("id"),
+    changes = (
+        StatusChange.objects.filter(prospect=prospect)
+        .order_by()
+        .values(
+            at=F("changed_at"),
+            entry=Value("status", output_field=text),
+            kind_=Value("", output_field=text),
+            summary_=Value("", output_field=text),
+            from_=F("from_status"),
+            to_=F("to_status"),
+            username=F("changed_by__username"),
+            row_id=F("id"),
+        )
     )
     return activities.union(changes, all=True).order_by("-at", "-row_id")
 
