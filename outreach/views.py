@@ -49,7 +49,7 @@ def _table_context(request: HttpRequest, campaign: Campaign, params: QueryDict) 
     bulk_form.fields["assignee"].widget = _assignee_select(users, request)
     query = params.copy()
     query.pop("page", None)
-    sort = form.valid_values().get("sort") or queries.DEFAULT_SORT
+    requested_sort = form.valid_values().get("sort") or ""
     list_url = reverse("outreach:prospect_list", args=[campaign.slug])
     return {
         "campaign": campaign,
@@ -58,7 +58,8 @@ def _table_context(request: HttpRequest, campaign: Campaign, params: QueryDict) 
         "bulk_form": bulk_form,
         "tags": tags,
         "query": query.urlencode(),
-        "headers": _sort_headers(query, sort),
+        "headers": _sort_headers(query, requested_sort or queries.DEFAULT_SORT),
+        "sort": requested_sort,
         "back_url": f"{list_url}?{params.urlencode()}",
         "statuses": Status.choices,
         "tab": "prospects",

@@ -24,3 +24,14 @@
     }
   });
 })();
+
+// Filter forms send only the filters that are set, so the URL pushed to the
+// address bar (and shared) reads ?kind=haro, not ?q=&kind=haro&status=&...
+document.addEventListener("htmx:configRequest", function (event) {
+  var form = event.detail.elt;
+  if (!form.hasAttribute || !form.hasAttribute("data-drop-empty")) return;
+  var data = event.detail.formData;
+  var empty = [];
+  data.forEach(function (value, name) { if (value === "") empty.push(name); });
+  empty.forEach(function (name) { data.delete(name); });
+});
