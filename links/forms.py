@@ -41,6 +41,7 @@ class WonLinkForm(forms.Form):
     won_on = forms.DateField(label="Won on", widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args: Any, campaign: Campaign, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["target_page"].queryset = campaign.target_pages.all()
 

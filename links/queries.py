@@ -57,6 +57,10 @@ class BacklinkFilterForm(forms.Form):
         ],
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")  # "Kind", not "Kind:"
+        super().__init__(*args, **kwargs)
+
     def valid_values(self) -> dict[str, Any]:
         """The filters that passed validation; a bad value drops that filter only."""
         self.is_valid()

@@ -35,6 +35,10 @@ class ActivityForm(forms.Form):
     )
     clear_follow_up = forms.BooleanField(label="No further follow-up", required=False)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")  # "Kind", not "Kind:"
+        super().__init__(*args, **kwargs)
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("clear_follow_up") and data.get("next_follow_up"):

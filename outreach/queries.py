@@ -118,6 +118,10 @@ class ProspectFilterForm(forms.Form):
     tag = forms.IntegerField(label="Tag", required=False, min_value=1)
     sort = forms.ChoiceField(label="Sort", required=False, choices=[(key, key) for key in SORTS])
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")  # "Kind", not "Kind:"
+        super().__init__(*args, **kwargs)
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         low, high = data.get("dr_min"), data.get("dr_max")

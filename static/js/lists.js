@@ -12,6 +12,8 @@
     if (!out) return;
     var n = Array.prototype.filter.call(boxes(), function (b) { return b.checked; }).length;
     out.textContent = n ? "(" + n + " ticked)" : "";
+    var panel = document.getElementById("bulk-actions");
+    if (panel && n) panel.open = true;
   }
 
   document.addEventListener("change", function (event) {
