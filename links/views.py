@@ -94,8 +94,11 @@ def backlink_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         "tab": "backlinks",
     }
     if _htmx_target(request) == "check-history":
-        return render(request, "links/partials/check_history.html", context)
-    return render(request, "links/backlink_detail.html", context)
+        response = render(request, "links/partials/check_history.html", context)
+    else:
+        response = render(request, "links/backlink_detail.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @member_required

@@ -189,10 +189,12 @@ def prospect_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "prospect": prospect,
             "timeline": _timeline_page(prospect, request.GET.get("timeline_page")),
         }
-        return render(request, "outreach/partials/prospect_timeline.html", context)
-    return render(
-        request, "outreach/prospect_detail.html", _detail_context(request, campaign, prospect)
-    )
+        response = render(request, "outreach/partials/prospect_timeline.html", context)
+    else:
+        context = _detail_context(request, campaign, prospect)
+        response = render(request, "outreach/prospect_detail.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @member_required

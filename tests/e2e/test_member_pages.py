@@ -142,6 +142,19 @@ def test_filters_live_in_the_url_and_the_back_button_restores_them(page, login, 
     expect(page).not_to_have_url(re.compile(r"q=nothing"))
     expect(table).to_contain_text("health-desk.example")
 
+    # Column headers sort within the filters, and the sort survives a filter change.
+    page.goto("/campaigns/acme/prospects/?status=open")
+    page.get_by_role("link", name="Prospect", exact=True).click()
+    expect(page).to_have_url(re.compile(r"status=open&sort=domain"))
+    header = page.get_by_role("columnheader", name="Prospect", exact=True)
+    expect(header).to_have_attribute("aria-sort", "ascending")
+    domains = table.locator("tbody td:nth-child(2) strong")
+    expect(domains).to_have_text(
+        ["health-desk.example", "runner-blog.example", "trail-club.example"]
+    )
+    page.get_by_label("Kind").select_option("blogger")
+    expect(page).to_have_url(re.compile(r"sort=domain"))
+
     # The URL is shareable: opening it fresh gives the same table.
     page.goto("/campaigns/acme/prospects/?kind=broken_link")
     expect(table).to_contain_text("trail-club.example")
