@@ -18,7 +18,7 @@ from outreach.models import Status
 from outreach.services import change_status
 
 if TYPE_CHECKING:
-    from campaigns.models import Campaign, TargetPage, User
+    from campaigns.models import TargetPage, User
     from outreach.models import Prospect
 
 
@@ -85,25 +85,13 @@ def record_won_link(
             {"source_url": "This link, from this page to this target, is already recorded."}
         )
     backlink.save()
-    if prospect.status != Status.WON:
-        change_status(prospect, to_status=Status.WON, by=by)
-    request_check(backlink, by=by)
+    # Writes no history row if the prospect was already won (another link from it).
+    change_status(prospect, to_status=Status.WON, by=by)
+    request_check(backlink)
     return backlink
 
 
-def mark_alert_read(alert: Alert, *, by: User) -> bool:
-    """Mark one alert read. Returns False if it already was (first reader wins)."""
-    now = timezone.now()
-    changed = Alert.objects.filter(pk=alert.pk, read_at__isnull=True).update(
-        read_at=now, read_by=by
-    )
-    if changed:
-        alert.read_at, alert.read_by = now, by
-    return bool(changed)
-
-
-def mark_all_alerts_read(*, campaigns: QuerySet[Campaign], by: User) -> int:
-    """Mark every unread alert on these campaigns read, in one UPDATE. Returns how many."""
-    return Alert.objects.filter(campaign__in=campaigns, read_at__isnull=True).update(
-        read_at=timezone.now(), read_by=by
-    )
+def mark_alerts_read(alerts: QuerySet[Alert], *, by: User) -> int:
+    """Mark the unread ones among ``alerts`` read by ``by``, in one UPDATE; an alert
+    already read keeps its first reader. Returns how many changed."""
+    return alerts.filter(read_at__isnull=True).update(read_at=timezone.now(), read_by=by)

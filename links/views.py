@@ -106,7 +106,7 @@ def backlink_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def backlink_recheck(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     backlink = _get_backlink(campaign, pk)
-    services.request_check(backlink, by=request.user)
+    services.request_check(backlink)
     if _htmx_target(request) == f"backlink-{backlink.pk}":
         return _render_row(request, campaign, backlink)
     messages.success(request, "Check requested: the result appears here within a minute.")
@@ -191,7 +191,8 @@ def alert_read(request: HttpRequest, pk: int) -> HttpResponse:
         campaign__in=campaigns_for(request.user),
         pk=pk,
     )
-    services.mark_alert_read(alert, by=request.user)
+    services.mark_alerts_read(Alert.objects.filter(pk=alert.pk), by=request.user)
+    alert.refresh_from_db(fields=["read_at", "read_by"])
     if _htmx_target(request) == f"alert-{alert.pk}":
         # The row, plus the navigation's unread count swapped out of band.
         return render(request, "links/partials/alert_read_response.html", {"alert": alert})
@@ -201,7 +202,8 @@ def alert_read(request: HttpRequest, pk: int) -> HttpResponse:
 @member_required
 @require_POST
 def alert_read_all(request: HttpRequest) -> HttpResponse:
-    n = services.mark_all_alerts_read(campaigns=campaigns_for(request.user), by=request.user)
+    visible = Alert.objects.filter(campaign__in=campaigns_for(request.user))
+    n = services.mark_alerts_read(visible, by=request.user)
     messages.success(request, f"Marked {n} alert{'s' if n != 1 else ''} read.")
     return redirect("links:alert_list")
 

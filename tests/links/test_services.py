@@ -185,23 +185,24 @@ def test_recheck_status_waits_then_times_out_then_clears_with_a_check(campaign):
 # --- alerts ---------------------------------------------------------------------
 
 
-def test_mark_alert_read_records_who_and_only_once(campaign, member):
+def test_mark_alerts_read_records_who_and_keeps_the_first_reader(campaign, member):
     alert = AlertFactory(campaign=campaign)
-    assert services.mark_alert_read(alert, by=member) is True
+    assert services.mark_alerts_read(Alert.objects.filter(pk=alert.pk), by=member) == 1
     alert.refresh_from_db()
     first_read = alert.read_at
     assert alert.read_by == member
-    assert services.mark_alert_read(alert, by=UserFactory()) is False
+    again = services.mark_alerts_read(Alert.objects.filter(pk=alert.pk), by=UserFactory())
+    assert again == 0
     alert.refresh_from_db()
     assert (alert.read_at, alert.read_by) == (first_read, member)
 
 
-def test_mark_all_alerts_read_touches_only_the_given_campaigns(campaign, other_campaign, member):
+def test_mark_alerts_read_touches_only_the_given_alerts(campaign, other_campaign, member):
     AlertFactory.create_batch(3, campaign=campaign)
     AlertFactory(campaign=campaign, read_at=timezone.now())
     theirs = AlertFactory(campaign=other_campaign)
-    n = services.mark_all_alerts_read(campaigns=Campaign.objects.visible_to(member), by=member)
-    assert n == 3
+    visible = Alert.objects.filter(campaign__in=Campaign.objects.visible_to(member))
+    assert services.mark_alerts_read(visible, by=member) == 3
     assert not Alert.objects.filter(campaign=campaign, read_at__isnull=True).exists()
     theirs.refresh_from_db()
     assert theirs.read_at is None
