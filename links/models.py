@@ -73,6 +73,10 @@ class Backlink(models.Model):
     last_checked_at = models.DateTimeField(null=True, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
     lost_at = models.DateTimeField(null=True, blank=True)
+    # When ``state`` last changed: a link that changed recently is watched daily.
+    state_changed_at = models.DateTimeField(null=True, blank=True)
+    # The page hash of the last check: unchanged pages don't store their snippet again.
+    last_page_hash = models.CharField(max_length=64, blank=True)
     # Since when the page has failed without a break; "unreachable" is decided from it.
     failing_since = models.DateTimeField(null=True, blank=True)
     # Set by "re-check now"; the page polls until last_checked_at passes it.

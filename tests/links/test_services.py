@@ -63,18 +63,21 @@ def test_record_won_link_creates_the_backlink_and_marks_the_prospect_won(campaig
     )
 
 
-def test_record_won_link_queues_the_first_check(campaign, member, target):
+def test_record_won_link_queues_the_first_check(
+    campaign, member, target, django_capture_on_commit_callbacks
+):
     before = timezone.now()
-    backlink = services.record_won_link(
-        ProspectFactory(campaign=campaign),
-        by=member,
-        source_url="https://blog.example/a",
-        target_page=target,
-    )
+    with django_capture_on_commit_callbacks() as queued:
+        backlink = services.record_won_link(
+            ProspectFactory(campaign=campaign),
+            by=member,
+            source_url="https://blog.example/a",
+            target_page=target,
+        )
     backlink.refresh_from_db()
     assert backlink.check_requested_at >= before
-    assert backlink.next_check_at == backlink.check_requested_at
     assert backlink.recheck_status() == "waiting"
+    assert len(queued) == 1  # the check task, sent once the transaction commits
 
 
 def test_record_won_link_accepts_an_explicit_target_url(campaign, member):
@@ -158,14 +161,6 @@ def test_record_won_link_for_a_broken_link_prospect(campaign, member, target):
         prospect, by=member, source_url=prospect.url, target_page=prospect.offered_target
     )
     assert backlink.target_url == target.url
-
-
-def test_request_check_sets_the_request_time_and_makes_it_due(campaign):
-    backlink = BacklinkFactory(campaign=campaign, next_check_at=timezone.now() + timedelta(days=7))
-    services.request_check(backlink)
-    backlink.refresh_from_db()
-    assert backlink.check_requested_at is not None
-    assert backlink in Backlink.objects.due()
 
 
 # --- recheck status on the model (what the row shows) ----------------------------
