@@ -110,6 +110,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded files (imports). Never served by URL: the views that need them read
+# them through the storage, after checking who asks.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+MEDIA_URL = "media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -214,6 +218,12 @@ VERIFIER_DISPATCH_MAX = env_int("VERIFIER_DISPATCH_MAX", 20000)
 VERIFIER_USER_AGENT = env_str(
     "VERIFIER_USER_AGENT", f"AnchorageBot/0.1 (+{SITE_URL}/about/bot; backlink monitor)"
 )
+
+# --- Imports ------------------------------------------------------------------
+# A spreadsheet bigger than this is refused before it is read; so is one with
+# more data rows than IMPORT_MAX_ROWS (the import is one transaction).
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 25 * 1024 * 1024)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
 
 # --- Logging ------------------------------------------------------------------
 LOGGING = {

@@ -24,5 +24,7 @@ urlpatterns = [
     path("campaigns/", include("campaigns.dashboard.urls")),
     path("", include("outreach.urls")),
     path("", include("links.urls")),
+    path("campaigns/", include("links.export_urls")),
+    path("imports/", include("outreach.imports.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from outreach.models import OutreachActivity, Prospect, StatusChange, Tag
+from outreach.models import ImportJob, OutreachActivity, Prospect, StatusChange, Tag
 
 
 @admin.register(Tag)
@@ -64,3 +64,31 @@ class OutreachActivityAdmin(admin.ModelAdmin):
     search_fields = ["prospect__url", "summary"]
     date_hierarchy = "occurred_at"
     raw_id_fields = ["prospect"]
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """The import history, read-only: imports run from /imports/ or the CLI."""
+
+    list_display = [
+        "original_name",
+        "campaign",
+        "target",
+        "state",
+        "created_by",
+        "created_at",
+        "created_count",
+        "updated_count",
+        "duplicate_count",
+        "rejected_count",
+    ]
+    list_filter = ["target", "state", "source", "campaign"]
+    list_select_related = ["campaign", "created_by"]
+    search_fields = ["original_name"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

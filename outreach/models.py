@@ -252,3 +252,102 @@ class OutreachActivity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.prospect}"
+
+
+def _import_upload_path(job: ImportJob, filename: str) -> str:
+    # The original name is kept on the row; on disk a dated folder and the
+    # storage's own collision handling are enough.
+    return f"imports/{timezone.now():%Y/%m}/{filename}"
+
+
+class ImportJob(models.Model):
+    """One spreadsheet imported into a campaign: who, what file, when, how it went.
+
+    The row is the import's history and its progress: the browser polls it while
+    a worker runs the import. ``target`` names the importer (prospects or
+    backlinks); the data rows it writes are committed together with this row's
+    final counts, in one transaction.
+    """
+
+    class Target(models.TextChoices):
+        PROSPECTS = "prospects", "Prospects"
+        BACKLINKS = "backlinks", "Backlinks"
+
+    class State(models.TextChoices):
+        UPLOADED = "uploaded", "Uploaded, not imported"
+        QUEUED = "queued", "Waiting for a worker"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Failed, nothing imported"
+
+    class Source(models.TextChoices):
+        WEB = "web", "Browser"
+        CLI = "cli", "Command line"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="import_jobs")
+    target = models.CharField(max_length=16, choices=Target.choices)
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.WEB)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="import_jobs",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    original_name = models.CharField(max_length=255)
+    file = models.FileField(upload_to=_import_upload_path, max_length=500, blank=True)
+    file_size = models.PositiveBigIntegerField(default=0)
+    file_format = models.CharField(max_length=8, blank=True)
+    # Column index (as a string) to field name; columns not listed are ignored.
+    mapping = models.JSONField(default=dict, blank=True)
+    # Importer options: the kind for rows without one, a default target URL.
+    options = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.UPLOADED)
+    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    rows_done = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    duplicate_count = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    # The preview's or the run's details: counts by cause, fields updated,
+    # sample rows, first rejections.
+    summary = models.JSONField(default=dict, blank=True)
+    rejected_file = models.FileField(upload_to=_import_upload_path, max_length=500, blank=True)
+    error = models.TextField(blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(target__in=["prospects", "backlinks"]), name="importjob_target_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["uploaded", "queued", "running", "done", "failed"]),
+                name="importjob_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=["web", "cli"]), name="importjob_source_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "created_at"], name="importjob_campaign_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} → {self.campaign} ({self.get_state_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in {self.State.DONE, self.State.FAILED}
+
+    @property
+    def percent(self) -> int:
+        if self.state == self.State.DONE:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, self.rows_done * 100 // self.rows_total)

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Membership, Role, TargetPage, User
 from links.models import Alert, Backlink, LinkCheck, Verdict
-from outreach.models import Kind, OutreachActivity, Prospect, Status, StatusChange, Tag
+from outreach.models import ImportJob, Kind, OutreachActivity, Prospect, Status, StatusChange, Tag
 
 PASSWORD = "correct horse battery staple"
 
@@ -118,3 +118,21 @@ class StatusChangeFactory(factory.django.DjangoModelFactory):
     prospect = factory.SubFactory(ProspectFactory)
     from_status = Status.NEW
     to_status = Status.CONTACTED
+
+
+class ImportJobFactory(factory.django.DjangoModelFactory):
+    """An uploaded prospect import with a small CSV stored under MEDIA_ROOT."""
+
+    class Meta:
+        model = ImportJob
+
+    campaign = factory.SubFactory(CampaignFactory)
+    target = ImportJob.Target.PROSPECTS
+    original_name = "prospects.csv"
+    file = factory.django.FileField(
+        filename="prospects.csv",
+        data=b"URL,Email\r\nhttps://a.example/,a@a.example\r\nhttps://b.example/,broken\r\n",
+    )
+    file_format = "csv"
+    mapping = factory.LazyFunction(lambda: {"0": "url", "1": "contact_email"})
+    options = factory.LazyFunction(lambda: {"kind": Kind.BLOGGER})

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from campaigns.models import Role
@@ -17,6 +19,7 @@ from tests.factories import (
     AlertFactory,
     BacklinkFactory,
     CampaignFactory,
+    ImportJobFactory,
     ProspectFactory,
     UserFactory,
 )
@@ -46,6 +49,16 @@ def prospect(ctx: dict[str, Any]) -> dict[str, Any]:
 
 def backlink(ctx: dict[str, Any]) -> dict[str, Any]:
     return {"slug": ctx["campaign"].slug, "pk": ctx["backlink"].pk}
+
+
+def job_pk(ctx: dict[str, Any]) -> dict[str, Any]:
+    return {"pk": ImportJobFactory(campaign=ctx["campaign"]).pk}
+
+
+def finished_job_pk(ctx: dict[str, Any]) -> dict[str, Any]:
+    job = ImportJobFactory(campaign=ctx["campaign"], state="done", rejected_count=1)
+    job.rejected_file.save("rejected.csv", ContentFile(b"URL,Reason\r\nx,bad\r\n"))
+    return {"pk": job.pk}
 
 
 ROUTES: list[Route] = [
@@ -126,6 +139,36 @@ ROUTES: list[Route] = [
         ok=(302,),
     ),
     Route("links:alert_read_all", method="post", ok=(302,)),
+    # Imports: admins only, whatever the campaign.
+    Route("imports:history", min_role=Role.ADMIN),
+    Route("imports:new", min_role=Role.ADMIN),
+    Route(
+        "imports:new",
+        min_role=Role.ADMIN,
+        method="post",
+        data=lambda ctx: {
+            "campaign": ctx["campaign"].pk,
+            "target": "prospects",
+            "kind": "blogger",
+            "file": SimpleUploadedFile("p.csv", b"URL\r\nhttps://a.example/\r\n"),
+        },
+        ok=(302,),
+    ),
+    Route("imports:mapping", min_role=Role.ADMIN, kwargs=job_pk),
+    Route("imports:preview", min_role=Role.ADMIN, kwargs=job_pk),
+    Route("imports:confirm", min_role=Role.ADMIN, kwargs=job_pk, method="post", ok=(302,)),
+    Route("imports:detail", min_role=Role.ADMIN, kwargs=finished_job_pk),
+    Route(
+        "imports:status",
+        min_role=Role.ADMIN,
+        kwargs=finished_job_pk,
+        headers={"HX-Request": "true"},
+        ok=(286,),
+    ),
+    Route("imports:rejected", min_role=Role.ADMIN, kwargs=finished_job_pk),
+    # Exports: as for the lists, members of the campaign and managers.
+    Route("exports:prospects_xlsx", campaign_scoped=True, kwargs=slug),
+    Route("exports:backlinks_xlsx", campaign_scoped=True, kwargs=slug),
 ]
 
 # Django's admin site checks is_staff itself; the matrix checks that only admins
