@@ -18,7 +18,12 @@ from django.utils import timezone
 
 
 def _columns(model: type[models.Model], *, with_id: bool) -> list[models.Field]:
-    return [f for f in model._meta.concrete_fields if with_id or not f.primary_key]
+    # PostgreSQL computes generated columns itself and refuses them in COPY.
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if (with_id or not f.primary_key) and not getattr(f, "generated", False)
+    ]
 
 
 def _defaults(fields: Sequence[models.Field]) -> dict[str, Any]:
