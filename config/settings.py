@@ -198,6 +198,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Imports are CPU-bound for seconds at a time; on the link checkers' gevent pool
+# they would stall every check in flight, so they have a queue of their own
+# (docker-compose.yml runs a prefork worker for it; `make run` consumes both).
+CELERY_TASK_ROUTES = {"outreach.tasks.run_import": {"queue": "bulk"}}
 
 # --- Verifier -----------------------------------------------------------------
 VERIFIER_ALLOW_PRIVATE_NETWORKS = env_bool("VERIFIER_ALLOW_PRIVATE_NETWORKS", False)
