@@ -143,7 +143,7 @@ def shoot(base: str, *, prospect_id: str, backlink_id: str) -> None:
                 continue
             page.wait_for_load_state("networkidle")
             page.wait_for_timeout(600)  # chart animations
-            page.screenshot(path=OUT / filename, full_page=True)
+            page.screenshot(path=OUT / filename)
             print(f"wrote docs/screenshots/{filename}")
         browser.close()
 
