@@ -21,5 +21,6 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("campaigns/", include("campaigns.dashboard.urls")),
+    path("dashboard/", include("campaigns.dashboard.overview_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -135,7 +135,7 @@ def _within(queryset: QuerySet, campaigns: QuerySet[Campaign], lookup: str) -> Q
 
 # --- Results ------------------------------------------------------------------
 
-Number = int | float | Decimal | None
+Number = int | float | Decimal | str | None
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ class Series:
     key: str
     label: str
     values: list[Number]
-    # "int", "money" or "percent": how the table and the chart print a value.
+    # "int", "money", "percent" or "text": how the table and the chart print a value.
     format: str = "int"
     # False for columns that only make sense in the table (a rate beside counts).
     plot: bool = True
@@ -406,7 +406,8 @@ ANCHORS_SHOWN = 12
 EXACT_MATCH_DEFINITION = (
     "An anchor is an exact match when its text, trimmed and ignoring case, equals "
     "the title of the link's target page or one of that page's comma-separated "
-    "keywords. Links without a target page or without anchor text never match."
+    "keywords (spaces around the commas ignored). Links without a target page or "
+    "without anchor text never match."
 )
 
 
@@ -416,7 +417,9 @@ def _exact_match_sql(vendor: str) -> str:
     case. Keywords are wrapped in commas (",kw one,kw two,") so that a keyword
     only matches whole, never as part of a longer one."""
     find = "STRPOS" if vendor == "postgresql" else "INSTR"
-    keywords = "',' || LOWER(REPLACE(REPLACE(TRIM(t.keywords), ', ', ','), ' ,', ',')) || ','"
+    # Runs of up to four spaces collapse to one, then spaces beside commas go.
+    spaced = "REPLACE(REPLACE(TRIM(t.keywords), '  ', ' '), '  ', ' ')"
+    keywords = f"',' || LOWER(REPLACE(REPLACE({spaced}, ', ', ','), ' ,', ',')) || ','"
     return (
         "g.anchor <> '' AND t.id IS NOT NULL AND (g.anchor = LOWER(TRIM(t.title))"
         # An anchor with a comma in it could otherwise match two keywords at once.
@@ -587,6 +590,12 @@ def goal_progress(campaigns: QuerySet[Campaign], period: Period) -> Chart:
                 format="percent",
                 plot=False,
             ),
+            Series(
+                "goal_date",
+                "Goal date",
+                [row["goal_date"].isoformat() if row["goal_date"] else "" for row in rows],
+                format="text",
+                plot=False,
+            ),
         ],
-        extra={"goal_dates": [row["goal_date"] for row in rows]},
     )
