@@ -48,6 +48,11 @@ ROUTES: list[Route] = [
     Route("password_change_done"),
     Route("campaigns:list"),
     Route("campaigns:detail", campaign_scoped=True, kwargs=slug),
+    Route("campaigns:dashboard", min_role=Role.MANAGER, campaign_scoped=True, kwargs=slug),
+    Route("dashboard:all", min_role=Role.MANAGER),
+    # Client reports: the campaign's members export too, not only managers.
+    Route("campaigns:prospects_export", campaign_scoped=True, kwargs=slug),
+    Route("campaigns:backlinks_export", campaign_scoped=True, kwargs=slug),
 ]
 
 # Django's admin site checks is_staff itself; the matrix checks that only admins
