@@ -106,6 +106,10 @@ class Backlink(models.Model):
             models.Index(fields=["campaign", "state"], name="backlink_campaign_state"),
             models.Index(fields=["campaign", "won_on"], name="backlink_campaign_won_on"),
             models.Index(fields=["campaign", "source_domain"], name="backlink_campaign_domain"),
+            # The all-campaigns dashboard: links won in a date range, and each
+            # domain's first link (read from the index alone, in domain order).
+            models.Index(fields=["won_on"], name="backlink_won_on"),
+            models.Index(fields=["source_domain", "won_on"], name="backlink_domain_won_on"),
         ]
 
     def __str__(self) -> str:

@@ -145,6 +145,8 @@ class Prospect(models.Model):
             models.Index(fields=["assignee", "next_follow_up"], name="prospect_assignee_followup"),
             models.Index(fields=["campaign", "domain"], name="prospect_campaign_domain"),
             models.Index(fields=["deadline"], name="prospect_deadline"),
+            # The all-campaigns dashboard's funnel and kinds: prospects added in a range.
+            models.Index(fields=["created_at"], name="prospect_created_at"),
         ]
 
     def __str__(self) -> str:
@@ -222,6 +224,8 @@ class OutreachActivity(models.Model):
         indexes = [
             models.Index(fields=["prospect", "occurred_at"], name="activity_prospect"),
             models.Index(fields=["user", "occurred_at"], name="activity_user"),
+            # The all-campaigns dashboard: activity in a date range.
+            models.Index(fields=["occurred_at"], name="activity_occurred_at"),
         ]
 
     def __str__(self) -> str:

@@ -6,9 +6,12 @@ asserts nothing; run on demand:
 It creates its own database next to DATABASE_URL's (``<name>_bench``, dropped
 and re-created unless ``--reuse``), migrates it, seeds 50,000 prospects,
 100,000 backlinks and 1,000,000 link checks with INSERT ... SELECT
-generate_series (seconds, not minutes), then times each page with Django's
+generate_series (a minute or two, most of it the live_changed trigger
+firing once per check), then times each page with Django's
 test Client: one warm-up request, then ``--requests`` timed ones; it reports
-the median and the 95th percentile (nearest rank) of the server time, and the
+the median and the 95th percentile (nearest rank) of the server time, the
+median CPU time one request costs Django and PostgreSQL together (which,
+unlike wall time, does not grow when other work shares the machine), and the
 number of SQL queries of one request.
 """
 
@@ -358,20 +361,22 @@ def seed() -> None:
         )
         print(f"  alerts: {n:,}")
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        # A live database is vacuumed by autovacuum; without this the timings
+        # would race it, and index-only scans would visit the heap.
+        cursor.execute("VACUUM ANALYZE")
     print(f"  seeded in {time.perf_counter() - started:.1f} s")
 
 
 def measure(requests: int) -> list[tuple[str, float, float, int]]:
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
     from django.urls import Resolver404, resolve
     from django.utils import timezone
 
     from campaigns.models import Campaign, User
 
     client = Client()
+    cpu = ServerCPU(connection)
     client.force_login(User.objects.get(username="bench-manager"))
     big = Campaign.objects.order_by("pk").first()
     small = Campaign.objects.order_by("pk").last()
@@ -389,36 +394,103 @@ def measure(requests: int) -> list[tuple[str, float, float, int]]:
         ("all-campaigns dashboard (1 year)", f"/dashboard/?start={year_ago}"),
         ("prospects list (big)", f"/campaigns/{big.slug}/prospects/"),
         ("backlinks list (big)", f"/campaigns/{big.slug}/backlinks/"),
-        ("prospects export.csv (big)", f"/campaigns/{big.slug}/prospects/export.csv"),
-        ("backlinks export.csv (big)", f"/campaigns/{big.slug}/backlinks/export.csv"),
+        # Downloads, not pages: for information, no target.
+        ("prospects export (big, 12,500)", f"/campaigns/{big.slug}/prospects/export.csv"),
+        ("backlinks export (big, 25,000)", f"/campaigns/{big.slug}/backlinks/export.csv"),
     ]
     results = []
     for label, url in pages:
         try:
             resolve(url.split("?")[0])
         except Resolver404:
-            print(f"  {label:36} skipped: {url} is not in this branch's URLconf")
+            print(f"  {label:34} skipped: {url} is not in this branch's URLconf")
             continue
         response = client.get(url)  # warm-up: caches, prepared plans, buffer pages
         if response.status_code != 200:
-            print(f"  {label:36} skipped: HTTP {response.status_code}")
+            print(f"  {label:34} skipped: HTTP {response.status_code}")
             continue
-        with CaptureQueriesContext(connection) as queries:
+        queries = QueryCounter()
+        with connection.execute_wrapper(queries):
             consume(client.get(url))
-        timings = []
+        timings, cpu_costs = [], []
         for _ in range(requests):
+            cpu_before = cpu.now()
             started = time.perf_counter()
             consume(client.get(url))
             timings.append((time.perf_counter() - started) * 1000)
+            cpu_after = cpu.now()
+            if cpu_before is not None and cpu_after is not None:
+                cpu_costs.append(cpu_after - cpu_before)
         timings.sort()
         p95 = timings[max(0, -(-len(timings) * 95 // 100) - 1)]
+        cpu_ms = f"{statistics.median(cpu_costs):7.1f} ms" if cpu_costs else "    n/a"
         results.append((label, statistics.median(timings), p95, len(queries)))
-        flag = "" if p95 < TARGET_P95_MS else f"  over the {TARGET_P95_MS} ms target"
+        flag = ""
+        if p95 >= TARGET_P95_MS and "export" not in label:
+            flag = f"  over the {TARGET_P95_MS} ms target"
         print(
-            f"  {label:36} median {statistics.median(timings):7.1f} ms   "
-            f"p95 {p95:7.1f} ms   {len(queries):3d} queries{flag}"
+            f"  {label:34} median {statistics.median(timings):7.1f} ms   "
+            f"p95 {p95:7.1f} ms   cpu {cpu_ms}   {len(queries):3d} queries{flag}"
         )
     return results
+
+
+class ServerCPU:
+    """CPU milliseconds spent by this process (Django) plus the PostgreSQL server
+    (the postmaster's children, and those that exited, such as parallel workers).
+    Unlike wall time it does not grow when other work shares the machine. Needs
+    the server on this machine and /proc (Linux); otherwise None."""
+
+    def __init__(self, connection: Any) -> None:
+        self.postmaster: int | None = None
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                backend = cursor.fetchone()[0]
+            self.postmaster = int(self._stat(backend)[1])
+            self.tick = 1000 / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError):
+            self.postmaster = None
+
+    @staticmethod
+    def _stat(pid: int) -> list[str]:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()
+
+    def _server(self) -> float:
+        fields = self._stat(self.postmaster)
+        # utime, stime, and the same for children already waited for.
+        total = sum(int(fields[i]) for i in (11, 12, 13, 14))
+        tasks = f"/proc/{self.postmaster}/task/{self.postmaster}/children"
+        with open(tasks) as handle:
+            children = handle.read().split()
+        for pid in children:
+            try:
+                child = self._stat(int(pid))
+            except OSError:  # exited meanwhile: now counted in the postmaster's
+                continue
+            total += int(child[11]) + int(child[12])
+        return total * self.tick
+
+    def now(self) -> float | None:
+        if self.postmaster is None:
+            return None
+        server = self._server()
+        return server + time.process_time() * 1000
+
+
+class QueryCounter:
+    """A database execute wrapper that counts the queries of one request."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute: Any, sql: str, *args: Any) -> Any:
+        self.count += 1
+        return execute(sql, *args)
+
+    def __len__(self) -> int:
+        return self.count
 
 
 def consume(response: Any) -> None:
@@ -447,7 +519,11 @@ def main() -> None:
     if not existed:
         print(f"Seeding {urlsplit(url).path.lstrip('/')} ...")
         seed()
-    print(f"Timing {args.requests} requests per page (after one warm-up):")
+    load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
+    print(
+        f"Timing {args.requests} requests per page (after one warm-up); "
+        f"{os.cpu_count()} CPUs, load average {load}:"
+    )
     measure(args.requests)
 
 

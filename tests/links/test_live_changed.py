@@ -4,6 +4,8 @@ live, compared with the previous check that had a verdict."""
 
 from __future__ import annotations
 
+import importlib
+import sqlite3
 from datetime import UTC, datetime
 
 from links.models import LinkCheck, Verdict
@@ -77,3 +79,41 @@ def test_what_the_writer_says_is_ignored(db):
     LinkCheckFactory(backlink=backlink, checked_at=day(1), verdict=Verdict.ERROR, live_changed=True)
 
     assert flags(backlink) == [(1, "error", False)]
+
+
+def test_the_sqlite_trigger_follows_the_same_rule():
+    """`make run` uses SQLite, which gets its own trigger; the suite runs on
+    PostgreSQL, so exercise the SQLite one directly on an in-memory database."""
+    migration = importlib.import_module("links.migrations.0002_linkcheck_live_changed")
+    db = sqlite3.connect(":memory:")
+    db.execute(
+        "CREATE TABLE links_linkcheck (id INTEGER PRIMARY KEY, backlink_id INTEGER, "
+        "checked_at TEXT, verdict TEXT, live_changed BOOL NOT NULL DEFAULT 0)"
+    )
+    db.execute(migration.SQLITE_INSTALL)
+    rows = [
+        (1, "2025-01-01 12:00:00", "missing"),
+        (1, "2025-01-02 12:00:00", "live"),
+        (1, "2025-01-04 12:00:00", "error"),
+        (1, "2025-01-05 12:00:00", "live"),
+        (1, "2025-01-07 12:00:00", "missing"),
+        (2, "2025-01-01 12:00:00", "live"),
+        (1, "2025-01-06 12:00:00", "nofollow"),  # late: makes the 7th no change
+    ]
+    db.executemany(
+        "INSERT INTO links_linkcheck (backlink_id, checked_at, verdict) VALUES (?, ?, ?)", rows
+    )
+
+    flagged = db.execute(
+        "SELECT backlink_id, substr(checked_at, 9, 2), verdict, live_changed "
+        "FROM links_linkcheck ORDER BY backlink_id, checked_at"
+    ).fetchall()
+    assert flagged == [
+        (1, "01", "missing", 0),
+        (1, "02", "live", 1),
+        (1, "04", "error", 0),
+        (1, "05", "live", 0),
+        (1, "06", "nofollow", 1),
+        (1, "07", "missing", 0),
+        (2, "01", "live", 1),
+    ]
