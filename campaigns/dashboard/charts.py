@@ -256,7 +256,7 @@ def live_backlinks_over_time(campaigns: QuerySet[Campaign], period: Period) -> C
     totals = _running_total(transitions, "bucket", 'SUM("delta")')
     return Chart(
         labels=[w.isoformat() for w in period.weeks()],
-        series=[Series("live", "Live backlinks", list(_carried(period, totals)))],
+        series=[Series("live", "Live backlinks", _carried(period, totals))],
     )
 
 

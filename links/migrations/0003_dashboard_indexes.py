@@ -5,21 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0001_initial'),
-        ('links', '0002_linkcheck_live_changed'),
-        ('outreach', '0001_initial'),
+        ("campaigns", "0001_initial"),
+        ("links", "0002_linkcheck_live_changed"),
+        ("outreach", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='backlink',
-            index=models.Index(fields=['won_on'], name='backlink_won_on'),
+            model_name="backlink",
+            index=models.Index(fields=["won_on"], name="backlink_won_on"),
         ),
         migrations.AddIndex(
-            model_name='backlink',
-            index=models.Index(fields=['source_domain', 'won_on'], name='backlink_domain_won_on'),
+            model_name="backlink",
+            index=models.Index(fields=["source_domain", "won_on"], name="backlink_domain_won_on"),
         ),
     ]

@@ -5,20 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0001_initial'),
-        ('outreach', '0001_initial'),
+        ("campaigns", "0001_initial"),
+        ("outreach", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='outreachactivity',
-            index=models.Index(fields=['occurred_at'], name='activity_occurred_at'),
+            model_name="outreachactivity",
+            index=models.Index(fields=["occurred_at"], name="activity_occurred_at"),
         ),
         migrations.AddIndex(
-            model_name='prospect',
-            index=models.Index(fields=['created_at'], name='prospect_created_at'),
+            model_name="prospect",
+            index=models.Index(fields=["created_at"], name="prospect_created_at"),
         ),
     ]
