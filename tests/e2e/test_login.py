@@ -25,7 +25,8 @@ def test_member_logs_in_and_opens_the_demo_campaign(page, login, demo):
     status_table = page.locator("#prospect-status-counts")
     expect(status_table).to_contain_text("Won")
     total = sum(
-        int(cell.replace(",", "")) for cell in status_table.locator("td.num").all_inner_texts()
+        int(cell.replace(",", ""))
+        for cell in status_table.locator("td.num").all_inner_texts()
     )
     assert total == 300
 
