@@ -15,6 +15,8 @@ from django.core.exceptions import ImproperlyConfigured
 from config.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Where the one-box defaults keep their state: SQLite, the folder broker, static files.
+VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
@@ -44,6 +46,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -75,7 +78,7 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------
-DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'anchorage.sqlite3'}")
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'anchorage.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the worker writes.
@@ -95,7 +98,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "campaigns:list"
+# "home" sends members to My day and managers to the campaign list.
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
@@ -104,7 +108,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "var" / "static")))
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -124,7 +128,7 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -166,10 +170,13 @@ globals().update(_email_settings(env_str("EMAIL_URL")))
 
 # --- Celery -------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
-BROKER_DIR = Path(env_str("CELERY_BROKER_DIR", str(BASE_DIR / "var" / "broker")))
+BROKER_DIR = Path(env_str("CELERY_BROKER_DIR", str(VAR_DIR / "broker")))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
+    # A message taken by a worker that died is handed out again after this long.
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
+    }
 else:
     # The one-box default: a broker that is a folder, so `make run` needs no server.
     CELERY_BROKER_URL = "filesystem://"
@@ -193,6 +200,17 @@ VERIFIER_ALLOW_PRIVATE_NETWORKS = env_bool("VERIFIER_ALLOW_PRIVATE_NETWORKS", Fa
 VERIFIER_TIMEOUT_SECONDS = env_int("VERIFIER_TIMEOUT_SECONDS", 15)
 VERIFIER_MAX_BYTES = env_int("VERIFIER_MAX_BYTES", 5 * 1024 * 1024)
 VERIFIER_MAX_REDIRECTS = env_int("VERIFIER_MAX_REDIRECTS", 5)
+# A missing link is confirmed by a second check this many minutes later.
+VERIFIER_CONFIRM_MINUTES = env_int("VERIFIER_CONFIRM_MINUTES", 10)
+# A page failing without a break for this long raises "page unreachable".
+VERIFIER_UNREACHABLE_DAYS = env_int("VERIFIER_UNREACHABLE_DAYS", 3)
+# The dispatcher pushes next_check_at this far ahead when it claims a link; a
+# check lost with its worker is claimed again when the lease runs out.
+VERIFIER_LEASE_SECONDS = env_int("VERIFIER_LEASE_SECONDS", 900)
+VERIFIER_BATCH_SIZE = env_int("VERIFIER_BATCH_SIZE", 25)
+VERIFIER_CONCURRENCY = env_int("VERIFIER_CONCURRENCY", 32)
+VERIFIER_PER_HOST_LIMIT = env_int("VERIFIER_PER_HOST_LIMIT", 2)
+VERIFIER_DISPATCH_MAX = env_int("VERIFIER_DISPATCH_MAX", 20000)
 VERIFIER_USER_AGENT = env_str(
     "VERIFIER_USER_AGENT", f"AnchorageBot/0.1 (+{SITE_URL}/about/bot; backlink monitor)"
 )

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -71,6 +73,10 @@ class Backlink(models.Model):
     last_checked_at = models.DateTimeField(null=True, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
     lost_at = models.DateTimeField(null=True, blank=True)
+    # When ``state`` last changed: a link that changed recently is watched daily.
+    state_changed_at = models.DateTimeField(null=True, blank=True)
+    # The page hash of the last check: unchanged pages don't store their snippet again.
+    last_page_hash = models.CharField(max_length=64, blank=True)
     # Since when the page has failed without a break; "unreachable" is decided from it.
     failing_since = models.DateTimeField(null=True, blank=True)
     # Set by "re-check now"; the page polls until last_checked_at passes it.
@@ -119,6 +125,20 @@ class Backlink(models.Model):
         self.set_urls(self.source_url, self.target_url)
         super().save(*args, **kwargs)
 
+    # How long "re-check now" may wait for a worker before the page gives up
+    # polling and says the check is still queued.
+    RECHECK_TIMEOUT = timedelta(seconds=60)
+
+    def recheck_status(self, now: datetime | None = None) -> str:
+        """Where a "re-check now" stands: "" (none outstanding, or answered),
+        "waiting" (queued or running), "timed_out" (no answer within the timeout)."""
+        requested = self.check_requested_at
+        if requested is None or (self.last_checked_at and self.last_checked_at >= requested):
+            return ""
+        if (now or timezone.now()) - requested > self.RECHECK_TIMEOUT:
+            return "timed_out"
+        return "waiting"
+
     def set_urls(self, source_url: str, target_url: str) -> None:
         self.source_url = normalize_url(source_url)
         self.source_url_key = url_key(self.source_url)
@@ -143,7 +163,7 @@ class LinkCheck(models.Model):
     error = models.TextField(blank=True)
     duration_ms = models.PositiveIntegerField(default=0)
     bytes_read = models.PositiveIntegerField(default=0)
-    # Derived, kept by a database trigger (migration 0002) whatever writes the
+    # Derived, kept by a database trigger (migration 0004) whatever writes the
     # row: True when this check moves its backlink between "live" and "not
     # live", compared with the backlink's previous check that had a verdict
     # (error checks prove nothing and never count; a first check counts when it

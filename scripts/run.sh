@@ -6,11 +6,12 @@ set -euo pipefail
 
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
-mkdir -p var
+export VAR_DIR="${VAR_DIR:-$PWD/var}"
+mkdir -p "$VAR_DIR/broker/queue" "$VAR_DIR/broker/processed"
 if [ -z "${SECRET_KEY:-}" ]; then
   # A development key, made once per checkout and kept out of git.
-  [ -s var/secret_key ] || .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))' > var/secret_key
-  SECRET_KEY=$(cat var/secret_key)
+  [ -s "$VAR_DIR/secret_key" ] || .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))' > "$VAR_DIR/secret_key"
+  SECRET_KEY=$(cat "$VAR_DIR/secret_key")
 fi
 export SECRET_KEY
 export DEBUG="${DEBUG:-1}"
@@ -20,7 +21,7 @@ export EMAIL_URL="${EMAIL_URL:-console://}"
 
 PY=.venv/bin/python
 $PY manage.py migrate --no-input -v 0
-$PY manage.py seed_demo --credentials-file var/demo-logins.txt
+$PY manage.py seed_demo --credentials-file "$VAR_DIR/demo-logins.txt"
 
 pids=()
 stop() {
@@ -36,14 +37,14 @@ $PY manage.py runserver "$HOST:$PORT" --noreload &
 pids+=($!)
 .venv/bin/celery -A config worker --loglevel INFO --concurrency 2 --pool threads &
 pids+=($!)
-.venv/bin/celery -A config beat --loglevel INFO --pidfile= &
+.venv/bin/celery -A config beat --loglevel INFO --pidfile= --schedule "$VAR_DIR/celerybeat-schedule" &
 pids+=($!)
 
 sleep 2
 cat <<MSG
 
   Anchorage is running: http://$HOST:$PORT/
-  Logins are in var/demo-logins.txt (admin, manager, member).
+  Logins (admin, manager, member) are in $VAR_DIR/demo-logins.txt.
   Ctrl-C stops web, worker and beat.
 
 MSG

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Iterator
+
 import pytest
 from django.conf import settings
 
 from campaigns.models import Role
 from tests.factories import CampaignFactory, UserFactory
+from tests.support.site import SocketLog, TestSite, _events, _events_lock, _is_loopback
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -49,3 +53,39 @@ def other_campaign(db):
 def _fast_password_hashing(settings):
     # PBKDF2 at production strength costs ~0.3 s a user; tests make hundreds.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def sockets() -> SocketLog:
+    with _events_lock:
+        return SocketLog(start=len(_events))
+
+
+@pytest.fixture(autouse=True)
+def _no_traffic_beyond_loopback(sockets: SocketLog) -> Iterator[None]:
+    yield
+    for address in sockets.connects:
+        if isinstance(address, tuple):
+            assert _is_loopback(address[0]), f"a test connected to {address}"
+    for host in sockets.lookups:
+        text = host.decode() if isinstance(host, bytes) else str(host)
+        # Literal addresses are parsed, not looked up; any name would go to DNS.
+        try:
+            ipaddress.ip_address(text.strip("[]").split("%")[0])
+        except ValueError:
+            pytest.fail(f"a test looked up the name {text!r}")
+
+
+@pytest.fixture
+def site() -> Iterator[TestSite]:
+    server = TestSite()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def other_site() -> Iterator[TestSite]:
+    """A second server: another port on loopback, for redirects that must be refused."""
+    server = TestSite()
+    yield server
+    server.close()

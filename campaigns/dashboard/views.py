@@ -16,6 +16,8 @@ from campaigns.dashboard import exports, queries
 from campaigns.dashboard.forms import PeriodForm
 from campaigns.dashboard.panels import build_panels
 from campaigns.models import Campaign
+from links.queries import filter_backlinks
+from outreach.queries import filter_prospects
 
 
 @member_required
@@ -69,10 +71,7 @@ def _dashboard(
 @member_required
 def export_prospects(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
-    try:
-        prospects = exports.filter_prospects(campaign, request.GET, user=request.user)
-    except exports.InvalidFilters as exc:
-        return _export_error(request, campaign, exc)
+    prospects = filter_prospects(campaign, request.GET)
     header = [name for name, _ in exports.PROSPECT_COLUMNS]
     lines = exports.csv_lines(header, exports.prospect_rows(prospects))
     return _csv_response(lines, f"{campaign.slug}-prospects")
@@ -81,10 +80,7 @@ def export_prospects(request: HttpRequest, slug: str) -> HttpResponse:
 @member_required
 def export_backlinks(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
-    try:
-        backlinks = exports.filter_backlinks(campaign, request.GET)
-    except exports.InvalidFilters as exc:
-        return _export_error(request, campaign, exc)
+    backlinks = filter_backlinks(campaign, request.GET)
     header = [name for name, _ in exports.BACKLINK_COLUMNS]
     lines = exports.csv_lines(header, exports.backlink_rows(backlinks))
     return _csv_response(lines, f"{campaign.slug}-backlinks")
@@ -95,10 +91,3 @@ def _csv_response(lines: object, name: str) -> StreamingHttpResponse:
     filename = f"{name}-{timezone.localdate():%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
-
-
-def _export_error(
-    request: HttpRequest, campaign: Campaign, error: exports.InvalidFilters
-) -> HttpResponse:
-    context = {"campaign": campaign, "errors": error.errors}
-    return render(request, "campaigns/export_error.html", context, status=400)

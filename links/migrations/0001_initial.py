@@ -7,147 +7,338 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('campaigns', '0001_initial'),
-        ('outreach', '0001_initial'),
+        ("campaigns", "0001_initial"),
+        ("outreach", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Backlink',
+            name="Backlink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source_url', models.URLField(max_length=2000)),
-                ('source_url_key', models.CharField(editable=False, max_length=2000)),
-                ('source_domain', models.CharField(editable=False, max_length=253)),
-                ('target_url', models.URLField(max_length=2000)),
-                ('target_url_key', models.CharField(editable=False, max_length=2000)),
-                ('expected_anchor_text', models.CharField(blank=True, max_length=500)),
-                ('expected_dofollow', models.BooleanField(default=True)),
-                ('won_on', models.DateField(default=django.utils.timezone.localdate)),
-                ('cost', models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True)),
-                ('state', models.CharField(choices=[('pending', 'Not checked yet'), ('live', 'Live'), ('nofollow', 'Nofollow'), ('unconfirmed', 'Missing (confirming)'), ('lost', 'Lost'), ('error', 'Error'), ('unreachable', 'Unreachable')], default='pending', max_length=16)),
-                ('last_verdict', models.CharField(blank=True, choices=[('live', 'Live'), ('nofollow', 'Nofollow'), ('missing', 'Missing'), ('error', 'Error')], max_length=16)),
-                ('noindex', models.BooleanField(default=False)),
-                ('canonical_url', models.URLField(blank=True, max_length=2000)),
-                ('robots_txt_blocked', models.BooleanField(default=False)),
-                ('first_seen_at', models.DateTimeField(blank=True, null=True)),
-                ('last_checked_at', models.DateTimeField(blank=True, null=True)),
-                ('next_check_at', models.DateTimeField(blank=True, default=django.utils.timezone.now, null=True)),
-                ('lost_at', models.DateTimeField(blank=True, null=True)),
-                ('failing_since', models.DateTimeField(blank=True, null=True)),
-                ('check_requested_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='backlinks', to='campaigns.campaign')),
-                ('prospect', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='backlinks', to='outreach.prospect')),
-                ('target_page', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='backlinks', to='campaigns.targetpage')),
-                ('won_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='won_backlinks', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("source_url", models.URLField(max_length=2000)),
+                ("source_url_key", models.CharField(editable=False, max_length=2000)),
+                ("source_domain", models.CharField(editable=False, max_length=253)),
+                ("target_url", models.URLField(max_length=2000)),
+                ("target_url_key", models.CharField(editable=False, max_length=2000)),
+                ("expected_anchor_text", models.CharField(blank=True, max_length=500)),
+                ("expected_dofollow", models.BooleanField(default=True)),
+                ("won_on", models.DateField(default=django.utils.timezone.localdate)),
+                (
+                    "cost",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Not checked yet"),
+                            ("live", "Live"),
+                            ("nofollow", "Nofollow"),
+                            ("unconfirmed", "Missing (confirming)"),
+                            ("lost", "Lost"),
+                            ("error", "Error"),
+                            ("unreachable", "Unreachable"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "last_verdict",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("live", "Live"),
+                            ("nofollow", "Nofollow"),
+                            ("missing", "Missing"),
+                            ("error", "Error"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("noindex", models.BooleanField(default=False)),
+                ("canonical_url", models.URLField(blank=True, max_length=2000)),
+                ("robots_txt_blocked", models.BooleanField(default=False)),
+                ("first_seen_at", models.DateTimeField(blank=True, null=True)),
+                ("last_checked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "next_check_at",
+                    models.DateTimeField(blank=True, default=django.utils.timezone.now, null=True),
+                ),
+                ("lost_at", models.DateTimeField(blank=True, null=True)),
+                ("failing_since", models.DateTimeField(blank=True, null=True)),
+                ("check_requested_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="backlinks",
+                        to="campaigns.campaign",
+                    ),
+                ),
+                (
+                    "prospect",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="backlinks",
+                        to="outreach.prospect",
+                    ),
+                ),
+                (
+                    "target_page",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="backlinks",
+                        to="campaigns.targetpage",
+                    ),
+                ),
+                (
+                    "won_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="won_backlinks",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-won_on', '-id'],
+                "ordering": ["-won_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Alert',
+            name="Alert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('lost', 'Link lost'), ('nofollow', 'Turned nofollow'), ('recovered', 'Recovered'), ('unreachable', 'Page unreachable'), ('anchor_changed', 'Anchor text changed'), ('target_changed', 'Target changed')], max_length=20)),
-                ('message', models.TextField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('read_at', models.DateTimeField(blank=True, null=True)),
-                ('mailed_at', models.DateTimeField(blank=True, null=True)),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='alerts', to='campaigns.campaign')),
-                ('read_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('backlink', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='alerts', to='links.backlink')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("lost", "Link lost"),
+                            ("nofollow", "Turned nofollow"),
+                            ("recovered", "Recovered"),
+                            ("unreachable", "Page unreachable"),
+                            ("anchor_changed", "Anchor text changed"),
+                            ("target_changed", "Target changed"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("message", models.TextField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("read_at", models.DateTimeField(blank=True, null=True)),
+                ("mailed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="alerts",
+                        to="campaigns.campaign",
+                    ),
+                ),
+                (
+                    "read_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "backlink",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="alerts",
+                        to="links.backlink",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='LinkCheck',
+            name="LinkCheck",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('checked_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('verdict', models.CharField(choices=[('live', 'Live'), ('nofollow', 'Nofollow'), ('missing', 'Missing'), ('error', 'Error')], max_length=16)),
-                ('http_status', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('final_url', models.URLField(blank=True, max_length=2000)),
-                ('anchors', models.JSONField(blank=True, default=list)),
-                ('flags', models.JSONField(blank=True, default=dict)),
-                ('differences', models.JSONField(blank=True, default=list)),
-                ('snippet', models.TextField(blank=True)),
-                ('page_hash', models.CharField(blank=True, max_length=64)),
-                ('error', models.TextField(blank=True)),
-                ('duration_ms', models.PositiveIntegerField(default=0)),
-                ('bytes_read', models.PositiveIntegerField(default=0)),
-                ('backlink', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='checks', to='links.backlink')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("checked_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "verdict",
+                    models.CharField(
+                        choices=[
+                            ("live", "Live"),
+                            ("nofollow", "Nofollow"),
+                            ("missing", "Missing"),
+                            ("error", "Error"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("http_status", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("final_url", models.URLField(blank=True, max_length=2000)),
+                ("anchors", models.JSONField(blank=True, default=list)),
+                ("flags", models.JSONField(blank=True, default=dict)),
+                ("differences", models.JSONField(blank=True, default=list)),
+                ("snippet", models.TextField(blank=True)),
+                ("page_hash", models.CharField(blank=True, max_length=64)),
+                ("error", models.TextField(blank=True)),
+                ("duration_ms", models.PositiveIntegerField(default=0)),
+                ("bytes_read", models.PositiveIntegerField(default=0)),
+                (
+                    "backlink",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="checks",
+                        to="links.backlink",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-checked_at'],
+                "ordering": ["-checked_at"],
             },
         ),
         migrations.AddIndex(
-            model_name='backlink',
-            index=models.Index(fields=['next_check_at'], name='backlink_next_check'),
+            model_name="backlink",
+            index=models.Index(fields=["next_check_at"], name="backlink_next_check"),
         ),
         migrations.AddIndex(
-            model_name='backlink',
-            index=models.Index(fields=['campaign', 'state'], name='backlink_campaign_state'),
+            model_name="backlink",
+            index=models.Index(fields=["campaign", "state"], name="backlink_campaign_state"),
         ),
         migrations.AddIndex(
-            model_name='backlink',
-            index=models.Index(fields=['campaign', 'won_on'], name='backlink_campaign_won_on'),
+            model_name="backlink",
+            index=models.Index(fields=["campaign", "won_on"], name="backlink_campaign_won_on"),
         ),
         migrations.AddIndex(
-            model_name='backlink',
-            index=models.Index(fields=['campaign', 'source_domain'], name='backlink_campaign_domain'),
+            model_name="backlink",
+            index=models.Index(
+                fields=["campaign", "source_domain"], name="backlink_campaign_domain"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='backlink',
-            constraint=models.UniqueConstraint(fields=('campaign', 'source_url_key', 'target_url_key'), name='backlink_unique_source_target'),
+            model_name="backlink",
+            constraint=models.UniqueConstraint(
+                fields=("campaign", "source_url_key", "target_url_key"),
+                name="backlink_unique_source_target",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='backlink',
-            constraint=models.CheckConstraint(condition=models.Q(('state__in', ['pending', 'live', 'nofollow', 'unconfirmed', 'lost', 'error', 'unreachable'])), name='backlink_state_valid'),
+            model_name="backlink",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "state__in",
+                        [
+                            "pending",
+                            "live",
+                            "nofollow",
+                            "unconfirmed",
+                            "lost",
+                            "error",
+                            "unreachable",
+                        ],
+                    )
+                ),
+                name="backlink_state_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='backlink',
-            constraint=models.CheckConstraint(condition=models.Q(('last_verdict__in', ['live', 'nofollow', 'missing', 'error', ''])), name='backlink_verdict_valid'),
+            model_name="backlink",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("last_verdict__in", ["live", "nofollow", "missing", "error", ""])
+                ),
+                name="backlink_verdict_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='backlink',
-            constraint=models.CheckConstraint(condition=models.Q(('cost__isnull', True), ('cost__gte', 0), _connector='OR'), name='backlink_cost_not_negative'),
+            model_name="backlink",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("cost__isnull", True), ("cost__gte", 0), _connector="OR"),
+                name="backlink_cost_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='backlink',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('state', 'lost'), _negated=True), ('lost_at__isnull', False), _connector='OR'), name='backlink_lost_has_time'),
+            model_name="backlink",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("state", "lost"), _negated=True),
+                    ("lost_at__isnull", False),
+                    _connector="OR",
+                ),
+                name="backlink_lost_has_time",
+            ),
         ),
         migrations.AddIndex(
-            model_name='alert',
-            index=models.Index(fields=['campaign', 'read_at'], name='alert_campaign_unread'),
+            model_name="alert",
+            index=models.Index(fields=["campaign", "read_at"], name="alert_campaign_unread"),
         ),
         migrations.AddIndex(
-            model_name='alert',
-            index=models.Index(fields=['mailed_at'], name='alert_unmailed'),
+            model_name="alert",
+            index=models.Index(fields=["mailed_at"], name="alert_unmailed"),
         ),
         migrations.AddConstraint(
-            model_name='alert',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['lost', 'nofollow', 'recovered', 'unreachable', 'anchor_changed', 'target_changed'])), name='alert_kind_valid'),
+            model_name="alert",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "kind__in",
+                        [
+                            "lost",
+                            "nofollow",
+                            "recovered",
+                            "unreachable",
+                            "anchor_changed",
+                            "target_changed",
+                        ],
+                    )
+                ),
+                name="alert_kind_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='linkcheck',
-            index=models.Index(fields=['backlink', 'checked_at'], name='linkcheck_backlink_time'),
+            model_name="linkcheck",
+            index=models.Index(fields=["backlink", "checked_at"], name="linkcheck_backlink_time"),
         ),
         migrations.AddIndex(
-            model_name='linkcheck',
-            index=models.Index(fields=['checked_at'], name='linkcheck_time'),
+            model_name="linkcheck",
+            index=models.Index(fields=["checked_at"], name="linkcheck_time"),
         ),
         migrations.AddConstraint(
-            model_name='linkcheck',
-            constraint=models.CheckConstraint(condition=models.Q(('verdict__in', ['live', 'nofollow', 'missing', 'error'])), name='linkcheck_verdict_valid'),
+            model_name="linkcheck",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("verdict__in", ["live", "nofollow", "missing", "error"])),
+                name="linkcheck_verdict_valid",
+            ),
         ),
     ]

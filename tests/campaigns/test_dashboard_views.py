@@ -196,8 +196,11 @@ def test_dashboard_links_are_shown_to_managers_and_admins(db, client, role, sees
 
     list_html = client.get(reverse("campaigns:list")).content.decode()
     detail_html = client.get(reverse("campaigns:detail", args=[campaign.slug])).content.decode()
+    prospects_html = client.get(
+        reverse("outreach:prospect_list", args=[campaign.slug])
+    ).content.decode()
 
     assert (reverse("dashboard:all") in list_html) is sees_link
     dashboard_url = reverse("campaigns:dashboard", args=[campaign.slug])
     assert (dashboard_url in detail_html) is sees_link
-    assert reverse("campaigns:prospects_export", args=[campaign.slug]) in detail_html
+    assert (dashboard_url in prospects_html) is sees_link

@@ -1,4 +1,4 @@
-"""LinkCheck.live_changed, kept by the database trigger of links/0002 whatever
+"""LinkCheck.live_changed, kept by the database trigger of links/0004 whatever
 inserts the row: True when a check moves its backlink between live and not
 live, compared with the previous check that had a verdict."""
 
@@ -84,7 +84,7 @@ def test_what_the_writer_says_is_ignored(db):
 def test_the_sqlite_trigger_follows_the_same_rule():
     """`make run` uses SQLite, which gets its own trigger; the suite runs on
     PostgreSQL, so exercise the SQLite one directly on an in-memory database."""
-    migration = importlib.import_module("links.migrations.0002_linkcheck_live_changed")
+    migration = importlib.import_module("links.migrations.0004_linkcheck_live_changed")
     db = sqlite3.connect(":memory:")
     db.execute(
         "CREATE TABLE links_linkcheck (id INTEGER PRIMARY KEY, backlink_id INTEGER, "

@@ -104,7 +104,7 @@ def uninstall(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("links", "0001_initial"),
+        ("links", "0003_beat_schedule"),
     ]
 
     operations = [

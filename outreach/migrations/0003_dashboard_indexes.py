@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("campaigns", "0001_initial"),
-        ("outreach", "0001_initial"),
+        ("outreach", "0002_prospect_search_text_and_table_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

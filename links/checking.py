@@ -1,0 +1,84 @@
+"""Run the verifier for claimed backlinks, with the project's settings.
+
+The verifier itself knows nothing of Django; this module builds its config from
+settings, picks the cross-worker host limit, and turns results into outcomes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cache
+
+import redis
+from django.conf import settings
+
+from links.hostlimit import LocalHostLimiter, RedisHostLimiter
+from links.models import Backlink
+from links.outcome import CheckOutcome
+from links.verification.fetch import FetchConfig
+from links.verification.urls import Target
+from links.verification.verdict import Check, verify, verify_many
+
+
+def fetch_config() -> FetchConfig:
+    return FetchConfig(
+        timeout=float(settings.VERIFIER_TIMEOUT_SECONDS),
+        max_bytes=settings.VERIFIER_MAX_BYTES,
+        max_redirects=settings.VERIFIER_MAX_REDIRECTS,
+        user_agent=settings.VERIFIER_USER_AGENT,
+        allow_private_networks=settings.VERIFIER_ALLOW_PRIVATE_NETWORKS,
+    )
+
+
+@cache
+def _limiter(redis_url: str, limit: int, hold: float) -> RedisHostLimiter | LocalHostLimiter:
+    # A slot is held for one fetch at most, so a holder that died frees it after
+    # the fetch's own timeout (plus slack).
+    if redis_url:
+        # Blocking: under load a check waits for a free connection instead of
+        # failing with "too many connections".
+        pool = redis.BlockingConnectionPool.from_url(redis_url, max_connections=64, timeout=30)
+        client = redis.Redis(connection_pool=pool)
+        return RedisHostLimiter(client, limit=limit, hold_seconds=hold, wait_seconds=hold * 4)
+    return LocalHostLimiter(limit=limit, wait_seconds=hold * 4)
+
+
+def host_limiter() -> RedisHostLimiter | LocalHostLimiter:
+    return _limiter(
+        settings.REDIS_URL,
+        settings.VERIFIER_PER_HOST_LIMIT,
+        float(settings.VERIFIER_TIMEOUT_SECONDS) + 5,
+    )
+
+
+def target_of(backlink: Backlink) -> Target:
+    page = backlink.target_page
+    if page is not None and page.is_domain:
+        return Target.domain(page.url)
+    return Target.page(backlink.target_url)
+
+
+def check_for(backlink: Backlink) -> Check:
+    return Check(
+        source_url=backlink.source_url,
+        target=target_of(backlink),
+        expected_anchor_text=backlink.expected_anchor_text or None,
+        expected_dofollow=backlink.expected_dofollow,
+        key=backlink.pk,
+    )
+
+
+def check_many(backlinks: list[Backlink]) -> Iterator[tuple[int, CheckOutcome]]:
+    """Verify backlinks concurrently; yield (backlink id, outcome) as each finishes."""
+    results = verify_many(
+        [check_for(backlink) for backlink in backlinks],
+        config=fetch_config(),
+        max_workers=settings.VERIFIER_CONCURRENCY,
+        host_slot=host_limiter().slot,
+    )
+    for check, result in results:
+        yield int(check.key), CheckOutcome.from_result(result)
+
+
+def check_one(source_url: str, target_url: str) -> CheckOutcome:
+    return CheckOutcome.from_result(verify(source_url, target_url, config=fetch_config()))

@@ -1,0 +1,115 @@
+"""At most N requests at once to one source host, across every worker.
+
+With Redis, each host is a sorted set of holders scored by when their hold
+expires: a worker killed while holding a slot frees it when the hold expires
+instead of blocking that host forever. Without Redis (``make run``'s one box),
+a semaphore per host in this process does the same job.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+
+import redis
+
+# Acquire atomically: drop expired holders, then take a slot if one is free.
+_ACQUIRE = """
+local key, token = KEYS[1], ARGV[4]
+local now, limit, expires = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+if redis.call('ZCARD', key) < limit then
+  redis.call('ZADD', key, expires, token)
+  redis.call('PEXPIRE', key, math.ceil((expires - now) * 1000))
+  return 1
+end
+return 0
+"""
+
+
+log = logging.getLogger(__name__)
+
+
+class HostBusy(Exception):
+    """No slot for this host freed up in time."""
+
+
+class LocalHostLimiter:
+    def __init__(self, *, limit: int, wait_seconds: float) -> None:
+        self.limit = limit
+        self.wait_seconds = wait_seconds
+        self._lock = threading.Lock()
+        self._semaphores: dict[str, threading.BoundedSemaphore] = defaultdict(
+            lambda: threading.BoundedSemaphore(self.limit)
+        )
+
+    @contextmanager
+    def slot(self, host: str) -> Iterator[None]:
+        with self._lock:
+            semaphore = self._semaphores[host]
+        if not semaphore.acquire(timeout=self.wait_seconds):
+            raise HostBusy(f"{host}: {self.limit} requests already in flight")
+        try:
+            yield
+        finally:
+            semaphore.release()
+
+
+class RedisHostLimiter:
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        limit: int,
+        hold_seconds: float,
+        wait_seconds: float,
+        prefix: str = "anchorage:host:",
+    ) -> None:
+        self.client = client
+        self.limit = limit
+        self.hold_seconds = hold_seconds
+        self.wait_seconds = wait_seconds
+        self.prefix = prefix
+        self._acquire = client.register_script(_ACQUIRE)
+        # If Redis is down, checks go on with this process's own limit rather
+        # than failing: politeness per process beats no checks at all.
+        self.fallback = LocalHostLimiter(limit=limit, wait_seconds=wait_seconds)
+
+    @contextmanager
+    def slot(self, host: str) -> Iterator[None]:
+        key = f"{self.prefix}{host}"
+        token = uuid.uuid4().hex
+        try:
+            self._wait_for_slot(host, key, token)
+        except redis.RedisError as exc:
+            log.warning("host limit: Redis unavailable (%s); limiting per process", exc)
+            with self.fallback.slot(host):
+                yield
+            return
+        try:
+            yield
+        finally:
+            with suppress(redis.RedisError):  # the hold expires by itself
+                self.client.zrem(key, token)
+
+    def _wait_for_slot(self, host: str, key: str, token: str) -> None:
+        deadline = time.monotonic() + self.wait_seconds
+        delay = 0.02
+        while True:
+            now = time.time()
+            if self._acquire(keys=[key], args=[now, self.limit, now + self.hold_seconds, token]):
+                return
+            if time.monotonic() > deadline:
+                raise HostBusy(f"{host}: {self.limit} requests already in flight")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+
+    def holders(self, host: str) -> int:
+        key = f"{self.prefix}{host}"
+        self.client.zremrangebyscore(key, "-inf", time.time())
+        return int(self.client.zcard(key))

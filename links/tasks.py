@@ -1,0 +1,73 @@
+"""Celery tasks: thin wrappers over services, taking ids as JSON."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.db import connection, transaction
+
+from links import services
+from links.checking import check_many
+from links.hostlimit import HostBusy
+from links.models import Backlink
+from links.services import Claim
+
+log = logging.getLogger(__name__)
+
+
+def enqueue_checks(claims: list[Claim]) -> None:
+    """Queue checks in batches once the claims are committed (a worker must never
+    see a claim that was rolled back)."""
+    size = settings.VERIFIER_BATCH_SIZE
+    for start in range(0, len(claims), size):
+        payload = [claim.to_json() for claim in claims[start : start + size]]
+        transaction.on_commit(lambda payload=payload: check_backlinks.delay(payload))
+
+
+@shared_task(ignore_result=True)
+def dispatch_due_checks() -> int:
+    """Beat runs this every minute: claim what is due, queue its checks."""
+    claimed = 0
+    while claimed < settings.VERIFIER_DISPATCH_MAX:
+        with transaction.atomic():
+            claims = services.claim_due(limit=min(500, settings.VERIFIER_DISPATCH_MAX - claimed))
+            enqueue_checks(claims)
+        claimed += len(claims)
+        if len(claims) < 500:
+            break
+    if claimed:
+        log.info("dispatched %d backlink checks", claimed)
+    return claimed
+
+
+# Safe to run twice: a claim that was already recorded is skipped by record_check,
+# so it is acknowledged only after it ran, and a worker killed mid-batch loses nothing.
+@shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+def check_backlinks(payload: list[list[object]]) -> int:
+    claims = {claim.backlink_id: claim for claim in map(Claim.from_json, payload)}
+    backlinks = list(Backlink.objects.filter(pk__in=claims).select_related("target_page"))
+    # Links deleted or re-claimed since the dispatch are not checked at all.
+    due = [b for b in backlinks if b.next_check_at == claims[b.pk].lease]
+    recorded = 0
+    try:
+        for backlink_id, outcome in check_many(due):
+            if services.record_check(claims[backlink_id], outcome) is not None:
+                recorded += 1
+    except HostBusy as exc:
+        # The rest of the batch stays claimed; when the lease runs out the
+        # dispatcher hands it out again. Nothing is recorded as a page error,
+        # because the page was never asked.
+        log.warning("batch stopped after %d of %d checks: %s", recorded, len(due), exc)
+    finally:
+        # Under the gevent pool every task runs in a new greenlet with its own
+        # connection; closing it here keeps one connection per running batch
+        # instead of one per finished task waiting for the garbage collector.
+        connection.close()
+    return recorded
+
+
+@shared_task(ignore_result=True)
+def send_alert_digests() -> int:
+    return services.send_alert_digests()

@@ -1,0 +1,613 @@
+"""One verification: fetch the source page, find the anchors to the target, judge.
+
+Three answers are kept apart (DESIGN.md, Verification): the link is there
+(``live``, or ``nofollow`` when it passes no value), the link is not there
+(``missing``), and we could not tell (``error``, with an ``error_kind``). Only the
+first two are judgements about the link; an error never is, so a caller must not
+count it as a loss, except for a page that answers 404/410 (``gone``) twice.
+
+robots.txt is read, but never stops the check: the backlink was agreed with the
+publisher, we fetch one page of theirs now and then, and what the owner wants to
+know is whether Google may see the link. ``robots_txt_blocked`` reports that
+Googlebot may not crawl the page, beside a verdict judged on the page as served.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from links.verification.fetch import (
+    ErrorKind,
+    FetchConfig,
+    Fetcher,
+    FetchResult,
+    Redirect,
+    RobotsResult,
+)
+from links.verification.parse import (
+    Anchor,
+    PageDirectives,
+    ParsedPage,
+    page_directives,
+    parse_html,
+    snippet,
+)
+from links.verification.urls import (
+    InvalidURL,
+    LinkMatches,
+    Target,
+    domain_of,
+    effective_base,
+    find_links,
+    resolve_href,
+    url_key,
+)
+
+# rel values that tell search engines the link passes no value.
+NOT_PASSING = frozenset({"nofollow", "ugc", "sponsored"})
+GONE_STATUSES = frozenset({404, 410})
+# How bot walls answer. 503 is also "down for maintenance": either way we could
+# not see the page, which is all an error verdict claims.
+BOT_WALL_STATUSES = frozenset({401, 403, 429, 503})
+_CHALLENGE_TITLES = re.compile(
+    rb"<title[^>]*>\s*(?:just a moment\.\.\.|attention required! \| cloudflare|ddos-guard"
+    rb"|access denied|please wait\.\.\.|checking your browser[^<]*)\s*</title>",
+    re.IGNORECASE,
+)
+# Markers of a challenge that only count on a small page: the same scripts are
+# also injected into ordinary pages behind the same services.
+_CHALLENGE_MARKERS = re.compile(
+    rb"_incapsula_resource|captcha-delivery\.com|sgcaptcha|/cdn-cgi/challenge-platform/h/",
+    re.IGNORECASE,
+)
+_LINK_CANONICAL = re.compile(r"""<([^>]*)>\s*;[^,]*?\brel\s*=\s*"?canonical\b""", re.IGNORECASE)
+
+
+class Verdict(StrEnum):
+    LIVE = "live"
+    NOFOLLOW = "nofollow"
+    MISSING = "missing"
+    ERROR = "error"
+
+
+class VerdictErrorKind(StrEnum):
+    """Error kinds decided here, beside the fetcher's own (``ErrorKind``)."""
+
+    GONE = "gone"  # 404 or 410: twice in a row means the link is lost
+    BOT_WALL = "bot_wall"
+    TRUNCATED = "truncated"  # no link in the part of a huge page we read
+
+
+@dataclass(frozen=True, slots=True)
+class FoundAnchor:
+    href: str
+    text: str
+    rel: tuple[str, ...]
+    dofollow: bool
+    url: str  # the href resolved and normalized
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "href": self.href,
+            "text": self.text,
+            "rel": " ".join(self.rel),
+            "dofollow": self.dofollow,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Flags:
+    noindex: bool = False
+    canonical: str | None = None  # set only when the canonical is another page
+    robots_txt_blocked: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "noindex": self.noindex,
+            "canonical": self.canonical,
+            "robots_txt_blocked": self.robots_txt_blocked,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """How the page differs from what was agreed for this backlink."""
+
+    kind: str  # "anchor_text", "target" or "rel"
+    expected: str
+    found: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "expected": self.expected, "found": list(self.found)}
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationResult:
+    source_url: str
+    target_url: str
+    verdict: Verdict
+    http_status: int | None
+    final_url: str
+    anchors: tuple[FoundAnchor, ...] = ()
+    flags: Flags = field(default_factory=Flags)
+    differences: tuple[Difference, ...] = ()
+    error: str | None = None
+    error_kind: str | None = None
+    elapsed_ms: int = 0
+    bytes_read: int = 0
+    truncated: bool = False
+    page_hash: str = ""
+    snippet: str = ""
+    redirects: tuple[str, ...] = ()
+    # Why the page was read as it was: page-level robots rules, a robots.txt that
+    # could not be read, a meta refresh followed.
+    notes: tuple[str, ...] = ()
+
+    @property
+    def gone(self) -> bool:
+        """The page answered 404 or 410: the one error that can, repeated, mean "lost"."""
+        return self.error_kind == VerdictErrorKind.GONE
+
+    @property
+    def transient(self) -> bool:
+        """An error to retry with backoff, never a loss."""
+        return self.verdict == Verdict.ERROR and not self.gone
+
+    def to_json(self) -> dict[str, Any]:
+        """The object ``manage.py verify_url --json`` prints: exactly DESIGN.md's keys."""
+        return {
+            "verdict": str(self.verdict),
+            "http_status": self.http_status,
+            "final_url": self.final_url,
+            "anchors": [anchor.to_json() for anchor in self.anchors],
+            "flags": self.flags.to_json(),
+            "error": self.error,
+            "elapsed_ms": self.elapsed_ms,
+        }
+
+    def to_record(self) -> dict[str, Any]:
+        """``to_json()`` plus the evidence a LinkCheck row keeps."""
+        return {
+            **self.to_json(),
+            "error_kind": None if self.error_kind is None else str(self.error_kind),
+            "gone": self.gone,
+            "differences": [difference.to_json() for difference in self.differences],
+            "bytes_read": self.bytes_read,
+            "truncated": self.truncated,
+            "page_hash": self.page_hash,
+            "snippet": self.snippet,
+            "redirects": list(self.redirects),
+            "notes": list(self.notes),
+        }
+
+
+# --- Per-host limits ------------------------------------------------------------------
+
+HostSlot = Callable[[str], AbstractContextManager[Any]]
+
+
+class HostLimiter:
+    """At most ``per_host`` checks of one source host at a time, in this process."""
+
+    def __init__(self, per_host: int = 2) -> None:
+        if per_host < 1:
+            raise ValueError("per_host must be at least 1")
+        self.per_host = per_host
+        self._cond = threading.Condition()
+        self._active: dict[str, int] = {}
+
+    @contextmanager
+    def slot(self, host: str) -> Iterator[None]:
+        with self._cond:
+            while self._active.get(host, 0) >= self.per_host:
+                self._cond.wait()
+            self._active[host] = self._active.get(host, 0) + 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                left = self._active[host] - 1
+                if left:
+                    self._active[host] = left
+                else:
+                    del self._active[host]
+                self._cond.notify_all()
+
+    def active(self, host: str) -> int:
+        with self._cond:
+            return self._active.get(host, 0)
+
+
+_default_limiter = HostLimiter(2)
+_fetchers: dict[FetchConfig, Fetcher] = {}
+_fetchers_lock = threading.Lock()
+
+
+def _after_fork_in_child() -> None:
+    # Fetchers made before a fork hold sessions and locks of the parent's threads:
+    # a forked worker starts with none, and with its own per-host counts.
+    global _default_limiter, _fetchers, _fetchers_lock
+    _default_limiter = HostLimiter(_default_limiter.per_host)
+    _fetchers = {}
+    _fetchers_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def default_host_limiter() -> HostLimiter:
+    return _default_limiter
+
+
+def shared_fetcher(config: FetchConfig) -> Fetcher:
+    """One Fetcher per configuration for the process, so sessions and robots.txt are reused."""
+    with _fetchers_lock:
+        fetcher = _fetchers.get(config)
+        if fetcher is None:
+            fetcher = _fetchers[config] = Fetcher(config)
+        return fetcher
+
+
+@contextmanager
+def _host_slots(
+    host: str, limiter: HostLimiter | None, host_slot: HostSlot | None
+) -> Iterator[None]:
+    # The local slot first: no point holding a scarce cross-worker slot while
+    # waiting for one in this process.
+    with (limiter or _default_limiter).slot(host):
+        if host_slot is None:
+            yield
+        else:
+            with host_slot(host):
+                yield
+
+
+# --- Judging ----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Reading:
+    page: ParsedPage
+    matches: LinkMatches
+    base: str
+
+
+def _failure(fetched: FetchResult) -> tuple[str, str] | None:
+    """(error kind, message) when no judgement is possible, else None."""
+    if fetched.error_kind is not None and fetched.error_kind != ErrorKind.HTTP_STATUS:
+        return str(fetched.error_kind), fetched.error or str(fetched.error_kind)
+    status = fetched.status or 0
+    if status in GONE_STATUSES:
+        return VerdictErrorKind.GONE, f"the page answered {status}"
+    wall = _challenge(fetched)
+    if wall is not None:
+        return VerdictErrorKind.BOT_WALL, wall
+    if status in BOT_WALL_STATUSES:
+        return VerdictErrorKind.BOT_WALL, f"the page answered {status}, as bot walls do"
+    if not 200 <= status < 300:
+        return ErrorKind.HTTP_STATUS, f"the page answered {status}"
+    return None
+
+
+def _challenge(fetched: FetchResult) -> str | None:
+    if (fetched.header("cf-mitigated") or "").strip().lower() == "challenge":
+        return "a Cloudflare challenge answered instead of the page"
+    head = fetched.body[: 32 * 1024]
+    match = _CHALLENGE_TITLES.search(head)
+    if match is not None:
+        title = re.sub(rb"<[^>]*>", b"", match.group(0)).decode("ascii", "replace").strip()
+        return f"a bot-check page ({title!r}) answered instead of the page"
+    if len(fetched.body) < 16 * 1024 and _CHALLENGE_MARKERS.search(head):
+        return "a bot-check page answered instead of the page"
+    return None
+
+
+def _read(fetched: FetchResult, target: Target) -> _Reading:
+    page = parse_html(fetched.body, fetched.encoding or "utf-8")
+    base = effective_base(fetched.final_url, page.base_href)
+    matches = find_links(target, page.hrefs, page_url=fetched.final_url, base_href=page.base_href)
+    return _Reading(page, matches, base)
+
+
+def _canonical_elsewhere(fetched: FetchResult, reading: _Reading) -> str | None:
+    candidate = reading.page.canonical
+    if not candidate:
+        for value in fetched.header_values("link"):
+            match = _LINK_CANONICAL.search(value)
+            if match is not None:
+                candidate = match.group(1)
+                break
+    if not candidate:
+        return None
+    resolved = resolve_href(candidate, reading.base)
+    if resolved is None:
+        return None
+    try:
+        same = url_key(resolved) == url_key(fetched.final_url)
+    except InvalidURL:
+        return None
+    return None if same else resolved
+
+
+def _same_text(found: str, expected: str) -> bool:
+    return " ".join(found.split()).casefold() == " ".join(expected.split()).casefold()
+
+
+def _differences(
+    target: Target,
+    verdict: Verdict,
+    anchors: list[FoundAnchor],
+    same_site: list[str],
+    directives: PageDirectives,
+    expected_anchor_text: str | None,
+    expected_dofollow: bool,
+) -> list[Difference]:
+    differences: list[Difference] = []
+    if not anchors:
+        if same_site and not target.is_domain:
+            differences.append(Difference("target", target.url, tuple(same_site[:10])))
+        return differences
+    if expected_anchor_text and not any(_same_text(a.text, expected_anchor_text) for a in anchors):
+        differences.append(
+            Difference("anchor_text", expected_anchor_text, tuple(a.text for a in anchors))
+        )
+    if expected_dofollow and verdict == Verdict.NOFOLLOW:
+        found = {" ".join(a.rel) for a in anchors if a.rel}
+        found.update(directives.sources if directives.nofollow else ())
+        differences.append(Difference("rel", "dofollow", tuple(sorted(found))))
+    elif not expected_dofollow and verdict == Verdict.LIVE:
+        differences.append(Difference("rel", "nofollow", ("dofollow",)))
+    return differences
+
+
+def _error_result(
+    source_url: str,
+    target: Target,
+    fetched: FetchResult,
+    kind: str,
+    message: str,
+    redirects: list[Redirect],
+    started: float,
+) -> VerificationResult:
+    return VerificationResult(
+        source_url=source_url,
+        target_url=target.url,
+        verdict=Verdict.ERROR,
+        http_status=fetched.status,
+        final_url=fetched.final_url,
+        error=message,
+        error_kind=kind,
+        elapsed_ms=round((time.monotonic() - started) * 1000),
+        bytes_read=fetched.bytes_read,
+        truncated=fetched.truncated,
+        page_hash=hashlib.sha256(fetched.body).hexdigest() if fetched.body else "",
+        redirects=tuple(hop.url for hop in redirects),
+    )
+
+
+def verify(
+    source_url: str,
+    target: Target | str,
+    *,
+    expected_anchor_text: str | None = None,
+    expected_dofollow: bool = True,
+    config: FetchConfig | None = None,
+    fetcher: Fetcher | None = None,
+    limiter: HostLimiter | None = None,
+    host_slot: HostSlot | None = None,
+) -> VerificationResult:
+    """Verify that ``source_url`` links to ``target``. Never raises for network trouble.
+
+    ``fetcher`` wins over ``config`` when both are given; with neither, the default
+    FetchConfig is used. The check holds a slot of ``limiter`` (the process-wide
+    one by default) for the source host, then one of ``host_slot`` if given (a
+    cross-worker limit, for instance), while it talks to the network.
+    """
+    if not isinstance(target, Target):
+        target = Target.page(target)
+    fetcher = fetcher or shared_fetcher(config or FetchConfig())
+    try:
+        host = domain_of(source_url)
+    except InvalidURL:
+        host = ""  # the fetch will refuse the URL and say why
+    with _host_slots(host, limiter, host_slot):
+        started = time.monotonic()
+        fetched, reading, redirects, notes = _fetch_and_read(fetcher, source_url, target)
+        robots: RobotsResult | None = None
+        if reading is not None:
+            robots = fetcher.robots(fetched.final_url)
+    if reading is None:
+        failure = _failure(fetched) or (str(ErrorKind.PROTOCOL), "unreadable page")
+        return _error_result(source_url, target, fetched, *failure, redirects, started)
+
+    directives = page_directives(reading.page, fetched.x_robots_tag)
+    anchors: list[FoundAnchor] = []
+    for index, url in reading.matches.exact:
+        found = reading.page.anchors[index]
+        passes = not directives.nofollow and NOT_PASSING.isdisjoint(found.rel)
+        anchors.append(FoundAnchor(found.href, found.text, found.rel, passes, url))
+    if not anchors and fetched.truncated:
+        return _error_result(
+            source_url,
+            target,
+            fetched,
+            VerdictErrorKind.TRUNCATED,
+            f"no link in the first {len(fetched.body)} bytes of a longer page",
+            redirects,
+            started,
+        )
+    if not anchors:
+        verdict = Verdict.MISSING
+    elif any(anchor.dofollow for anchor in anchors):
+        verdict = Verdict.LIVE
+    else:
+        verdict = Verdict.NOFOLLOW
+
+    same_site = [url for _index, url in reading.matches.same_site]
+    evidence = _evidence_anchor(reading, anchors)
+    notes.extend(directives.sources)
+    if robots is not None and robots.note:
+        notes.append(robots.note)
+    return VerificationResult(
+        source_url=source_url,
+        target_url=target.url,
+        verdict=verdict,
+        http_status=fetched.status,
+        final_url=fetched.final_url,
+        anchors=tuple(anchors),
+        flags=Flags(
+            noindex=directives.noindex,
+            canonical=_canonical_elsewhere(fetched, reading),
+            robots_txt_blocked=robots is not None and not robots.allowed,
+        ),
+        differences=tuple(
+            _differences(
+                target,
+                verdict,
+                anchors,
+                same_site,
+                directives,
+                expected_anchor_text,
+                expected_dofollow,
+            )
+        ),
+        elapsed_ms=round((time.monotonic() - started) * 1000),
+        bytes_read=fetched.bytes_read,
+        truncated=fetched.truncated,
+        page_hash=hashlib.sha256(fetched.body).hexdigest(),
+        snippet=snippet(evidence, reading.page) if evidence is not None else "",
+        redirects=tuple(hop.url for hop in redirects),
+        notes=tuple(notes),
+    )
+
+
+def _evidence_anchor(reading: _Reading, anchors: list[FoundAnchor]) -> Anchor | None:
+    """The anchor whose surroundings are kept as evidence: a passing one if any."""
+    exact = reading.matches.exact
+    if exact:
+        passing = [i for (i, _url), a in zip(exact, anchors, strict=True) if a.dofollow]
+        return reading.page.anchors[passing[0] if passing else exact[0][0]]
+    if reading.matches.same_site:
+        return reading.page.anchors[reading.matches.same_site[0][0]]
+    return None
+
+
+def _fetch_and_read(
+    fetcher: Fetcher, source_url: str, target: Target
+) -> tuple[FetchResult, _Reading | None, list[Redirect], list[str]]:
+    """Fetch the page, and follow its meta refresh when the link is not on it.
+
+    Google treats a meta refresh as a redirect; a page that only bounces the
+    reader elsewhere has the link, if anywhere, on the page it bounces to.
+    """
+    fetched = fetcher.fetch(source_url, html_only=True)
+    redirects = list(fetched.redirects)
+    notes: list[str] = []
+    while True:
+        if _failure(fetched) is not None:
+            return fetched, None, redirects, notes
+        reading = _read(fetched, target)
+        refresh = reading.page.refresh
+        if reading.matches.exact or refresh is None or refresh.url is None:
+            return fetched, reading, redirects, notes
+        next_url = resolve_href(refresh.url, reading.base)
+        if next_url is None or next_url == fetched.final_url:
+            return fetched, reading, redirects, notes
+        if len(redirects) >= fetcher.config.max_redirects:
+            return fetched, reading, redirects, notes
+        redirects.append(Redirect(fetched.final_url, fetched.status or 0, refresh.url))
+        notes.append(f"followed a meta refresh to {next_url}")
+        fetched = fetcher.fetch(next_url, html_only=True)
+        redirects.extend(fetched.redirects)
+
+
+# --- Many at once -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One (source, target) pair to verify, with the caller's own key (a backlink id)."""
+
+    source_url: str
+    target: Target | str
+    expected_anchor_text: str | None = None
+    expected_dofollow: bool = True
+    key: Hashable | None = None
+
+
+def verify_many(
+    checks: Iterable[Check],
+    *,
+    config: FetchConfig | None = None,
+    fetcher: Fetcher | None = None,
+    max_workers: int = 8,
+    limiter: HostLimiter | None = None,
+    host_slot: HostSlot | None = None,
+) -> Iterator[tuple[Check, VerificationResult]]:
+    """Verify many pairs on a thread pool; yield each (check, result) as it completes.
+
+    Checks are handed to the pool host by host in turn, never more at once for one
+    host than the limiter allows, so that a batch full of one site neither
+    hammers it nor leaves the threads waiting while other sites' checks queue.
+    Each thread keeps its own session and parser.
+    """
+    fetcher = fetcher or shared_fetcher(config or FetchConfig())
+    limiter = limiter or _default_limiter
+    queues: dict[str, deque[Check]] = {}
+    for check in checks:
+        try:
+            host = domain_of(check.source_url)
+        except InvalidURL:
+            host = ""
+        queues.setdefault(host, deque()).append(check)
+    ready: deque[str] = deque(queues)
+    in_ready = set(queues)
+    busy: dict[str, int] = {}
+    running: dict[Future[VerificationResult], tuple[Check, str]] = {}
+
+    def run(check: Check) -> VerificationResult:
+        return verify(
+            check.source_url,
+            check.target,
+            expected_anchor_text=check.expected_anchor_text,
+            expected_dofollow=check.expected_dofollow,
+            fetcher=fetcher,
+            limiter=limiter,
+            host_slot=host_slot,
+        )
+
+    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="anchorage-verify") as pool:
+
+        def fill() -> None:
+            while ready and len(running) < max_workers:
+                host = ready.popleft()
+                in_ready.discard(host)
+                check = queues[host].popleft()
+                busy[host] = busy.get(host, 0) + 1
+                running[pool.submit(run, check)] = (check, host)
+                if queues[host] and busy[host] < limiter.per_host:
+                    ready.append(host)
+                    in_ready.add(host)
+
+        fill()
+        while running:
+            done, _pending = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                check, host = running.pop(future)
+                busy[host] -= 1
+                if queues[host] and host not in in_ready:
+                    ready.append(host)
+                    in_ready.add(host)
+                yield check, future.result()
+            fill()

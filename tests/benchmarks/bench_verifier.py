@@ -1,0 +1,253 @@
+"""End-to-end verifier benchmark (prints figures; asserts nothing).
+
+    scripts/with-services.sh .venv/bin/python tests/benchmarks/bench_verifier.py
+
+Serves generated ~150 KB blog posts with 300 links from an asyncio server on
+127.0.1.1-127.0.1.100 (one source host per address) that holds every response
+100 ms, then measures, on this machine:
+
+1. parse-only pages/s: the verifier's parse vs raw lxml on the same pages;
+2. end to end, 2,000 backlinks: dispatcher → Redis → two Celery worker processes
+   (gevent pool) → fetch → parse → record in PostgreSQL; checks/s, CPU ms per
+   check and peak worker memory;
+3. the naive baseline: a loop of requests.get + BeautifulSoup(html.parser).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("SECRET_KEY", "benchmark")
+os.environ["VERIFIER_ALLOW_PRIVATE_NETWORKS"] = "1"
+
+from tests.benchmarks.pages import blog_post, serve_forever  # noqa: E402
+from tests.support.workers import Worker  # noqa: E402
+
+HOSTS = [f"127.0.1.{i}" for i in range(1, 101)]
+PORT = 18931
+LATENCY = 0.100
+LINKS = int(os.environ.get("BENCH_LINKS", "2000"))
+PAGES = 40
+TARGET = "https://ours.example/guide/"
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+POOL = os.environ.get("BENCH_POOL", "gevent")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def tree_pids(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    found = [pid]
+    if children.exists():
+        for child in children.read_text().split():
+            found += tree_pids(int(child))
+    return found
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def bench_parse(pages: list[bytes]) -> None:
+    import lxml.html
+
+    from links.verification.parse import parse_html
+
+    def raw_lxml(body: bytes) -> int:
+        root = lxml.html.document_fromstring(body)
+        count = 0
+        for a in root.iter("a"):
+            a.get("href"), a.get("rel"), a.text_content()
+            count += 1
+        for meta in root.iter("meta"):
+            meta.get("name"), meta.get("content")
+        for link in root.iter("link"):
+            link.get("rel"), link.get("href")
+        return count
+
+    def timed(fn, rounds: int = 5) -> float:
+        times = []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            for body in pages:
+                fn(body)
+            times.append((time.perf_counter() - start) / len(pages))
+        return statistics.median(times)
+
+    ours = timed(lambda body: parse_html(body, encoding="utf-8"))
+    raw = timed(raw_lxml)
+    print("1. Parse only (generated 150 KB pages, 300 links, one core)")
+    print(f"   verifier parse : {1 / ours:7.0f} pages/s  {ours * 1000:6.2f} ms/page")
+    print(f"   raw lxml       : {1 / raw:7.0f} pages/s  {raw * 1000:6.2f} ms/page")
+    print(f"   ratio          : {ours / raw:.2f}x raw lxml (target: within 2x)")
+
+
+def start_server(pages: dict[str, bytes]) -> multiprocessing.Process:
+    process = multiprocessing.Process(
+        target=serve_forever, args=(HOSTS, PORT, pages, LATENCY), daemon=True
+    )
+    process.start()
+    import socket
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((HOSTS[-1], PORT), timeout=1).close()
+            return process
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("the page server did not start")
+
+
+def bench_naive(count: int = 60) -> float:
+    import requests
+    from bs4 import BeautifulSoup
+
+    start = time.perf_counter()
+    for n in range(count):
+        html = requests.get(f"http://{HOSTS[n % 100]}:{PORT}/post/{n % PAGES}", timeout=15).text
+        soup = BeautifulSoup(html, "html.parser")
+        [a for a in soup.find_all("a", href=True) if a["href"] == TARGET]
+    return count / (time.perf_counter() - start)
+
+
+def bench_end_to_end() -> dict[str, float]:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from campaigns.models import Campaign, User
+    from links.models import Backlink, LinkCheck
+
+    call_command("migrate", verbosity=0)
+    LinkCheck.objects.all().delete()
+    Backlink.objects.all().delete()
+    owner, _ = User.objects.get_or_create(username="bench")
+    campaign, _ = Campaign.objects.get_or_create(
+        slug="bench", defaults={"name": "Bench", "site": "ours.example", "owner": owner}
+    )
+    now = timezone.now()
+    due = now + timezone.timedelta(days=365)  # not due until we say so
+    Backlink.objects.bulk_create(
+        [
+            Backlink(
+                campaign=campaign,
+                source_url=f"http://{HOSTS[n % 100]}:{PORT}/post/{n % PAGES}?b={n}",
+                source_url_key=f"{HOSTS[n % 100]}:{PORT}/post/{n % PAGES}?b={n}",
+                source_domain=HOSTS[n % 100],
+                target_url=TARGET,
+                target_url_key="ours.example/guide",
+                next_check_at=due,
+            )
+            for n in range(LINKS)
+        ],
+        batch_size=1000,
+    )
+    import redis as redis_lib
+
+    redis_lib.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
+    logs = ROOT / "var" / "bench"
+    logs.mkdir(parents=True, exist_ok=True)
+    per_worker = int(os.environ.get("BENCH_TASKS_PER_WORKER", "6"))
+    workers = [
+        Worker(f"bench{i}", log_dir=logs, concurrency=per_worker, pool=POOL) for i in range(WORKERS)
+    ]
+    try:
+        for worker in workers:
+            worker.wait_ready()
+        return measure(workers, now)
+    finally:
+        for worker in workers:
+            worker.stop()
+
+
+def measure(workers: list[Worker], now) -> dict[str, object]:
+    import django
+    from django.utils import timezone
+
+    from links import tasks
+    from links.models import Backlink, LinkCheck
+
+    pids = [p for w in workers for p in tree_pids(w.process.pid)]
+    cpu_before = sum(cpu_seconds(p) for p in pids)
+    Backlink.objects.update(next_check_at=now - timezone.timedelta(minutes=1))
+    started = time.perf_counter()
+    dispatched = tasks.dispatch_due_checks()
+    last_report = started
+    while LinkCheck.objects.count() < dispatched:
+        if time.perf_counter() - started > float(os.environ.get("BENCH_TIMEOUT", "600")):
+            break
+        if os.environ.get("BENCH_PROGRESS") and time.perf_counter() - last_report > 5:
+            last_report = time.perf_counter()
+            print(f"   ... {LinkCheck.objects.count()} checks after {last_report - started:.0f} s")
+        time.sleep(0.2)
+    elapsed = time.perf_counter() - started
+    done = LinkCheck.objects.count()
+    cpu_after = sum(cpu_seconds(p) for p in pids)
+    peak = max(peak_rss_mb(p) for p in pids)
+    verdicts = dict(
+        LinkCheck.objects.values_list("verdict").annotate(n=django.db.models.Count("pk"))
+    )
+    errors = (
+        LinkCheck.objects.exclude(error="")
+        .values_list("error")
+        .annotate(n=django.db.models.Count("pk"))
+        .order_by("-n")[:5]
+    )
+    for error, n in errors:
+        print(f"   error x{n}: {error[:150]}")
+    return {
+        "checks": done,
+        "elapsed": elapsed,
+        "rate": done / elapsed,
+        "cpu_ms": 1000 * (cpu_after - cpu_before) / max(done, 1),
+        "peak_mb": peak,
+        "verdicts": verdicts,
+    }
+
+
+def main() -> None:
+    pages = {f"/post/{n}": blog_post(n, target=TARGET) for n in range(PAGES)}
+    sizes = [len(p) for p in pages.values()]
+    print(f"Pages: {len(pages)} generated, {statistics.mean(sizes) / 1000:.0f} KB, 300 links each")
+    bench_parse(list(pages.values()))
+    server = start_server(pages)
+    try:
+        naive = bench_naive()
+        result = bench_end_to_end()
+    finally:
+        server.terminate()
+    print(
+        f"2. End to end, {LINKS} backlinks on 100 hosts, {LATENCY * 1000:.0f} ms latency, "
+        f"{WORKERS} gevent workers"
+    )
+    print(
+        f"   checks         : {result['checks']} in {result['elapsed']:.1f} s "
+        f"= {result['rate']:.0f} checks/s (target >= 150)  verdicts {result['verdicts']}"
+    )
+    print(f"   worker CPU     : {result['cpu_ms']:.1f} ms per check")
+    print(f"   peak worker RSS: {result['peak_mb']:.0f} MB")
+    print("3. Naive baseline: requests.get + BeautifulSoup(html.parser), one at a time")
+    print(f"   naive          : {naive:.1f} checks/s")
+    print(f"   speed-up       : {result['rate'] / naive:.1f}x (target >= 10x)")
+
+
+if __name__ == "__main__":
+    main()

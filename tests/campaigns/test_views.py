@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from outreach.models import Status
+from tests.factories import (
+    BacklinkFactory,
+    CampaignFactory,
+    ProspectFactory,
+    TargetPageFactory,
+)
+
+
+def fill(campaign, n: int) -> None:
+    for i in range(n):
+        ProspectFactory(campaign=campaign, status=list(Status)[i % len(Status)])
+        BacklinkFactory(campaign=campaign)
+        TargetPageFactory(campaign=campaign)
+
+
+@pytest.mark.parametrize("rows", [1, 25])
+def test_campaign_list_query_count_does_not_grow_with_rows(
+    client, manager, django_assert_max_num_queries, rows
+):
+    for _ in range(rows):
+        fill(CampaignFactory(), 2)
+    client.force_login(manager)
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("campaigns:list"))
+    assert response.status_code == 200
+    assert len(response.context["page"].object_list) == rows
+
+
+@pytest.mark.parametrize("rows", [1, 40])
+def test_campaign_detail_query_count_does_not_grow_with_rows(
+    client, member, campaign, django_assert_max_num_queries, rows
+):
+    fill(campaign, rows)
+    client.force_login(member)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("campaigns:detail", args=[campaign.slug]))
+    assert response.status_code == 200
+
+
+def test_campaign_detail_counts_prospects_per_status(client, member, campaign):
+    ProspectFactory.create_batch(3, campaign=campaign, status=Status.CONTACTED)
+    ProspectFactory(campaign=campaign, status=Status.WON)
+    ProspectFactory(campaign=CampaignFactory(), status=Status.WON)  # another campaign's
+    client.force_login(member)
+    response = client.get(reverse("campaigns:detail", args=[campaign.slug]))
+    counts = {value: n for value, _, n in response.context["prospect_statuses"]}
+    assert counts["contacted"] == 3
+    assert counts["won"] == 1
+    assert counts["new"] == 0
+
+
+def test_campaign_list_counts_each_campaigns_own_rows(client, manager):
+    busy = CampaignFactory(name="Busy")
+    fill(busy, 3)
+    CampaignFactory(name="Quiet")
+    client.force_login(manager)
+    response = client.get(reverse("campaigns:list"))
+    by_name = {c.name: c for c in response.context["page"].object_list}
+    assert (by_name["Busy"].prospect_count, by_name["Busy"].backlink_count) == (3, 3)
+    assert (by_name["Quiet"].prospect_count, by_name["Quiet"].backlink_count) == (0, 0)
+
+
+def test_member_sees_only_their_campaigns_in_the_list(client, member, campaign, other_campaign):
+    client.force_login(member)
+    response = client.get(reverse("campaigns:list"))
+    assert list(response.context["page"].object_list) == [campaign]
+    assert other_campaign.name not in response.content.decode()
+
+
+def test_empty_campaign_list_says_what_to_do(client, member):
+    client.force_login(member)
+    response = client.get(reverse("campaigns:list"))
+    assert "Ask an admin or a manager to add you to a campaign" in response.content.decode()

@@ -1,0 +1,79 @@
+"""Claims: due links are handed out once, with a lease, even to dispatchers
+running at the same moment."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from links import services
+from links.models import Backlink
+from tests.factories import BacklinkFactory
+
+
+def test_claim_due_takes_only_due_links_and_moves_them_forward(db, settings):
+    now = timezone.now()
+    due = BacklinkFactory(next_check_at=now - timedelta(minutes=1))
+    BacklinkFactory(next_check_at=now + timedelta(hours=1))
+    claims = services.claim_due(limit=10, now=now)
+    assert [c.backlink_id for c in claims] == [due.pk]
+    due.refresh_from_db()
+    assert due.next_check_at == now + timedelta(seconds=settings.VERIFIER_LEASE_SECONDS)
+    assert services.claim_due(limit=10, now=now) == []  # leased, not due any more
+
+
+def test_claim_due_takes_the_most_overdue_first(db):
+    now = timezone.now()
+    late = BacklinkFactory(next_check_at=now - timedelta(days=2))
+    BacklinkFactory(next_check_at=now - timedelta(minutes=1))
+    assert [c.backlink_id for c in services.claim_due(limit=1, now=now)] == [late.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_dispatchers_never_claim_the_same_link():
+    now = timezone.now()
+    BacklinkFactory.create_batch(300, next_check_at=now - timedelta(minutes=5))
+    results: list[list[int]] = []
+    barrier = threading.Barrier(3)
+
+    def dispatcher() -> None:
+        try:
+            barrier.wait()
+            mine: list[int] = []
+            while batch := services.claim_due(limit=20, now=now):
+                mine.extend(c.backlink_id for c in batch)
+            results.append(mine)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=dispatcher) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    claimed = [pk for mine in results for pk in mine]
+    assert len(claimed) == 300
+    assert len(set(claimed)) == 300
+    assert not Backlink.objects.due(now).exists()
+
+
+def test_request_check_claims_and_queues_a_task_on_redis(db, django_capture_on_commit_callbacks):
+    import redis
+    from django.conf import settings as django_settings
+
+    client = redis.Redis.from_url(django_settings.REDIS_URL)
+    client.delete("celery")
+    backlink = BacklinkFactory(next_check_at=timezone.now() + timedelta(days=5))
+    with django_capture_on_commit_callbacks(execute=True):
+        requested = services.request_check(backlink)
+    backlink.refresh_from_db()
+    assert backlink.check_requested_at == requested
+    assert backlink.next_check_at > requested  # leased to this check
+    messages = client.lrange("celery", 0, -1)
+    assert len(messages) == 1
+    assert b"links.tasks.check_backlinks" in messages[0]
+    client.delete("celery")

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import redis
+from django.conf import settings
+
+from links.hostlimit import HostBusy, LocalHostLimiter, RedisHostLimiter
+
+
+@pytest.fixture
+def client():
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    yield client
+    for key in client.scan_iter("test:host:*"):
+        client.delete(key)
+
+
+def most_at_once(limiter, host: str, workers: int = 8) -> int:
+    current = 0
+    peak = 0
+    lock = threading.Lock()
+
+    def work() -> None:
+        nonlocal current, peak
+        with limiter.slot(host):
+            with lock:
+                current += 1
+                peak = max(peak, current)
+            time.sleep(0.05)
+            with lock:
+                current -= 1
+
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return peak
+
+
+def test_redis_limiter_allows_two_at_once_per_host(client):
+    # Two limiter objects stand for two worker processes sharing one Redis.
+    first = RedisHostLimiter(client, limit=2, hold_seconds=10, wait_seconds=10, prefix="test:host:")
+    second = RedisHostLimiter(
+        client, limit=2, hold_seconds=10, wait_seconds=10, prefix="test:host:"
+    )
+    peak = 0
+    current = 0
+    lock = threading.Lock()
+
+    def work(limiter) -> None:
+        nonlocal current, peak
+        with limiter.slot("blog.example"):
+            with lock:
+                current += 1
+                peak = max(peak, current)
+            time.sleep(0.05)
+            with lock:
+                current -= 1
+
+    threads = [threading.Thread(target=work, args=(l,)) for l in [first, second] * 4]  # noqa: E741
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert peak == 2
+    assert first.holders("blog.example") == 0
+
+
+def test_redis_limiter_frees_the_slot_of_a_holder_that_died(client):
+    limiter = RedisHostLimiter(
+        client, limit=1, hold_seconds=0.3, wait_seconds=2, prefix="test:host:"
+    )
+    dead = limiter.slot("down.example")
+    dead.__enter__()  # a worker killed here never releases
+    started = time.monotonic()
+    with limiter.slot("down.example"):
+        waited = time.monotonic() - started
+    assert 0.2 < waited < 2
+
+
+def test_redis_limiter_gives_up_with_a_clear_error(client):
+    limiter = RedisHostLimiter(
+        client, limit=1, hold_seconds=5, wait_seconds=0.2, prefix="test:host:"
+    )
+    with (
+        limiter.slot("busy.example"),
+        pytest.raises(HostBusy, match=r"busy\.example"),
+        limiter.slot("busy.example"),
+    ):
+        pass
+
+
+def test_hosts_do_not_share_slots(client):
+    limiter = RedisHostLimiter(
+        client, limit=1, hold_seconds=5, wait_seconds=0.2, prefix="test:host:"
+    )
+    with limiter.slot("a.example"), limiter.slot("b.example"):
+        assert limiter.holders("a.example") == 1
+
+
+def test_local_limiter_allows_two_at_once_per_host():
+    assert most_at_once(LocalHostLimiter(limit=2, wait_seconds=5), "blog.example") == 2

@@ -1,0 +1,208 @@
+"""DESIGN.md's loss rules, applied by services.record_check to real rows."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from links import services
+from links.models import Alert, BacklinkState, LinkCheck
+from links.outcome import CheckOutcome
+from tests.factories import BacklinkFactory
+
+LIVE = CheckOutcome(
+    verdict="live",
+    http_status=200,
+    anchors=[{"href": "https://ours.example/", "text": "our guide", "rel": "", "dofollow": True}],
+    page_hash="a" * 64,
+)
+NOFOLLOW = CheckOutcome(
+    verdict="nofollow",
+    http_status=200,
+    anchors=[
+        {"href": "https://ours.example/", "text": "our guide", "rel": "nofollow", "dofollow": False}
+    ],
+    page_hash="b" * 64,
+)
+MISSING = CheckOutcome(verdict="missing", http_status=200, page_hash="c" * 64)
+GONE = CheckOutcome(
+    verdict="error", http_status=404, error="HTTP 404", error_kind="gone", gone=True
+)
+UNAVAILABLE = CheckOutcome(
+    verdict="error", http_status=503, error="HTTP 503", error_kind="bot_wall"
+)
+
+
+@pytest.fixture
+def backlink(db):
+    return BacklinkFactory(state=BacklinkState.LIVE, first_seen_at=timezone.now())
+
+
+def record(backlink, outcome, at):
+    services.record_check(backlink.pk, outcome, now=at)
+    backlink.refresh_from_db()
+    return backlink
+
+
+def kinds(backlink) -> list[str]:
+    return list(Alert.objects.filter(backlink=backlink).values_list("kind", flat=True))
+
+
+def test_a_single_missing_does_not_mark_the_link_lost(backlink):
+    now = timezone.now()
+    record(backlink, MISSING, now)
+    assert backlink.state == BacklinkState.UNCONFIRMED
+    assert backlink.lost_at is None
+    assert kinds(backlink) == []
+    # The confirmation comes minutes later, not at the next daily check.
+    assert backlink.next_check_at - now == timedelta(minutes=10)
+
+
+def test_a_confirmed_missing_marks_the_link_lost_with_an_alert(backlink):
+    now = timezone.now()
+    record(backlink, MISSING, now)
+    record(backlink, MISSING, now + timedelta(minutes=10))
+    assert backlink.state == BacklinkState.LOST
+    assert backlink.lost_at == now + timedelta(minutes=10)
+    assert kinds(backlink) == [Alert.Kind.LOST]
+
+
+def test_missing_then_back_is_not_a_loss(backlink):
+    now = timezone.now()
+    record(backlink, MISSING, now)
+    record(backlink, LIVE, now + timedelta(minutes=10))
+    assert backlink.state == BacklinkState.LIVE
+    assert kinds(backlink) == []
+
+
+def test_a_404_twice_is_a_loss(backlink):
+    now = timezone.now()
+    record(backlink, GONE, now)
+    assert backlink.state == BacklinkState.UNCONFIRMED
+    record(backlink, GONE, now + timedelta(minutes=10))
+    assert backlink.state == BacklinkState.LOST
+    assert "answers 404" in Alert.objects.get(backlink=backlink).message
+
+
+def test_a_503_for_a_week_raises_unreachable_and_never_lost(backlink):
+    start = timezone.now()
+    at = start
+    while at < start + timedelta(days=7):
+        record(backlink, UNAVAILABLE, at)
+        assert backlink.state != BacklinkState.LOST
+        at = backlink.next_check_at
+    assert backlink.state == BacklinkState.UNREACHABLE
+    assert backlink.lost_at is None
+    assert kinds(backlink) == [Alert.Kind.UNREACHABLE]  # raised once, not every check
+    # Backed off: far fewer than one check an hour over the week.
+    assert LinkCheck.objects.filter(backlink=backlink).count() < 20
+
+
+def test_a_short_outage_shows_error_but_raises_no_alert(backlink):
+    now = timezone.now()
+    record(backlink, UNAVAILABLE, now)
+    assert backlink.state == BacklinkState.ERROR
+    assert backlink.next_check_at - now == timedelta(hours=1)
+    record(backlink, LIVE, now + timedelta(hours=1))
+    assert backlink.state == BacklinkState.LIVE
+    assert backlink.failing_since is None
+    assert kinds(backlink) == []
+
+
+def test_an_error_while_confirming_keeps_waiting_for_a_real_answer(backlink):
+    now = timezone.now()
+    record(backlink, MISSING, now)
+    record(backlink, UNAVAILABLE, now + timedelta(minutes=10))
+    assert backlink.state == BacklinkState.UNCONFIRMED
+    record(backlink, MISSING, now + timedelta(minutes=20))
+    assert backlink.state == BacklinkState.LOST
+
+
+def test_recovery_after_a_loss_is_recorded(backlink):
+    now = timezone.now()
+    record(backlink, MISSING, now)
+    record(backlink, MISSING, now + timedelta(minutes=10))
+    record(backlink, LIVE, now + timedelta(days=1))
+    assert backlink.state == BacklinkState.LIVE
+    assert backlink.lost_at is None
+    assert kinds(backlink) == [Alert.Kind.RECOVERED, Alert.Kind.LOST]
+
+
+def test_recovery_from_unreachable_is_recorded(backlink):
+    backlink.state = BacklinkState.UNREACHABLE
+    backlink.failing_since = timezone.now() - timedelta(days=5)
+    backlink.save()
+    record(backlink, LIVE, timezone.now())
+    assert kinds(backlink) == [Alert.Kind.RECOVERED]
+
+
+def test_turning_nofollow_raises_an_alert_once(backlink):
+    now = timezone.now()
+    record(backlink, NOFOLLOW, now)
+    record(backlink, NOFOLLOW, now + timedelta(days=1))
+    assert backlink.state == BacklinkState.NOFOLLOW
+    assert kinds(backlink) == [Alert.Kind.NOFOLLOW]
+
+
+def test_a_changed_anchor_text_raises_an_alert(backlink):
+    now = timezone.now()
+    record(backlink, LIVE, now)
+    renamed = CheckOutcome(
+        verdict="live",
+        anchors=[
+            {"href": "https://ours.example/", "text": "click here", "rel": "", "dofollow": True}
+        ],
+    )
+    record(backlink, renamed, now + timedelta(days=1))
+    assert kinds(backlink) == [Alert.Kind.ANCHOR_CHANGED]
+    assert "'our guide' to 'click here'" in Alert.objects.get(backlink=backlink).message
+
+
+def test_a_link_moved_to_another_target_raises_an_alert(backlink):
+    now = timezone.now()
+    record(backlink, LIVE, now)
+    moved = CheckOutcome(
+        verdict="live",
+        anchors=LIVE.anchors,
+        differences=[{"kind": "target", "expected": "https://ours.example/", "found": ["x"]}],
+    )
+    record(backlink, moved, now + timedelta(days=1))
+    assert kinds(backlink) == [Alert.Kind.TARGET_CHANGED]
+
+
+def test_a_new_link_is_checked_daily_then_weekly(backlink):
+    now = timezone.now()
+    backlink.first_seen_at = now - timedelta(days=30)
+    backlink.state_changed_at = now - timedelta(days=30)
+    backlink.save()
+    record(backlink, LIVE, now)
+    assert timedelta(days=6) < backlink.next_check_at - now < timedelta(days=8)
+    fresh = BacklinkFactory(state=BacklinkState.LIVE, first_seen_at=now)
+    record(fresh, LIVE, now)
+    assert timedelta(hours=21) < fresh.next_check_at - now < timedelta(hours=27)
+
+
+def test_a_stale_claim_records_nothing(backlink):
+    now = timezone.now()
+    claim = services.claim([backlink.pk], now=now)[0]
+    assert services.record_check(claim, LIVE, now=now) is not None
+    # The same claim again (a redelivered task) finds next_check_at moved on.
+    assert services.record_check(claim, LIVE, now=now) is None
+    assert LinkCheck.objects.filter(backlink=backlink).count() == 1
+
+
+def test_unchanged_pages_do_not_store_the_snippet_again(backlink):
+    now = timezone.now()
+    with_snippet = CheckOutcome(
+        verdict="live", anchors=LIVE.anchors, page_hash="d" * 64, snippet="<p><a>our guide</a></p>"
+    )
+    record(backlink, with_snippet, now)
+    record(backlink, with_snippet, now + timedelta(days=1))
+    snippets = list(
+        LinkCheck.objects.filter(backlink=backlink)
+        .order_by("checked_at")
+        .values_list("snippet", flat=True)
+    )
+    assert snippets == ["<p><a>our guide</a></p>", ""]

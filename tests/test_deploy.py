@@ -1,0 +1,140 @@
+"""Production configuration: `check --deploy` is clean under production settings,
+and the compose file describes the stack DESIGN.md names."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def production_env(**extra: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        # The suite's own relaxations (plain HTTP, Playwright's event loop) are
+        # not production's.
+        if not key.startswith(("SECURE_", "SESSION_", "CSRF_", "DEBUG", "DJANGO_ALLOW_ASYNC"))
+    }
+    env.update(
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="links.agency.example",
+        DEBUG="0",
+        **extra,
+    )
+    return env
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_check_deploy_is_clean_under_production_settings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = production_env()
+    del env["SECRET_KEY"]
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_debug_is_off_unless_asked():
+    env = production_env()
+    del env["DEBUG"]
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.DEBUG)",
+        env=env,
+    )
+    assert result.stdout.strip() == "False", result.stderr
+
+
+def test_secret_key_can_come_from_a_file(tmp_path):
+    key_file = tmp_path / "secret"
+    key_file.write_text("from-a-file-" + secrets.token_urlsafe(40))
+    env = production_env(SECRET_KEY_FILE=str(key_file))
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.SECRET_KEY[:12])",
+        env=env,
+    )
+    assert result.stdout.strip() == "from-a-file-", result.stderr
+
+
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_names_the_production_services():
+    services = compose()["services"]
+    assert set(services) >= {"postgres", "redis", "web", "worker", "beat"}
+    for name in ("web", "worker", "beat"):
+        env = services[name]["environment"]
+        assert env["DATABASE_URL"].startswith("postgres://")
+        assert env["REDIS_URL"].startswith("redis://redis:")
+        assert "SECRET_KEY" in env or "SECRET_KEY_FILE" in env
+
+
+def test_compose_web_migrates_collects_static_and_runs_gunicorn():
+    web = compose()["services"]["web"]
+    command = " ".join(web["command"]) if isinstance(web["command"], list) else web["command"]
+    assert "migrate" in command
+    assert "collectstatic" in command
+    assert "gunicorn config.wsgi" in command
+    assert "healthcheck" in web
+
+
+def test_compose_worker_can_scale_and_beat_runs_the_database_scheduler():
+    services = compose()["services"]
+    worker, beat = services["worker"], services["beat"]
+    # --scale worker=N fails when a service pins a container name or a host port.
+    assert "container_name" not in worker
+    assert "ports" not in worker
+    assert "celery -A config worker" in " ".join(worker["command"])
+    assert "celery -A config beat" in " ".join(beat["command"])
+
+
+def test_compose_keeps_postgres_data_in_a_volume_and_checks_health():
+    data = compose()
+    postgres = data["services"]["postgres"]
+    volume = postgres["volumes"][0].split(":")[0]
+    assert volume in data["volumes"]
+    assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
+    assert "redis-cli" in " ".join(data["services"]["redis"]["healthcheck"]["test"])
+
+
+def test_dockerfile_builds_from_the_lock_file():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "uv sync --frozen" in dockerfile
+    assert "FROM python:3.11" in dockerfile
+
+
+def test_healthz_answers_on_any_host_without_redirect(client, db, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.ALLOWED_HOSTS = ["links.agency.example"]
+    response = client.get("/healthz", HTTP_HOST="127.0.0.1:8000")
+    assert response.status_code == 200
+    assert response.content == b"ok"
