@@ -86,7 +86,7 @@ def insert_select(
     names, exprs, params = [], [], []
     position = None
     for field in model._meta.concrete_fields:
-        if field.primary_key:
+        if field.primary_key or field.generated:  # the database fills these
             continue
         names.append(connection.ops.quote_name(field.column))
         if field.column == order_by:

@@ -18,18 +18,6 @@ CANVAS_IS_DRAWN = """(canvas) => {
 }"""
 
 
-@pytest.fixture(autouse=True)
-def _static_files_by_their_plain_names(settings):
-    # The live server serves static files through the finders, which know the
-    # files by their plain names only; the manifest storage the suite runs with
-    # (as production does) puts hashed names in the page, and every script and
-    # stylesheet would 404. Chart.js must load here.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def demo(transactional_db):
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
