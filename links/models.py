@@ -116,6 +116,10 @@ class Backlink(models.Model):
             # domain's first link (read from the index alone, in domain order).
             models.Index(fields=["won_on"], name="backlink_won_on"),
             models.Index(fields=["source_domain", "won_on"], name="backlink_domain_won_on"),
+            # One campaign's first link per domain, from the index alone.
+            models.Index(
+                fields=["campaign", "source_domain", "won_on"], name="backlink_campaign_domain_won"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -17,4 +17,10 @@ class Migration(migrations.Migration):
             model_name="backlink",
             index=models.Index(fields=["source_domain", "won_on"], name="backlink_domain_won_on"),
         ),
+        migrations.AddIndex(
+            model_name="backlink",
+            index=models.Index(
+                fields=["campaign", "source_domain", "won_on"], name="backlink_campaign_domain_won"
+            ),
+        ),
     ]

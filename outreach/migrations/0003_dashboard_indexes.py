@@ -13,6 +13,12 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddIndex(
+            model_name="statuschange",
+            index=models.Index(
+                fields=["prospect", "changed_at", "to_status"], name="statuschange_prospect_reached"
+            ),
+        ),
+        migrations.AddIndex(
             model_name="outreachactivity",
             index=models.Index(fields=["occurred_at"], name="activity_occurred_at"),
         ),
