@@ -229,6 +229,14 @@ VERIFIER_USER_AGENT = env_str(
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 25 * 1024 * 1024)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
 
+# --- Dashboard ----------------------------------------------------------------
+# Warn on the anchor-text chart when more than this share of links use an
+# exact-match anchor (the target's keyword or title): search engines treat a
+# profile that uniform as manipulated.
+ANCHOR_EXACT_MATCH_WARN_PERCENT = env_int("ANCHOR_EXACT_MATCH_WARN_PERCENT", 30)
+if not 0 <= ANCHOR_EXACT_MATCH_WARN_PERCENT <= 100:
+    raise ImproperlyConfigured("ANCHOR_EXACT_MATCH_WARN_PERCENT must be between 0 and 100")
+
 # --- Logging ------------------------------------------------------------------
 LOGGING = {
     "version": 1,

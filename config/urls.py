@@ -22,6 +22,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("campaigns/", include("campaigns.dashboard.urls")),
+    path("dashboard/", include("campaigns.dashboard.overview_urls")),
     path("", include("outreach.urls")),
     path("", include("links.urls")),
     path("campaigns/", include("links.export_urls")),

@@ -163,6 +163,8 @@ class Prospect(models.Model):
             models.Index(fields=["assignee", "next_follow_up"], name="prospect_assignee_followup"),
             models.Index(fields=["campaign", "domain"], name="prospect_campaign_domain"),
             models.Index(fields=["deadline"], name="prospect_deadline"),
+            # The all-campaigns dashboard's funnel and kinds: prospects added in a range.
+            models.Index(fields=["created_at"], name="prospect_created_at"),
             # The prospects table's default order: a page is read from the index
             # instead of sorting the whole campaign.
             models.Index(
@@ -207,6 +209,10 @@ class StatusChange(models.Model):
         indexes = [
             models.Index(fields=["prospect", "changed_at"], name="statuschange_prospect"),
             models.Index(fields=["to_status", "changed_at"], name="statuschange_to_status"),
+            # The dashboard's funnel: how far each prospect got, from the index alone.
+            models.Index(
+                fields=["prospect", "changed_at", "to_status"], name="statuschange_prospect_reached"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -248,6 +254,8 @@ class OutreachActivity(models.Model):
         indexes = [
             models.Index(fields=["prospect", "occurred_at"], name="activity_prospect"),
             models.Index(fields=["user", "occurred_at"], name="activity_user"),
+            # The all-campaigns dashboard: activity in a date range.
+            models.Index(fields=["occurred_at"], name="activity_occurred_at"),
         ]
 
     def __str__(self) -> str:

@@ -69,6 +69,11 @@ ROUTES: list[Route] = [
     Route("password_change_done"),
     Route("campaigns:list"),
     Route("campaigns:detail", campaign_scoped=True, kwargs=slug),
+    Route("campaigns:dashboard", min_role=Role.MANAGER, campaign_scoped=True, kwargs=slug),
+    Route("dashboard:all", min_role=Role.MANAGER),
+    # Client reports: the campaign's members export too, not only managers.
+    Route("campaigns:prospects_export", campaign_scoped=True, kwargs=slug),
+    Route("campaigns:backlinks_export", campaign_scoped=True, kwargs=slug),
     # Prospects
     Route("outreach:prospect_list", campaign_scoped=True, kwargs=slug),
     Route(
