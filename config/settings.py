@@ -100,7 +100,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "campaigns:list"
+# "home" sends members to My day and managers to the campaign list.
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
@@ -199,6 +200,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Imports are CPU-bound for seconds at a time; on the link checkers' gevent pool
+# they would stall every check in flight, so they have a queue of their own
+# (docker-compose.yml runs a prefork worker for it; `make run` consumes both).
+CELERY_TASK_ROUTES = {"outreach.tasks.run_import": {"queue": "bulk"}}
 
 # --- Verifier -----------------------------------------------------------------
 VERIFIER_ALLOW_PRIVATE_NETWORKS = env_bool("VERIFIER_ALLOW_PRIVATE_NETWORKS", False)
@@ -242,6 +247,14 @@ LINK_GAP_MAX_UPLOAD_MB = env_int("LINK_GAP_MAX_UPLOAD_MB", 25)
 # dedicated key to rotate SECRET_KEY freely. Beat's polling interval is a row
 # of django-celery-beat (admin: Periodic tasks), every 10 minutes at first.
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
+
+# --- Dashboard ----------------------------------------------------------------
+# Warn on the anchor-text chart when more than this share of links use an
+# exact-match anchor (the target's keyword or title): search engines treat a
+# profile that uniform as manipulated.
+ANCHOR_EXACT_MATCH_WARN_PERCENT = env_int("ANCHOR_EXACT_MATCH_WARN_PERCENT", 30)
+if not 0 <= ANCHOR_EXACT_MATCH_WARN_PERCENT <= 100:
+    raise ImproperlyConfigured("ANCHOR_EXACT_MATCH_WARN_PERCENT must be between 0 and 100")
 
 # --- Logging ------------------------------------------------------------------
 LOGGING = {

@@ -1,13 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
+
+from links.views import home
 
 admin.site.site_header = "Anchorage administration"
 admin.site.site_title = "Anchorage admin"
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="campaigns:list", permanent=False), name="home"),
+    path("", home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
@@ -21,6 +22,9 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("campaigns/", include("campaigns.dashboard.urls")),
+    path("dashboard/", include("campaigns.dashboard.overview_urls")),
+    path("", include("outreach.urls")),
+    path("", include("links.urls")),
     path("campaigns/", include("links.export_urls")),
     path("imports/", include("outreach.imports.urls")),
     path("prospecting/", include("links.prospecting.urls")),

@@ -35,6 +35,7 @@ from campaigns.models import TargetPage
 from links.models import Backlink, BacklinkState
 from links.verification.urls import domain_of, url_key
 from outreach.imports import validate as v
+from outreach.imports.copy import insert_rows
 from outreach.imports.engine import Change, Importer
 from outreach.imports.mapping import Field
 from outreach.imports.reader import Cell
@@ -121,6 +122,7 @@ class BacklinkImporter(Importer):
         pages = list(TargetPage.objects.filter(campaign=self.campaign))
         self.pages_by_key = {page.url_key: page for page in pages if not page.is_domain}
         self.pages_by_domain = {page.url_key: page for page in pages if page.is_domain}
+        self._added: list[Backlink] = []
 
     def mapping_problems(self, mapped: set[str]) -> list[str]:
         if "source_url" in mapped:
@@ -199,10 +201,19 @@ class BacklinkImporter(Importer):
     def key(self, record: BacklinkRecord) -> Hashable:
         return (record.source_url_key, record.target_url_key)
 
+    def existing_keys(self) -> set[Hashable]:
+        return set(
+            Backlink.objects.filter(campaign=self.campaign)
+            .order_by()
+            .values_list("source_url_key", "target_url_key")
+        )
+
     def find_existing(self, keys: Sequence[Hashable]) -> dict[Hashable, Backlink]:
         wanted = set(keys)
         sources = {key[0] for key in wanted}  # type: ignore[index]
-        queryset = Backlink.objects.filter(campaign=self.campaign, source_url_key__in=sources)
+        queryset = Backlink.objects.filter(
+            campaign=self.campaign, source_url_key__in=sources
+        ).order_by()
         found = {}
         for backlink in queryset:
             key = (backlink.source_url_key, backlink.target_url_key)
@@ -248,8 +259,28 @@ class BacklinkImporter(Importer):
             next_check_at=self.now,
         )
 
-    def save(self, new: list[tuple[Backlink, BacklinkRecord]], changed: list[Change]) -> None:
-        Backlink.objects.bulk_create([obj for obj, _ in new], batch_size=1000)
+    def add(self, obj: Backlink, record: BacklinkRecord) -> None:
+        self._added.append(obj)
+
+    def flush_new(self) -> None:
+        # Backlink lists are a few thousand rows: COPY without streaming is plenty.
+        insert_rows(
+            Backlink,
+            [
+                {
+                    field.attname: getattr(obj, field.attname)
+                    for field in Backlink._meta.concrete_fields
+                    if not field.primary_key and field.attname != "created_at"
+                }
+                for obj in self._added
+            ],
+        )
+        self._added = []
+
+    def abort(self) -> None:
+        self._added = []
+
+    def save_changed(self, changed: list[Change]) -> None:
         by_fields: dict[tuple[str, ...], list[Backlink]] = {}
         for change in changed:
             by_fields.setdefault(tuple(sorted(change.fields)), []).append(change.obj)

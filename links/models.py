@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -110,6 +112,14 @@ class Backlink(models.Model):
             models.Index(fields=["campaign", "state"], name="backlink_campaign_state"),
             models.Index(fields=["campaign", "won_on"], name="backlink_campaign_won_on"),
             models.Index(fields=["campaign", "source_domain"], name="backlink_campaign_domain"),
+            # The all-campaigns dashboard: links won in a date range, and each
+            # domain's first link (read from the index alone, in domain order).
+            models.Index(fields=["won_on"], name="backlink_won_on"),
+            models.Index(fields=["source_domain", "won_on"], name="backlink_domain_won_on"),
+            # One campaign's first link per domain, from the index alone.
+            models.Index(
+                fields=["campaign", "source_domain", "won_on"], name="backlink_campaign_domain_won"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -118,6 +128,20 @@ class Backlink(models.Model):
     def save(self, *args, **kwargs):
         self.set_urls(self.source_url, self.target_url)
         super().save(*args, **kwargs)
+
+    # How long "re-check now" may wait for a worker before the page gives up
+    # polling and says the check is still queued.
+    RECHECK_TIMEOUT = timedelta(seconds=60)
+
+    def recheck_status(self, now: datetime | None = None) -> str:
+        """Where a "re-check now" stands: "" (none outstanding, or answered),
+        "waiting" (queued or running), "timed_out" (no answer within the timeout)."""
+        requested = self.check_requested_at
+        if requested is None or (self.last_checked_at and self.last_checked_at >= requested):
+            return ""
+        if (now or timezone.now()) - requested > self.RECHECK_TIMEOUT:
+            return "timed_out"
+        return "waiting"
 
     def set_urls(self, source_url: str, target_url: str) -> None:
         self.source_url = normalize_url(source_url)
@@ -143,6 +167,13 @@ class LinkCheck(models.Model):
     error = models.TextField(blank=True)
     duration_ms = models.PositiveIntegerField(default=0)
     bytes_read = models.PositiveIntegerField(default=0)
+    # Derived, kept by a database trigger (migration 0004) whatever writes the
+    # row: True when this check moves its backlink between "live" and "not
+    # live", compared with the backlink's previous check that had a verdict
+    # (error checks prove nothing and never count; a first check counts when it
+    # is live). The dashboard's live-over-time chart sums these few rows instead
+    # of replaying a million checks.
+    live_changed = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["-checked_at"]
@@ -154,6 +185,13 @@ class LinkCheck(models.Model):
         indexes = [
             models.Index(fields=["backlink", "checked_at"], name="linkcheck_backlink_time"),
             models.Index(fields=["checked_at"], name="linkcheck_time"),
+            # Only the few transition rows, with the verdict in the key so the
+            # live-over-time chart reads the index alone.
+            models.Index(
+                fields=["backlink", "checked_at", "verdict"],
+                name="linkcheck_live_changes",
+                condition=Q(live_changed=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Membership, Role, TargetPage, User
 from links.models import Alert, Backlink, LinkCheck, Verdict
-from outreach.models import ImportJob, Kind, OutreachActivity, Prospect, Status
+from outreach.models import ImportJob, Kind, OutreachActivity, Prospect, Status, StatusChange, Tag
 
 PASSWORD = "correct horse battery staple"
 
@@ -101,6 +101,23 @@ class AlertFactory(factory.django.DjangoModelFactory):
     campaign = factory.SubFactory(CampaignFactory)
     kind = Alert.Kind.LOST
     message = "Link lost"
+
+
+class TagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tag
+
+    campaign = factory.SubFactory(CampaignFactory)
+    name = factory.Sequence(lambda n: f"tag-{n}")
+
+
+class StatusChangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StatusChange
+
+    prospect = factory.SubFactory(ProspectFactory)
+    from_status = Status.NEW
+    to_status = Status.CONTACTED
 
 
 class ImportJobFactory(factory.django.DjangoModelFactory):

@@ -47,6 +47,14 @@ def slug(ctx: dict[str, Any]) -> dict[str, Any]:
     return {"slug": ctx["campaign"].slug}
 
 
+def prospect(ctx: dict[str, Any]) -> dict[str, Any]:
+    return {"slug": ctx["campaign"].slug, "pk": ctx["prospect"].pk}
+
+
+def backlink(ctx: dict[str, Any]) -> dict[str, Any]:
+    return {"slug": ctx["campaign"].slug, "pk": ctx["backlink"].pk}
+
+
 def job_pk(ctx: dict[str, Any]) -> dict[str, Any]:
     return {"pk": ImportJobFactory(campaign=ctx["campaign"]).pk}
 
@@ -98,6 +106,81 @@ ROUTES: list[Route] = [
     Route("password_change_done"),
     Route("campaigns:list"),
     Route("campaigns:detail", campaign_scoped=True, kwargs=slug),
+    Route("campaigns:dashboard", min_role=Role.MANAGER, campaign_scoped=True, kwargs=slug),
+    Route("dashboard:all", min_role=Role.MANAGER),
+    # Client reports: the campaign's members export too, not only managers.
+    Route("campaigns:prospects_export", campaign_scoped=True, kwargs=slug),
+    Route("campaigns:backlinks_export", campaign_scoped=True, kwargs=slug),
+    # Prospects
+    Route("outreach:prospect_list", campaign_scoped=True, kwargs=slug),
+    Route(
+        "outreach:prospect_list",
+        campaign_scoped=True,
+        kwargs=slug,
+        data=lambda ctx: {"q": "example", "status": "open", "sort": "-dr"},
+        headers={"HX-Request": "true", "HX-Target": "prospect-table"},
+    ),
+    Route(
+        "outreach:prospect_bulk",
+        campaign_scoped=True,
+        kwargs=slug,
+        method="post",
+        data=lambda ctx: {
+            "bulk-ids": [ctx["prospect"].pk],
+            "bulk-action": "status",
+            "bulk-status": "qualified",
+        },
+        ok=(302,),
+    ),
+    Route("outreach:prospect_detail", campaign_scoped=True, kwargs=prospect),
+    Route(
+        "outreach:prospect_status",
+        campaign_scoped=True,
+        kwargs=prospect,
+        method="post",
+        data=lambda ctx: {"status": "contacted"},
+        ok=(302,),
+    ),
+    Route(
+        "outreach:prospect_activity",
+        campaign_scoped=True,
+        kwargs=prospect,
+        method="post",
+        data=lambda ctx: {"kind": "note", "summary": "Called"},
+        ok=(302,),
+    ),
+    # Backlinks and won links
+    Route("links:backlink_list", campaign_scoped=True, kwargs=slug),
+    Route("links:backlink_detail", campaign_scoped=True, kwargs=backlink),
+    Route("links:backlink_row", campaign_scoped=True, kwargs=backlink),
+    Route(
+        "links:backlink_recheck", campaign_scoped=True, kwargs=backlink, method="post", ok=(302,)
+    ),
+    Route("links:mark_won", campaign_scoped=True, kwargs=prospect),
+    Route(
+        "links:mark_won",
+        campaign_scoped=True,
+        kwargs=prospect,
+        method="post",
+        data=lambda ctx: {
+            "source_url": "https://won.example/post",
+            "target_url": "https://ours.example/",
+            "won_on": "2026-01-15",
+        },
+        ok=(302,),
+    ),
+    # Alerts and My day: not under a campaign's URL, but an alert of a campaign
+    # the user is not on is a 404 like the campaign itself.
+    Route("links:my_day"),
+    Route("links:alert_list"),
+    Route(
+        "links:alert_read",
+        campaign_scoped=True,
+        kwargs=lambda ctx: {"pk": ctx["alert"].pk},
+        method="post",
+        ok=(302,),
+    ),
+    Route("links:alert_read_all", method="post", ok=(302,)),
     # Imports: admins only, whatever the campaign.
     Route("imports:history", min_role=Role.ADMIN),
     Route("imports:new", min_role=Role.ADMIN),

@@ -18,7 +18,12 @@ from django.utils import timezone
 
 
 def _columns(model: type[models.Model], *, with_id: bool) -> list[models.Field]:
-    return [f for f in model._meta.concrete_fields if with_id or not f.primary_key]
+    # PostgreSQL computes generated columns itself and refuses them in COPY.
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if (with_id or not f.primary_key) and not getattr(f, "generated", False)
+    ]
 
 
 def _defaults(fields: Sequence[models.Field]) -> dict[str, Any]:
@@ -72,3 +77,76 @@ def insert_rows(
                     values[pk_index] = ids[index]
                 copy.write_row(values)
     return ids
+
+
+def allocate_ids(model: type[models.Model], count: int) -> list[int]:
+    """Take ``count`` primary keys from the table's sequence (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, model._meta.pk.column, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+class CopyStream:
+    """One COPY into a table, kept open while rows keep coming (PostgreSQL).
+
+    While it is open the connection can do nothing else: ``close`` it before
+    any other query. Rows are dicts of attnames (the same keys every time) and
+    carry their primary key, taken beforehand with ``allocate_ids``.
+    """
+
+    def __init__(self, model: type[models.Model]) -> None:
+        self.model = model
+        self.fields = _columns(model, with_id=True)
+        self.defaults = _defaults(self.fields)
+        self._cursor: Any = None
+        self._context: Any = None
+        self._copy: Any = None
+        self._template: list[Any] = []
+        self._from_row: list[tuple[int, str]] = []
+
+    def write(self, row: dict[str, Any]) -> None:
+        if self._copy is None:
+            self._open(row)
+        values = self._template.copy()
+        for position, attname in self._from_row:
+            values[position] = row[attname]
+        self._copy.write_row(values)
+
+    def _open(self, row: dict[str, Any]) -> None:
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        names = ", ".join(connection.ops.quote_name(f.column) for f in self.fields)
+        self._template = [self.defaults.get(f.attname) for f in self.fields]
+        self._from_row = [(i, f.attname) for i, f in enumerate(self.fields) if f.attname in row]
+        self._cursor = connection.cursor()
+        with connection.wrap_database_errors:
+            self._context = self._cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN")
+            self._copy = self._context.__enter__()
+
+    def close(self) -> None:
+        if self._copy is None:
+            return
+        try:
+            with connection.wrap_database_errors:
+                self._context.__exit__(None, None, None)
+        finally:
+            self._reset()
+
+    def abort(self) -> None:
+        """End the COPY with an error, so the connection can roll back."""
+        if self._copy is None:
+            return
+        stop = RuntimeError("import stopped")
+        try:
+            self._context.__exit__(RuntimeError, stop, None)
+        except Exception:  # noqa: S110 - the error that stopped the import is the one to report
+            pass
+        finally:
+            self._reset()
+
+    def _reset(self) -> None:
+        if self._cursor is not None:
+            self._cursor.close()
+        self._cursor = self._context = self._copy = None

@@ -137,6 +137,11 @@ class Importer(ABC):
         """What makes two records the same one."""
 
     @abstractmethod
+    def existing_keys(self) -> set[Hashable]:
+        """Every key the campaign already has, read once at the start, so a new
+        row is known to be new without asking the database row by row."""
+
+    @abstractmethod
     def find_existing(self, keys: Sequence[Hashable]) -> dict[Hashable, Any]:
         """The campaign's existing objects for these keys.
 
@@ -153,11 +158,23 @@ class Importer(ABC):
 
     @abstractmethod
     def build(self, record: Any) -> Any:
-        """A new unsaved object for the record."""
+        """What a new record will be stored as (raise RowError if it can't be)."""
 
     @abstractmethod
-    def save(self, new: list[tuple[Any, Any]], changed: list[Change]) -> None:
-        """Write one batch: new (object, record) pairs and changes."""
+    def add(self, obj: Any, record: Any) -> None:
+        """Start writing one new record (it may be streamed at once)."""
+
+    @abstractmethod
+    def flush_new(self) -> None:
+        """Finish writing the records added so far; the connection is free after."""
+
+    @abstractmethod
+    def abort(self) -> None:
+        """Stop writing after an error (the transaction will be rolled back)."""
+
+    @abstractmethod
+    def save_changed(self, changed: list[Change]) -> None:
+        """Write updates to existing records."""
 
     @abstractmethod
     def describe(self, obj: Any, record: Any) -> dict[str, str]:
@@ -175,7 +192,14 @@ def run(
     on_reject: Callable[[Rejection], None] | None = None,
 ) -> Summary:
     """Import ``table`` through ``importer``. With ``write=False`` nothing is
-    written (a preview / dry run); the counts are what a real run would give."""
+    written (a preview / dry run); the counts are what a real run would give.
+
+    New rows are handed to the importer as soon as they are clean, so on
+    PostgreSQL the database stores them (one long COPY) while Python reads and
+    checks the next rows: on two cores that is the difference between waiting
+    for each other and working at the same time. Rows whose key the campaign
+    already has are collected and merged in batches.
+    """
     problems = check_mapping(mapping, importer.fields, len(table.headers))
     problems += importer.mapping_problems(set(mapping.values()))
     if problems:
@@ -183,8 +207,11 @@ def run(
     batch_size = batch_size or BATCH_SIZE
     column_of = {name: _column_name(table.headers, index) for index, name in mapping.items()}
     summary = Summary()
+    preview: list[tuple[int, dict[str, str]]] = []
     seen: set[Hashable] = set()
-    batch: list[tuple[int, list[Cell], Any]] = []
+    known = importer.existing_keys()
+    pending: list[tuple[int, list[Cell], Any]] = []
+    added = 0
 
     def reject(number: int, cells: list[Cell], errors: list[RowError]) -> None:
         summary.rejected += 1
@@ -200,70 +227,98 @@ def run(
         if on_reject is not None:
             on_reject(rejection)
 
-    def flush() -> None:
-        existing = importer.find_existing([importer.key(r) for _, _, r in batch])
-        new: list[tuple[Any, Any]] = []
+    def show(number: int, action: str, obj: Any, record: Any) -> None:
+        if len(preview) < PREVIEW_ROWS * 2:
+            preview.append(
+                (number, {"row": str(number), "action": action, **importer.describe(obj, record)})
+            )
+
+    def new(number: int, cells: list[Cell], record: Any) -> None:
+        nonlocal added
+        try:
+            obj = importer.build(record)
+        except (RowError, RowErrors) as exc:
+            reject(number, cells, exc.errors if isinstance(exc, RowErrors) else [exc])
+            return
+        summary.created += 1
+        show(number, "new", obj, record)
+        if write:
+            importer.add(obj, record)
+        added += 1
+
+    def end_batch() -> None:
+        nonlocal added
+        if write:
+            importer.flush_new()
+        added = 0
+        if progress is not None:
+            progress(summary.rows)
+
+    def resolve_pending() -> None:
+        if write:
+            importer.flush_new()  # the connection is needed for the lookup
+        existing = importer.find_existing([importer.key(r) for _, _, r in pending])
         changed: list[Change] = []
-        for number, cells, record in batch:
+        for number, cells, record in pending:
             obj = existing.get(importer.key(record))
+            if obj is None:  # deleted since the import started
+                new(number, cells, record)
+                continue
             try:
-                if obj is None:
-                    obj = importer.build(record)
-                    new.append((obj, record))
-                    summary.created += 1
-                    action = "new"
-                else:
-                    fields = importer.merge(obj, record)
-                    if not fields:
-                        summary.unchanged += 1
-                        continue
-                    changed.append(Change(obj, fields, record))
-                    summary.updated += 1
-                    summary.updated_fields.update(fields)
-                    action = "update: " + ", ".join(importer.field_label(f) for f in fields)
+                fields = importer.merge(obj, record)
+            except (RowError, RowErrors) as exc:
+                reject(number, cells, exc.errors if isinstance(exc, RowErrors) else [exc])
+                continue
+            if not fields:
+                summary.unchanged += 1
+                continue
+            changed.append(Change(obj, fields, record))
+            summary.updated += 1
+            summary.updated_fields.update(fields)
+            labels = ", ".join(importer.field_label(f) for f in fields)
+            show(number, f"update: {labels}", obj, record)
+        if write and changed:
+            importer.save_changed(changed)
+        pending.clear()
+
+    try:
+        for number, cells in table.rows():
+            summary.rows += 1
+            values = {
+                name: unquote_cell(value) if isinstance(value, str) else value
+                for name, value in ((name, cells[index]) for index, name in mapping.items())
+                if not is_blank(value)
+            }
+            try:
+                record = importer.clean(values)
             except RowError as exc:
                 reject(number, cells, [exc])
                 continue
             except RowErrors as exc:
                 reject(number, cells, exc.errors)
                 continue
-            if len(summary.preview) < PREVIEW_ROWS:
-                summary.preview.append(
-                    {"row": str(number), "action": action, **importer.describe(obj, record)}
-                )
+            key = importer.key(record)
+            if key in seen:
+                summary.repeated += 1
+                continue
+            seen.add(key)
+            if key in known:
+                pending.append((number, cells, record))
+                if len(pending) >= batch_size:
+                    resolve_pending()
+                    end_batch()
+            else:
+                new(number, cells, record)
+                if added >= batch_size:
+                    end_batch()
+        if pending:
+            resolve_pending()
+        end_batch()
+    except BaseException:
         if write:
-            importer.save(new, changed)
-        batch.clear()
-        if progress is not None:
-            progress(summary.rows)
-
-    for number, cells in table.rows():
-        summary.rows += 1
-        values = {
-            name: unquote_cell(value) if isinstance(value, str) else value
-            for name, value in ((name, cells[index]) for index, name in mapping.items())
-            if not is_blank(value)
-        }
-        try:
-            record = importer.clean(values)
-        except RowError as exc:
-            reject(number, cells, [exc])
-            continue
-        except RowErrors as exc:
-            reject(number, cells, exc.errors)
-            continue
-        key = importer.key(record)
-        if key in seen:
-            summary.repeated += 1
-            continue
-        seen.add(key)
-        batch.append((number, cells, record))
-        if len(batch) >= batch_size:
-            flush()
-    if batch:
-        flush()
-    elif progress is not None:
-        progress(summary.rows)
+            importer.abort()
+        raise
+    summary.preview = [row for _, row in sorted(preview, key=lambda item: item[0])][:PREVIEW_ROWS]
     return summary
 
 

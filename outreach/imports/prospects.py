@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 
 from links.verification.urls import url_key
 from outreach.imports import validate as v
-from outreach.imports.copy import insert_rows
+from outreach.imports.copy import CopyStream, allocate_ids, insert_rows
 from outreach.imports.engine import Change, Importer
 from outreach.imports.mapping import Field, header_key
 from outreach.imports.reader import Cell
@@ -65,6 +66,8 @@ KIND_WORDS: dict[str, str] = {
     "brokenlink": Kind.BROKEN_LINK,
 }
 TAG_SEPARATORS = (",", ";", "|")
+# Prospect ids taken from the sequence at a time while streaming.
+ID_BLOCK = 5000
 # A deadline given as a date means by the end of that day.
 DEADLINE_TIME = time(23, 59)
 
@@ -124,6 +127,11 @@ class ProspectImporter(Importer):
         super().__init__(*args, **kwargs)
         self.default_kind = Kind(self.options.get("kind") or Kind.BLOGGER).value
         self._tags: dict[str, Tag] | None = None
+        self._streaming = connection.vendor == "postgresql"
+        self._stream = CopyStream(Prospect) if self._streaming else None
+        self._ids: list[int] = []
+        self._added: list[tuple[int | None, ProspectRecord]] = []
+        self._unsaved: list[dict[str, Any]] = []
 
     def mapping_problems(self, mapped: set[str]) -> list[str]:
         if not mapped & {"url", "domain"}:
@@ -193,10 +201,19 @@ class ProspectImporter(Importer):
     def key(self, record: ProspectRecord) -> Hashable:
         return record.url_key
 
+    def existing_keys(self) -> set[Hashable]:
+        return set(
+            Prospect.objects.filter(campaign=self.campaign)
+            .order_by()
+            .values_list("url_key", flat=True)
+        )
+
     def find_existing(self, keys: Sequence[Hashable]) -> dict[Hashable, Prospect]:
         found = {
             prospect.url_key: prospect
-            for prospect in Prospect.objects.filter(campaign=self.campaign, url_key__in=keys)
+            for prospect in Prospect.objects.filter(
+                campaign=self.campaign, url_key__in=keys
+            ).order_by()
         }
         # Tag names by prospect in one flat query: prefetch_related would build
         # a Tag instance per link, the slowest part of re-importing a big file.
@@ -256,26 +273,46 @@ class ProspectImporter(Importer):
         record.kind = kind
         return record
 
-    def save(self, new: list[tuple[Any, ProspectRecord]], changed: list[Change]) -> None:
-        records = [record for _, record in new]
-        ids = insert_rows(
-            Prospect,
-            [
-                {
-                    "campaign_id": self.campaign.pk,
-                    "kind": record.kind,
-                    "status": Status.NEW,
-                    "url": record.url,
-                    "url_key": record.url_key,
-                    "domain": record.domain,
-                    "created_at": self.now,
-                    "updated_at": self.now,
-                    **{name: getattr(record, name) for name in COPIED},
-                }
-                for record in records
-            ],
-            returning_ids=True,
-        )
+    def _row(self, record: ProspectRecord) -> dict[str, Any]:
+        return {
+            "campaign_id": self.campaign.pk,
+            "kind": record.kind,
+            "status": Status.NEW,
+            "url": record.url,
+            "url_key": record.url_key,
+            "domain": record.domain,
+            "created_at": self.now,
+            "updated_at": self.now,
+            **{name: getattr(record, name) for name in COPIED},
+        }
+
+    def add(self, obj: ProspectRecord, record: ProspectRecord) -> None:
+        row = self._row(record)
+        if self._stream is None:
+            self._unsaved.append(row)
+            self._added.append((None, record))
+            return
+        if not self._ids:
+            # Ids come from the sequence, a query: the COPY must pause for it.
+            self._stream.close()
+            self._ids = allocate_ids(Prospect, ID_BLOCK)
+            self._ids.reverse()
+        row["id"] = self._ids.pop()
+        self._stream.write(row)
+        self._added.append((row["id"], record))
+
+    def flush_new(self) -> None:
+        """Close the COPY, then write the new prospects' history and tags."""
+        if self._stream is not None:
+            self._stream.close()
+            ids = [pk for pk, _ in self._added]
+        else:
+            ids = insert_rows(Prospect, self._unsaved, returning_ids=True)
+            self._unsaved = []
+        records = [record for _, record in self._added]
+        self._added = []
+        if not ids:
+            return
         by = self.by.pk if self.by is not None else None
         insert_rows(
             StatusChange,
@@ -290,6 +327,16 @@ class ProspectImporter(Importer):
                 for prospect_id in ids
             ],
         )
+        tagged = [(pk, r.tags) for pk, r in zip(ids, records, strict=True) if r.tags]
+        if tagged:
+            self._add_tags(tagged, [])
+
+    def abort(self) -> None:
+        if self._stream is not None:
+            self._stream.abort()
+        self._added, self._unsaved = [], []
+
+    def save_changed(self, changed: list[Change]) -> None:
         by_fields: dict[tuple[str, ...], list[Prospect]] = {}
         for change in changed:
             change.obj.updated_at = self.now
@@ -300,10 +347,9 @@ class ProspectImporter(Importer):
         # change is never written back, even with its own old value.
         for fields, objs in by_fields.items():
             Prospect.objects.bulk_update(objs, [*fields, "updated_at"], batch_size=500)
-        tagged = [(pk, r.tags) for pk, r in zip(ids, records, strict=True) if r.tags]
         retagged = [(c.obj.pk, c.record.tags) for c in changed if "tags" in c.fields]
-        if tagged or retagged:
-            self._add_tags(tagged, retagged)
+        if retagged:
+            self._add_tags([], retagged)
 
     def _add_tags(
         self, tagged: list[tuple[int, list[str]]], retagged: list[tuple[int, list[str]]]

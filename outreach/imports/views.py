@@ -26,6 +26,7 @@ from outreach.imports import services
 from outreach.imports.mapping import mapping_from_json
 from outreach.imports.reader import UnreadableFile
 from outreach.imports.registry import importer_class, targets
+from outreach.imports.validate import RowError, web_url
 from outreach.models import ImportJob, Kind
 
 IGNORE = ""
@@ -90,8 +91,6 @@ class UploadForm(forms.Form):
     def clean_target_url(self) -> str:
         value = self.cleaned_data["target_url"].strip()
         if value:
-            from outreach.imports.validate import RowError, web_url
-
             try:
                 value = web_url(value, field="target_url", bare_domain=True)
             except RowError as exc:

@@ -32,6 +32,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
+@pytest.fixture(autouse=True)
+def _static_files_from_the_finders(settings):
+    # pytest-django's live server answers /static/ with staticfiles' finders,
+    # which know app.css but not the hashed app.1f1b….css that the manifest
+    # storage puts in the page: without this, browser tests run without CSS and
+    # without htmx. Plain names keep the finders and the page in agreement.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):

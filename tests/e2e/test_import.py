@@ -11,87 +11,37 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import subprocess
-import sys
-import threading
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from playwright.sync_api import expect
 
 from campaigns.models import Role
 from outreach.models import ImportJob, Prospect
 from tests.factories import CampaignFactory, ProspectFactory, UserFactory
 from tests.spreadsheets import write_csv
+from tests.support.workers import Worker, purge_queue
 
 ROOT = Path(settings.BASE_DIR)
 ROWS = 6000  # three batches: enough for the progress bar to move
 BAD_EVERY = 10  # every tenth row has a bad email
-WORKER_ARGS = [
-    *("--pool", "solo", "--loglevel", "INFO", "--hostname", f"e2e-{os.getpid()}@%h"),
-    *("--without-gossip", "--without-mingle", "--without-heartbeat"),
-]
-
-
-@pytest.fixture(autouse=True)
-def _unhashed_static(settings):
-    # pytest-django's live server serves /static/ through the staticfiles
-    # finders, which know only the unhashed names: with the manifest storage
-    # the page would ask for htmx.min.<hash>.js, get a 404, and never poll.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
 
 
 @pytest.fixture
-def celery_worker(transactional_db, settings):
+def celery_worker(transactional_db, settings, tmp_path):
     """A real worker on the test database, the test Redis and this test's media."""
-    from config.celery import app
-
-    # Messages other tests left on the test broker must not run against this
-    # test's database.
-    app.control.purge()
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    env = {
-        **os.environ,
-        "DATABASE_URL": urlunsplit(parts._replace(path="/" + connection.settings_dict["NAME"])),
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "e2e"),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", *WORKER_ARGS],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    purge_queue()
+    worker = Worker(
+        "e2e-import",
+        pool="solo",
+        concurrency=1,
+        env={"MEDIA_ROOT": str(settings.MEDIA_ROOT)},
+        log_dir=tmp_path,
     )
-    log: list[str] = []
-    ready = threading.Event()
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            log.append(line)
-            if " ready." in line:
-                ready.set()
-
-    threading.Thread(target=read, daemon=True).start()
-    if not ready.wait(60):
-        process.kill()
-        pytest.fail("The Celery worker did not start:\n" + "".join(log))
-    yield log
-    process.terminate()
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(10)
+    worker.wait_ready()
+    yield worker
+    worker.stop()
 
 
 def test_admin_imports_prospects_in_the_browser(page, login, celery_worker, tmp_path):
@@ -137,7 +87,7 @@ def test_admin_imports_prospects_in_the_browser(page, login, celery_worker, tmp_
     try:
         expect(page.get_by_role("heading", name="Imported")).to_be_visible(timeout=60_000)
     except AssertionError:
-        print("".join(celery_worker))
+        print(celery_worker.output())
         raise
     expect(status).not_to_have_attribute("hx-trigger", "every 1s")
     expect(status).to_contain_text(f"New{ROWS - bad - 1:,}")

@@ -19,6 +19,9 @@ def demo(transactional_db):
 
 def test_member_logs_in_and_opens_the_demo_campaign(page, login, demo):
     login(demo)
+    # Members land on their day; the campaigns are one click away in the nav.
+    expect(page.get_by_role("heading", name="My day")).to_be_visible()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Campaigns").click()
     expect(page.get_by_role("heading", name="Campaigns")).to_be_visible()
     page.get_by_role("link", name="Acme running shoes").click()
     expect(page.get_by_role("heading", name="Acme running shoes")).to_be_visible()

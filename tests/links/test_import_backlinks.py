@@ -264,3 +264,27 @@ def test_bad_rows_are_rejected(tmp_path, campaign, row, column, reason):
     [(rejected_column, message)] = rejection.problems
     assert rejected_column == column
     assert reason in message
+
+
+def test_backlink_import_through_the_browser_flow_services(campaign, admin_user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from outreach.models import ImportJob
+    from outreach.tasks import run_import
+    from tests.spreadsheets import csv_bytes
+
+    data = csv_bytes([["Linking page", "Last crawled"], ["https://a.example/p", "2024-05-01"]])
+    job = services.start_job(
+        campaign=campaign,
+        target="backlinks",
+        upload=SimpleUploadedFile("gsc.csv", data),
+        by=admin_user,
+        options={"target_url": "https://ours.example/guide"},
+    )
+    assert job.mapping == {"0": "source_url"}
+    assert services.preview_job(job).created == 1
+    assert services.queue_job(job)
+    run_import(job.pk)
+    job.refresh_from_db()
+    assert (job.state, job.created_count) == (ImportJob.State.DONE, 1)
+    assert Backlink.objects.get().target_url == "https://ours.example/guide"

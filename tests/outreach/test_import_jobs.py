@@ -248,3 +248,17 @@ def test_progress_is_visible_to_other_connections_while_the_import_runs(settings
     assert seen == [(2000, 2000, 0), (4000, 4000, 0), (6000, 6000, 0), (6500, 6500, 0)]
     assert ImportJob.objects.get(pk=job.pk).state == ImportJob.State.DONE
     assert Prospect.objects.count() == 6500
+
+
+def test_row_cap_hit_mid_import_leaves_nothing_and_the_connection_usable(
+    campaign, admin_user, settings
+):
+    settings.IMPORT_MAX_ROWS = 3000
+    rows = [["URL"]] + [[f"https://p{i}.example/"] for i in range(3500)]
+    job = queued(campaign, admin_user, rows)
+    run_import(job.pk)  # the cap is hit while new rows are being streamed
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.FAILED
+    assert "more than 3,000 data rows" in job.error
+    assert not Prospect.objects.exists()
+    assert not StatusChange.objects.exists()

@@ -146,7 +146,7 @@ REJECTIONS = [
     ("URL", "ftp://a.example/", "URL", "only http and https"),
     ("URL", "https://", "URL", "no host"),
     ("URL", "http://localhost/", "URL", "not a domain name"),
-    ("URL", "https://exa mple.com/", "URL", "not a domain name"),
+    ("URL", "https://exa mple.com/", "URL", "not a valid domain name"),
     ("URL", "a.example/page", "URL", "not a full URL"),
     ("URL", "", "URL", "every prospect needs a URL"),
     ("Email", "ann@", "Email", "not a valid email address"),

@@ -1,0 +1,102 @@
+"""Read side of the backlinks pages: the filter behind the backlinks table (and any
+export of it), and the alerts a user can see."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django import forms
+from django.db.models import F, Q, QuerySet
+
+from campaigns.access import campaigns_for
+from campaigns.models import Campaign, User
+from links.models import Alert, Backlink, BacklinkState
+
+PAGE_SIZE = 50
+MISSING = "missing"
+
+STATE_CHOICES = [
+    ("", "Any"),
+    (BacklinkState.LIVE, "Live"),
+    (BacklinkState.NOFOLLOW, "Nofollow"),
+    (MISSING, "Missing (confirming or lost)"),
+    (BacklinkState.UNCONFIRMED, "Missing, confirming"),
+    (BacklinkState.LOST, "Lost"),
+    (BacklinkState.ERROR, "Error"),
+    (BacklinkState.UNREACHABLE, "Unreachable"),
+    (BacklinkState.PENDING, "Not checked yet"),
+]
+FLAG_CHOICES = [
+    ("", "Any"),
+    ("noindex", "Page is noindex"),
+    ("canonical", "Canonical points elsewhere"),
+    ("robots", "Blocked by robots.txt"),
+]
+SORTS: dict[str, tuple[Any, ...]] = {
+    "-won": ("-won_on", "-id"),
+    "won": ("won_on", "id"),
+    "-checked": (F("last_checked_at").desc(nulls_last=True), "-id"),
+    "domain": ("source_domain", "-id"),
+}
+DEFAULT_SORT = "-won"
+
+
+class BacklinkFilterForm(forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=200, strip=True)
+    state = forms.ChoiceField(label="Verdict", required=False, choices=STATE_CHOICES)
+    flag = forms.ChoiceField(label="Flag", required=False, choices=FLAG_CHOICES)
+    sort = forms.ChoiceField(
+        label="Sort",
+        required=False,
+        choices=[
+            ("-won", "Newest won first"),
+            ("won", "Oldest won first"),
+            ("-checked", "Recently checked first"),
+            ("domain", "Source domain A to Z"),
+        ],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")  # "Kind", not "Kind:"
+        super().__init__(*args, **kwargs)
+
+    def valid_values(self) -> dict[str, Any]:
+        """The filters that passed validation; a bad value drops that filter only."""
+        self.is_valid()
+        return {k: v for k, v in self.cleaned_data.items() if k not in self.errors}
+
+
+def filter_backlinks(campaign: Campaign, params: Mapping[str, Any]) -> QuerySet[Backlink]:
+    """The campaign's backlinks matching ``params`` (a query string such as
+    ``request.GET``): ``q`` (source URL or anchor text), ``state`` (a BacklinkState,
+    or ``missing`` for unconfirmed + lost), ``flag`` (``noindex``, ``canonical``,
+    ``robots``), ``sort`` (``-won`` by default, ``won``, ``-checked``, ``domain``)."""
+    values = BacklinkFilterForm(params).valid_values()
+    backlinks = Backlink.objects.filter(campaign=campaign)
+    if values.get("q"):
+        text = values["q"]
+        backlinks = backlinks.filter(
+            Q(source_url__icontains=text) | Q(expected_anchor_text__icontains=text)
+        )
+    state = values.get("state")
+    if state == MISSING:
+        backlinks = backlinks.filter(state__in=[BacklinkState.UNCONFIRMED, BacklinkState.LOST])
+    elif state:
+        backlinks = backlinks.filter(state=state)
+    flag = values.get("flag")
+    if flag == "noindex":
+        backlinks = backlinks.filter(noindex=True)
+    elif flag == "canonical":
+        backlinks = backlinks.exclude(canonical_url="")
+    elif flag == "robots":
+        backlinks = backlinks.filter(robots_txt_blocked=True)
+    return backlinks.order_by(*SORTS[values.get("sort") or DEFAULT_SORT])
+
+
+def alerts_for(user: User, *, unread_only: bool) -> QuerySet[Alert]:
+    """Alerts on the campaigns ``user`` can see, newest first, with what a row shows."""
+    alerts = Alert.objects.filter(campaign__in=campaigns_for(user))
+    if unread_only:
+        alerts = alerts.filter(read_at__isnull=True)
+    return alerts.select_related("campaign", "backlink", "read_by").order_by("-created_at", "-id")

@@ -1,0 +1,234 @@
+"""The member's backlink pages (list, one link's check history, re-check now),
+recording a won link, alerts, and "My day".
+
+My day lives here because it reads both outreach (follow-ups, HARO deadlines) and
+links (alerts), and links is the app allowed to import outreach.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+
+from campaigns.access import campaigns_for, get_campaign_for_user, member_required
+from campaigns.models import Campaign
+from links import queries, services
+from links.forms import WonLinkForm
+from links.models import Alert, Backlink, LinkCheck
+from outreach import queries as outreach_queries
+from outreach.models import Prospect
+
+CHECKS_PAGE_SIZE = 20
+MY_DAY_PAGE_SIZE = 20
+
+
+def _htmx_target(request: HttpRequest) -> str | None:
+    """The id of the element an htmx request will swap, or None for a full page."""
+    htmx = getattr(request, "htmx", None)
+    if not htmx or htmx.history_restore_request:
+        return None
+    return htmx.target
+
+
+def _next_or(request: HttpRequest, default: str) -> str:
+    """Where a non-htmx form asked to go back to, if it is a path on this site."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return default
+
+
+# --- Backlinks ----------------------------------------------------------------
+
+
+@member_required
+def backlink_list(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = get_campaign_for_user(request, slug)
+    form = queries.BacklinkFilterForm(request.GET)
+    backlinks = queries.filter_backlinks(campaign, request.GET).select_related("won_by")
+    page = Paginator(backlinks, queries.PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "campaign": campaign,
+        "form": form,
+        "page": page,
+        "is_filtered": any(form.valid_values().get(k) for k in ("q", "state", "flag")),
+        "tab": "backlinks",
+    }
+    if _htmx_target(request) == "backlink-table":
+        response = render(request, "links/partials/backlink_table.html", context)
+    else:
+        response = render(request, "links/backlink_list.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _get_backlink(campaign: Campaign, pk: int) -> Backlink:
+    return get_object_or_404(
+        Backlink.objects.select_related("won_by", "target_page", "prospect"),
+        campaign=campaign,
+        pk=pk,
+    )
+
+
+@member_required
+def backlink_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    campaign = get_campaign_for_user(request, slug)
+    backlink = _get_backlink(campaign, pk)
+    checks = LinkCheck.objects.filter(backlink=backlink).order_by("-checked_at", "-id")
+    context = {
+        "campaign": campaign,
+        "backlink": backlink,
+        # The detail page shows the same row as the list, so re-check behaves alike.
+        "backlink_list": [backlink],
+        "checks": Paginator(checks, CHECKS_PAGE_SIZE).get_page(request.GET.get("page")),
+        "tab": "backlinks",
+    }
+    if _htmx_target(request) == "check-history":
+        response = render(request, "links/partials/check_history.html", context)
+    else:
+        response = render(request, "links/backlink_detail.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@member_required
+@require_POST
+def backlink_recheck(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    campaign = get_campaign_for_user(request, slug)
+    backlink = _get_backlink(campaign, pk)
+    services.request_check(backlink)
+    if _htmx_target(request) == f"backlink-{backlink.pk}":
+        return _render_row(request, campaign, backlink)
+    messages.success(request, "Check requested: the result appears here within a minute.")
+    return redirect("links:backlink_detail", slug, pk)
+
+
+@member_required
+def backlink_row(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """One table row; polled every 2 s while a re-check is outstanding. The row it
+    returns polls again only while still waiting, so polling stops by itself."""
+    campaign = get_campaign_for_user(request, slug)
+    backlink = _get_backlink(campaign, pk)
+    response = _render_row(request, campaign, backlink)
+    if backlink.recheck_status() == "" and backlink.check_requested_at:
+        # Lets the check history on the detail page reload itself.
+        trigger_client_event(response, "backlink-checked")
+    return response
+
+
+def _render_row(request: HttpRequest, campaign: Campaign, backlink: Backlink) -> HttpResponse:
+    context = {"campaign": campaign, "backlink": backlink}
+    return render(request, "links/partials/backlink_row.html", context)
+
+
+# --- Mark won -----------------------------------------------------------------
+
+
+@member_required
+def mark_won(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    campaign = get_campaign_for_user(request, slug)
+    prospect = get_object_or_404(
+        Prospect.objects.select_related("offered_target"), campaign=campaign, pk=pk
+    )
+    prospect.campaign = campaign
+    if request.method == "POST":
+        form = WonLinkForm(request.POST, campaign=campaign)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                backlink = services.record_won_link(
+                    prospect,
+                    by=request.user,
+                    source_url=data["source_url"],
+                    target_page=data["target_page"],
+                    target_url=data["target_url"],
+                    anchor_text=data["anchor_text"],
+                    cost=data["cost"],
+                    won_on=data["won_on"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(
+                    request, f"Backlink from {backlink.source_domain} recorded; first check queued."
+                )
+                url = reverse("links:backlink_list", args=[campaign.slug])
+                return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    else:
+        form = WonLinkForm.prefilled(prospect)
+    context = {"campaign": campaign, "prospect": prospect, "form": form, "tab": "prospects"}
+    if _htmx_target(request) == "won-form":
+        return render(request, "links/partials/won_form.html", context)
+    return render(request, "links/mark_won.html", context)
+
+
+# --- Alerts -------------------------------------------------------------------
+
+
+@member_required
+def alert_list(request: HttpRequest) -> HttpResponse:
+    show = "all" if request.GET.get("show") == "all" else "unread"
+    alerts = queries.alerts_for(request.user, unread_only=show == "unread")
+    page = Paginator(alerts, queries.PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "links/alert_list.html", {"page": page, "show": show})
+
+
+@member_required
+@require_POST
+def alert_read(request: HttpRequest, pk: int) -> HttpResponse:
+    alert = get_object_or_404(
+        Alert.objects.select_related("campaign", "backlink"),
+        campaign__in=campaigns_for(request.user),
+        pk=pk,
+    )
+    services.mark_alerts_read(Alert.objects.filter(pk=alert.pk), by=request.user)
+    alert.refresh_from_db(fields=["read_at", "read_by"])
+    if _htmx_target(request) == f"alert-{alert.pk}":
+        # The row, plus the navigation's unread count swapped out of band.
+        return render(request, "links/partials/alert_read_response.html", {"alert": alert})
+    return redirect(_next_or(request, reverse("links:alert_list")))
+
+
+@member_required
+@require_POST
+def alert_read_all(request: HttpRequest) -> HttpResponse:
+    visible = Alert.objects.filter(campaign__in=campaigns_for(request.user))
+    n = services.mark_alerts_read(visible, by=request.user)
+    messages.success(request, f"Marked {n} alert{'s' if n != 1 else ''} read.")
+    return redirect("links:alert_list")
+
+
+# --- My day and home ----------------------------------------------------------
+
+
+@member_required
+def my_day(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    campaigns = campaigns_for(user)
+    follow_ups = outreach_queries.my_follow_ups(user, campaigns)
+    deadlines = outreach_queries.haro_deadlines(campaigns)
+    alerts = queries.alerts_for(user, unread_only=True)
+    context: dict[str, Any] = {
+        "follow_ups": Paginator(follow_ups, MY_DAY_PAGE_SIZE).get_page(request.GET.get("fpage")),
+        "deadlines": Paginator(deadlines, MY_DAY_PAGE_SIZE).get_page(request.GET.get("hpage")),
+        "alerts": Paginator(alerts, MY_DAY_PAGE_SIZE).get_page(request.GET.get("apage")),
+    }
+    return render(request, "links/my_day.html", context)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Members land on their day; managers and admins, who oversee every campaign,
+    on the campaign list."""
+    if request.user.is_authenticated and not request.user.sees_all_campaigns:
+        return redirect("links:my_day")
+    return redirect("campaigns:list")
