@@ -315,6 +315,8 @@ def make_prospect(query: JournalistQuery, *, campaign: Campaign, by: User | None
         contact_email=query.contact_email,
         niche=query.category[:120],
         notes=notes,
+        # Whoever takes a query answers it before its deadline.
+        assignee=by,
     )
     try:
         with transaction.atomic():

@@ -322,3 +322,24 @@ def test_next_must_stay_on_this_site(member_client, campaign):
         {"domain": ["ref0.example"], "next": "https://evil.example/"},
     )
     assert response["Location"] == reverse("prospecting:link_gap", args=[campaign.slug])
+
+
+def test_the_prospect_page_of_a_broken_link_prospect_has_the_recheck_button(
+    member_client, campaign
+):
+    prospect = Prospect.objects.create(
+        campaign=campaign,
+        kind="broken_link",
+        url="https://r.example/",
+        dead_url="https://g.example/",
+    )
+    text = member_client.get(
+        reverse("outreach:prospect_detail", args=[campaign.slug, prospect.pk])
+    ).content.decode()
+    assert f'id="recheck-{prospect.pk}"' in text
+    assert reverse("prospecting:recheck_dead_link", args=[campaign.slug, prospect.pk]) in text
+
+
+def test_campaign_tabs_lead_to_the_finders(member_client, campaign):
+    text = member_client.get(reverse("campaigns:detail", args=[campaign.slug])).content.decode()
+    assert reverse("prospecting:scan_list", args=[campaign.slug]) in text

@@ -241,3 +241,13 @@ def test_inbox_hides_passed_deadlines_unless_asked():
     assert set(services.inbox_queries(include_past=True)) == {upcoming, passed, undated}
     services.dismiss(upcoming)
     assert set(services.inbox_queries()) == {undated}
+
+
+def test_a_query_prospect_is_assigned_and_its_deadline_is_on_my_day(campaign, member):
+    from campaigns.models import Campaign
+    from outreach.queries import haro_deadlines
+
+    query = JournalistQueryFactory(deadline=timezone.now() + timedelta(hours=20))
+    prospect = services.make_prospect(query, campaign=campaign, by=member)
+    assert prospect.assignee == member
+    assert list(haro_deadlines(Campaign.objects.filter(pk=campaign.pk))) == [prospect]
