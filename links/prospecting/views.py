@@ -248,7 +248,9 @@ def link_gap_delete_export(request: HttpRequest, slug: str, export_id: int) -> H
 @member_required
 def link_gap_prospects(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
-    domains = request.POST.getlist("domain")[:500]
+    # A row's own button sends just its domain; the bulk button the ticked ones.
+    one = request.POST.get("one", "")
+    domains = [one] if one else request.POST.getlist("domain")[:500]
     kind = request.POST.get("kind", Kind.BLOGGER)
     if not domains:
         messages.error(request, "Tick at least one domain to make it a prospect.")

@@ -199,15 +199,18 @@ def test_link_gap_upload_to_prospects(page, login, team, worker, tmp_path):
     expect(table.locator("tbody tr")).to_have_count(2)
     expect(table.locator("tbody tr").first).to_contain_text("trailblog.example")
     expect(table.locator("tbody tr").first).to_contain_text("62")
+    # One row in one click...
+    page.get_by_role("button", name="Make gearhub.example a prospect").click()
+    expect(page.get_by_role("status")).to_contain_text("1 new prospect.")
+    # ...or the ticked ones at once.
     page.get_by_label("Pick trailblog.example").check()
-    page.get_by_label("Pick gearhub.example").check()
     page.get_by_label("Make the ticked sites prospects as").select_option("guest_post")
-    page.get_by_role("button", name="Make prospects").click()
-    expect(page.get_by_role("status")).to_contain_text("2 new prospects.")
+    page.get_by_role("button", name="Make the ticked sites prospects").click()
+    expect(page.get_by_role("status")).to_contain_text("1 new prospect.")
     expect(table.locator("tbody tr").first).to_contain_text("prospect")
     assert set(Prospect.objects.values_list("domain", "kind", "domain_rating")) == {
         ("trailblog.example", "guest_post", 62),
-        ("gearhub.example", "guest_post", 48),
+        ("gearhub.example", "blogger", 48),
     }
 
 

@@ -343,3 +343,12 @@ def test_the_prospect_page_of_a_broken_link_prospect_has_the_recheck_button(
 def test_campaign_tabs_lead_to_the_finders(member_client, campaign):
     text = member_client.get(reverse("campaigns:detail", args=[campaign.slug])).content.decode()
     assert reverse("prospecting:scan_list", args=[campaign.slug]) in text
+
+
+def test_a_rows_own_button_makes_just_that_domain_a_prospect(member_client, campaign):
+    gap_rows(campaign, 3)
+    member_client.post(
+        reverse("prospecting:link_gap_prospects", args=[campaign.slug]),
+        {"domain": ["ref1.example"], "one": "ref2.example", "kind": "blogger"},
+    )
+    assert list(Prospect.objects.values_list("domain", flat=True)) == ["ref2.example"]
