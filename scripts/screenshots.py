@@ -77,6 +77,7 @@ def main() -> None:
         ),
         env=env,
     ).split()
+    scan_id = manage("shell", "--no-imports", "-c", PROSPECTING_DEMO, env=env).split()[-1]
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
         cwd=ROOT,
@@ -92,11 +93,56 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.2)
-        shoot(base, prospect_id=ids[0], backlink_id=ids[1])
+        shoot(base, prospect_id=ids[0], backlink_id=ids[1], scan_id=scan_id)
     finally:
         server.terminate()
         server.wait(10)
 
+
+# Data for the prospecting pages: a pasted digest with deadlines in the coming
+# days, two competitors' referring domains, and a finished broken-link scan.
+PROSPECTING_DEMO = """
+from datetime import timedelta
+from django.utils import timezone
+from campaigns.models import Campaign
+from links.prospecting.models import (
+    BacklinkExport, BrokenLinkScan, DeadLink, ReferringDomain, ScanPage)
+from outreach.inbox.services import ingest_pasted
+campaign = Campaign.objects.get(slug='demo')
+soon = timezone.now() + timedelta(days=1)
+topics = [('Trail running shoes for beginners', 'Runner Weekly', 'Lifestyle and Fitness'),
+          ('Marathon taper mistakes', 'Outdoor Today', 'Sports'),
+          ('Budgeting apps for small firms', 'Money Matters', 'Business and Finance')]
+text = ''.join(
+    f'Summary: {title}\\nName: Sam Lee\\nCategory: {category}\\nMedia Outlet: {outlet}\\n'
+    f'Deadline: {(soon + timedelta(hours=9 * n)):%d %B %Y %H:%M} UTC\\n'
+    f'Query: Looking for experts on {title.lower()}.\\n\\n'
+    for n, (title, outlet, category) in enumerate(topics))
+ingest_pasted(text, subject='HARO digest', by=None)
+for competitor in ('rival-a.example', 'rival-b.example', 'rival-c.example'):
+    export = BacklinkExport.objects.create(campaign=campaign, competitor=competitor,
+        original_name=f'{competitor}-backlinks.csv', tool='Ahrefs', state='done',
+        rows_read=120, domain_count=6)
+    for n in range(6 if competitor != 'rival-c.example' else 3):
+        ReferringDomain.objects.create(export=export, campaign=campaign, competitor=competitor,
+            domain=f'runblog{n}.example', domain_rating=70 - 7 * n,
+            sample_url=f'https://runblog{n}.example/best-trail-shoes')
+scan = BrokenLinkScan.objects.create(campaign=campaign, state='done', pages_total=1,
+    pages_done=1, links_total=48, links_checked=48, dead_count=2, maybe_count=1,
+    started_at=timezone.now(), finished_at=timezone.now())
+page = ScanPage.objects.create(scan=scan, url='https://trailclub.example/resources',
+    final_url='https://trailclub.example/resources', links_found=48, done=True)
+for url, text, verdict, reason in [
+        ('https://old-gear.example/trail-shoe-guide', 'trail shoe guide', 'dead', 'answered 404'),
+        ('https://gone-coach.example/plans', 'marathon training plans', 'dead',
+         'no such host: old domain'),
+        ('https://slow-shop.example/socks', 'running socks', 'maybe_dead',
+         'answered 503 (server error)')]:
+    DeadLink.objects.create(scan=scan, page=page, url=url, anchor_text=text,
+        context=f'Our members swear by this {text} before a race.', verdict=verdict,
+        reason=reason)
+print(scan.pk)
+"""
 
 PAGES = [
     # (file, user, path, viewport width)
@@ -111,10 +157,14 @@ PAGES = [
     ("dashboard.png", "manager", "/campaigns/demo/dashboard/", 1280),
     ("import.png", "admin", "/imports/new/", 1280),
     ("prospects-phone.png", "member", "/campaigns/demo/prospects/", 390),
+    ("broken-links.png", "member", "/prospecting/demo/broken-links/", 1280),
+    ("broken-link-results.png", "member", "/prospecting/demo/broken-links/{scan}/", 1280),
+    ("link-gap.png", "manager", "/prospecting/demo/link-gap/", 1280),
+    ("journalist-queries.png", "member", "/inbox/?campaign=demo", 1280),
 ]
 
 
-def shoot(base: str, *, prospect_id: str, backlink_id: str) -> None:
+def shoot(base: str, *, prospect_id: str, backlink_id: str, scan_id: str) -> None:
     from playwright.sync_api import sync_playwright
 
     OUT.mkdir(parents=True, exist_ok=True)
@@ -137,7 +187,9 @@ def shoot(base: str, *, prospect_id: str, backlink_id: str) -> None:
                 login.wait_for_load_state()
                 contexts[key] = context
             page = contexts[key].new_page()
-            response = page.goto(path.format(prospect=prospect_id, backlink=backlink_id))
+            response = page.goto(
+                path.format(prospect=prospect_id, backlink=backlink_id, scan=scan_id)
+            )
             if response is None or response.status != 200:
                 print(f"skipped {filename}: {path} answered {response and response.status}")
                 continue
