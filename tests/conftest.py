@@ -8,6 +8,7 @@ from django.conf import settings
 
 from campaigns.models import Role
 from tests.factories import CampaignFactory, UserFactory
+from tests.support.imap import imap_mailbox, imap_server  # noqa: F401  (fixtures)
 from tests.support.site import SocketLog, TestSite, _events, _events_lock, _is_loopback
 
 
