@@ -516,8 +516,7 @@ def send(claim: Claim) -> str:
     try:
         server = mailboxes.smtp_server(mailbox)
     except mailboxes.MailboxSecretMissing as exc:
-        _release(email, claim, error=str(exc), mailbox_problem=True)
-        return "retry"
+        return _release(email, claim, error=str(exc), mailbox_problem=True)
     payload = message.to_bytes(message.build(_outgoing(email)))
     try:
         with transport.smtp(server) as session:
@@ -538,14 +537,12 @@ def send(claim: Claim) -> str:
             # unknown is as short as it can be.
             mark_sent(email.pk, token=claim.token, at=timezone.now(), server_reply=reply)
     except transport.LoginRefused as exc:
-        _release(email, claim, error=f"Login refused: {exc}", mailbox_problem=True)
-        return "retry"
+        return _release(email, claim, error=f"Login refused: {exc}", mailbox_problem=True)
     except transport.PermanentFailure as exc:
         _fail(email, claim, exc)
         return "failed"
     except transport.TemporaryFailure as exc:
-        _release(email, claim, error=str(exc))
-        return "retry"
+        return _release(email, claim, error=str(exc))
     if mailbox.last_send_error:
         Mailbox.objects.filter(pk=mailbox.pk).update(last_send_error="")
     return "sent"
@@ -623,7 +620,7 @@ def _begin_transmit(claim: Claim) -> bool:
 
 def _release(
     email: ScheduledEmail, claim: Claim, *, error: str, mailbox_problem: bool = False
-) -> None:
+) -> str:
     """Nothing was transmitted: queue it again, later. A mailbox problem (login,
     password) is the mailbox's, so it does not use up the email's attempts."""
     now = timezone.now()
@@ -633,7 +630,7 @@ def _release(
             claim,
             transport.PermanentFailure(0, f"gave up after {email.attempts} tries: {error}"),
         )
-        return
+        return "failed"
     minutes = 15 if mailbox_problem else min(5 * 2 ** max(email.attempts - 1, 0), 240)
     ScheduledEmail.objects.filter(pk=email.pk, claim_token=claim.token, state=Email.SENDING).update(
         state=Email.QUEUED,
@@ -647,6 +644,7 @@ def _release(
     if mailbox_problem:
         Mailbox.objects.filter(pk=email.mailbox_id).update(last_send_error=error)
     log.warning("email %s not sent, retry in %d min: %s", email.pk, minutes, error)
+    return "retry"
 
 
 def _fail(email: ScheduledEmail, claim: Claim, exc: transport.PermanentFailure) -> None:

@@ -38,7 +38,9 @@ class Received:
 
     @property
     def message(self) -> EmailMessage:
-        return email.message_from_bytes(self.data, policy=email.policy.default)  # type: ignore[return-value]
+        # As a mail client shows it: line ends as Python writes them.
+        data = self.data.replace(b"\r\n", b"\n")
+        return email.message_from_bytes(data, policy=email.policy.default)  # type: ignore[return-value]
 
 
 @dataclass
@@ -106,7 +108,8 @@ def start_smtp_sink() -> tuple[SmtpSink, Controller]:
         )
         if ok:
             sink.logins.append(auth_data.login.decode())
-        return AuthResult(success=ok)
+        # handled=False: the server itself answers 235 or 535.
+        return AuthResult(success=ok, handled=False)
 
     controller = Controller(
         _Handler(sink),
