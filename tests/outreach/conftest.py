@@ -32,7 +32,8 @@ class Outreach:
     def prospect_on(self, domain: str, **fields) -> Prospect:
         fields.setdefault("campaign", self.campaign)
         fields.setdefault("contact_email", f"editor@{domain}")
-        return ProspectFactory(url=f"https://{domain}/post/", **fields)
+        fields.setdefault("url", f"https://{domain}/post/")
+        return ProspectFactory(**fields)
 
 
 @pytest.fixture

@@ -243,7 +243,9 @@ def test_a_reply_between_claim_and_data_stops_the_email(outreach):
 
 
 def test_a_refused_recipient_marks_the_contact_invalid_and_stops(outreach):
-    outreach.smtp.refuse["jo@runner-blog.example"] = "550 5.1.1 <jo@runner-blog.example>: no such user"
+    outreach.smtp.refuse["jo@runner-blog.example"] = (
+        "550 5.1.1 <jo@runner-blog.example>: no such user"
+    )
     (sequence,) = start(outreach)
     assert send_due() == ["failed"]
     assert outreach.smtp.messages == []
@@ -313,7 +315,7 @@ def test_another_campaigns_email_before_the_pitch_leaves_blocks_it(outreach, oth
 
 
 def test_a_template_edit_never_changes_mail_already_planned(outreach):
-    (sequence,) = start(outreach)
+    start(outreach)
     outreach.template.body = "Completely different"
     outreach.template.save()
     send_due()
