@@ -40,6 +40,7 @@ from outreach.services import change_status, log_activity
 log = logging.getLogger(__name__)
 
 POLL_LEASE = timedelta(minutes=10)
+CLOCK_SKEW = timedelta(minutes=10)
 SUMMARY_CHARS = 4000
 # A reply moves the prospect to "replied" from these; later steps stay.
 REPLY_MOVES_FROM = {
@@ -154,8 +155,13 @@ def match(mailbox: Mailbox, inbound: Inbound, *, received: datetime) -> Sequence
         addresses = [inbound.from_address] if inbound.from_address else []
     if not addresses:
         return None
+    # Only sequences that had written to the sender before the message was
+    # written (give or take the senders' clocks): an old conversation with the
+    # same address is not a reply to us.
     sent_before = ScheduledEmail.objects.filter(
-        sequence=OuterRef("pk"), state=ScheduledEmail.State.SENT, sent_at__lte=received
+        sequence=OuterRef("pk"),
+        state=ScheduledEmail.State.SENT,
+        sent_at__lte=received + CLOCK_SKEW,
     )
     return (
         Sequence.objects.filter(mailbox=mailbox, to_email__in=[a.lower() for a in addresses])
