@@ -341,5 +341,6 @@ def outreach_stats(campaign: Campaign) -> dict[str, Any]:
             "-emails_sent", "started_by__username"
         )
     )
-    totals = _outreach_numbers(sequences.annotate(all=Value(1)).values("all")).first()
+    # Grouped by the campaign: one group, the whole campaign's totals.
+    totals = _outreach_numbers(sequences.values("campaign_id")).order_by("campaign_id").first()
     return {"by_template": by_template, "by_member": by_member, "totals": totals}
