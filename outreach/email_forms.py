@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 
 from campaigns.models import Campaign
 from outreach.mail.merge import FIELDS
@@ -175,6 +176,9 @@ class MailboxForm(_NoColon, forms.ModelForm):
             (name, name) for name in sorted(zoneinfo.available_timezones())
         ]
         self.fields["campaigns"].queryset = Campaign.objects.order_by("name")
+        self.fields["daily_limit"].min_value = 1
+        self.fields["daily_limit"].widget.attrs["min"] = 1
+        self.fields["daily_limit"].validators.append(MinValueValidator(1))
 
     def _env_name(self, field: str) -> str:
         value = self.cleaned_data.get(field, "").strip()

@@ -139,14 +139,8 @@ def template_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 # --- the prospect's email panel ---------------------------------------------------
 
 
-def panel_context(
-    campaign: Campaign, prospect: Prospect, *, form: StartSequenceForm | None = None
-) -> dict[str, Any]:
+def panel_context(campaign: Campaign, prospect: Prospect) -> dict[str, Any]:
     """What the prospect page's email panel shows; a fixed number of queries."""
-    available = list(mailboxes.for_campaign(campaign))
-    if form is None:
-        form = StartSequenceForm(campaign=campaign, mailboxes=mailboxes.for_campaign(campaign))
-    templates = list(form.fields["template"].queryset)
     sequences = list(
         Sequence.objects.filter(prospect=prospect)
         .select_related("template", "mailbox", "started_by")
@@ -155,9 +149,7 @@ def panel_context(
         ]
     )
     return {
-        "start_form": form,
-        "templates": templates,
-        "mailboxes": available,
+        **bulk_choices(campaign),
         "sequences": sequences,
         "has_active": any(s.state == Sequence.State.ACTIVE for s in sequences),
     }
