@@ -125,8 +125,8 @@ def read(raw: bytes) -> Inbound:
         subject=subject,
         date=_date(message),
     )
-    inbound.referenced_ids = _ids(_header(message, "In-Reply-To")) + _ids(
-        _header(message, "References")
+    inbound.referenced_ids = _ids(
+        _header(message, "In-Reply-To") + " " + _header(message, "References")
     )
     if _is_bounce(message, from_address, subject):
         return _read_bounce(message, inbound)
