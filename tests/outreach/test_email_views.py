@@ -563,3 +563,18 @@ def test_stats_queries_do_not_grow(as_manager, outreach, rows, django_assert_max
     with django_assert_max_num_queries(7):
         response = as_manager.get(reverse("outreach:outreach_stats", args=[outreach.campaign.slug]))
     assert response.context["stats"]["totals"]["emails_sent"] == rows
+
+
+@pytest.mark.parametrize(
+    "model",
+    ["emailtemplate", "mailbox", "donotcontact", "sequence", "scheduledemail", "inboundemail"],
+)
+def test_the_django_admin_lists_outreach_email_rows(as_admin, outreach, model):
+    started(outreach)
+    DoNotContactFactory()
+    response = as_admin.get(reverse(f"admin:outreach_{model}_changelist"))
+    assert response.status_code == 200
+    mailbox_page = as_admin.get(
+        reverse("admin:outreach_mailbox_change", args=[outreach.mailbox.pk])
+    )
+    assert b"smtp_password" not in mailbox_page.content.replace(b"smtp_password_env", b"")
