@@ -4,6 +4,7 @@ do-not-contact list (admins), and the outreach stats (managers)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -364,7 +365,7 @@ def mailbox_list(request: HttpRequest) -> HttpResponse:
             "emails",
             filter=Q(
                 emails__state=ScheduledEmail.State.SENT,
-                emails__sent_at__gte=now - timezone.timedelta(hours=24),
+                emails__sent_at__gte=now - timedelta(hours=24),
             ),
         ),
     ).order_by("name")

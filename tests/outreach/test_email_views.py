@@ -578,3 +578,21 @@ def test_the_django_admin_lists_outreach_email_rows(as_admin, outreach, model):
         reverse("admin:outreach_mailbox_change", args=[outreach.mailbox.pk])
     )
     assert b"smtp_password" not in mailbox_page.content.replace(b"smtp_password_env", b"")
+
+
+def test_starting_outside_the_sending_hours_says_when_it_goes(signed_in, outreach):
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    Mailbox.objects.filter(pk=outreach.mailbox.pk).update(
+        window_start=(now + timedelta(hours=2)).time().replace(microsecond=0),
+        window_end=(now + timedelta(hours=3)).time().replace(microsecond=0),
+        time_zone="UTC",
+    )
+    response = signed_in.post(
+        start_url(outreach.prospect),
+        {"template": outreach.template.pk, "mailbox": outreach.mailbox.pk},
+        headers=htmx("prospect-email"),
+    )
+    text = response.content.decode().replace("&#x27;", "'")
+    assert "The pitch goes out when mia@agency.example's sending hours begin" in text
