@@ -459,13 +459,12 @@ def _claim_for(mailbox: Mailbox, now: datetime) -> list[Claim]:
         earlier_unsent = ScheduledEmail.objects.filter(
             sequence=OuterRef("sequence"), step__lt=OuterRef("step")
         ).exclude(state=Email.SENT)
+        # No join to the sequence: only active sequences have queued emails
+        # (stopping cancels them, finishing needs none left), and the sender checks
+        # the sequence again before DATA. Without the join the plan stays an index
+        # scan even when a bulk start has just made the table's statistics stale.
         ids = list(
-            ScheduledEmail.objects.filter(
-                mailbox=mailbox,
-                state=Email.QUEUED,
-                due_at__lte=now,
-                sequence__state=Sequence.State.ACTIVE,
-            )
+            ScheduledEmail.objects.filter(mailbox=mailbox, state=Email.QUEUED, due_at__lte=now)
             .exclude(Exists(earlier_unsent))
             .order_by("due_at", "pk")
             .values_list("pk", flat=True)[:room]
