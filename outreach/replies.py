@@ -177,10 +177,9 @@ def apply(sequence: Sequence, inbound: Inbound, *, received: datetime) -> None:
     sender = inbound.from_address
     if inbound.kind == "bounce":
         reason = inbound.text[:400] or "bounced"
-        addresses = inbound.failed_recipients or [sequence.to_email]
-        for address in addresses:
-            if address == sequence.to_email or not inbound.failed_recipients:
-                mark_contact_invalid(address, reason=reason, at=received)
+        # Our email to this address came back (the failed recipient named in the
+        # report may be where it was forwarded to): the address is what failed.
+        mark_contact_invalid(sequence.to_email, reason=reason, at=received)
         stop_sequence(sequence, reason=Sequence.StopReason.BOUNCED, at=received)
         log_activity(
             prospect,
