@@ -66,17 +66,30 @@ class IdListField(forms.Field):
 
 
 class BulkActionForm(forms.Form):
-    ACTIONS = [("assign", "Assign to"), ("status", "Change status to"), ("tag", "Add tag")]
+    ACTIONS = [
+        ("assign", "Assign to"),
+        ("status", "Change status to"),
+        ("tag", "Add tag"),
+        ("sequence", "Start email sequence"),
+    ]
 
     ids = IdListField()
     action = forms.ChoiceField(label="Action", choices=ACTIONS)
     assignee = forms.RegexField(label="Assignee", required=False, regex=r"^(none|\d{1,18})$")
     status = forms.ChoiceField(label="New status", required=False, choices=Status.choices)
     tag = forms.CharField(label="Tag", required=False, max_length=60)
+    template = forms.IntegerField(label="Template", required=False, min_value=1)
+    mailbox = forms.IntegerField(label="Send from", required=False, min_value=1)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        needs = {"assign": "assignee", "status": "status", "tag": "tag"}.get(data.get("action"))
-        if needs and not data.get(needs):
-            self.add_error(needs, "Choose a value for this action.")
+        needs = {
+            "assign": ["assignee"],
+            "status": ["status"],
+            "tag": ["tag"],
+            "sequence": ["template", "mailbox"],
+        }.get(data.get("action"), [])
+        for name in needs:
+            if not data.get(name):
+                self.add_error(name, "Choose a value for this action.")
         return data

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from campaigns.access import get_campaign_for_user, member_required
 from campaigns.models import Campaign
-from outreach import queries, services
+from outreach import email_views, queries, services
 from outreach.forms import ActivityForm, BulkActionForm, StatusForm
 from outreach.models import Prospect, Status
 
@@ -63,6 +63,7 @@ def _table_context(request: HttpRequest, campaign: Campaign, params: QueryDict) 
         "back_url": f"{list_url}?{params.urlencode()}",
         "statuses": Status.choices,
         "tab": "prospects",
+        "sequence_choices": email_views.bulk_choices(campaign),
     }
 
 
@@ -150,6 +151,10 @@ def _run_bulk_action(campaign: Campaign, data: dict[str, Any], request: HttpRequ
         )
         label = Status(data["status"]).label
         return f"Moved {n} prospect{'s' if n != 1 else ''} to “{label}”."
+    if data["action"] == "sequence":
+        return email_views.start_for_selection(
+            campaign, ids=ids, template_id=data["template"], mailbox_id=data["mailbox"], by=user
+        )
     tag, n = services.bulk_add_tag(campaign, prospect_ids=ids, tag_name=data["tag"], by=user)
     return f"Tagged {n} prospect{'s' if n != 1 else ''} “{tag.name}”."
 
@@ -175,6 +180,7 @@ def _detail_context(
         "timeline": _timeline_page(prospect, request.GET.get("timeline_page")),
         "tags": prospect.tags.all(),
         "tab": "prospects",
+        "email": email_views.panel_context(campaign, prospect),
         **extra,
     }
 

@@ -300,6 +300,113 @@ ROUTES: list[Route] = [
         ok=(302,),
     ),
     Route("inbox:dismiss", kwargs=query_kwargs, method="post", ok=(302,)),
+    # Outreach email: members use templates, managers write them; mailboxes and the
+    # do-not-contact list are for admins; the stats for managers.
+    Route("outreach:email_templates", campaign_scoped=True, kwargs=slug),
+    Route(
+        "outreach:email_template_create", min_role=Role.MANAGER, campaign_scoped=True, kwargs=slug
+    ),
+    Route(
+        "outreach:email_template_create",
+        min_role=Role.MANAGER,
+        campaign_scoped=True,
+        kwargs=slug,
+        method="post",
+        data=lambda ctx: {"name": "Pitch", "subject": "Hi {{ site }}", "body": "Hello"},
+        ok=(302,),
+    ),
+    Route(
+        "outreach:email_template_edit",
+        min_role=Role.MANAGER,
+        campaign_scoped=True,
+        kwargs=lambda ctx: {"slug": ctx["campaign"].slug, "pk": ctx["template"].pk},
+    ),
+    Route(
+        "outreach:email_template_edit",
+        min_role=Role.MANAGER,
+        campaign_scoped=True,
+        kwargs=lambda ctx: {"slug": ctx["campaign"].slug, "pk": ctx["template"].pk},
+        method="post",
+        data=lambda ctx: {"name": "Renamed", "subject": "Hi", "body": "Hello"},
+        ok=(302,),
+    ),
+    Route(
+        "outreach:email_preview",
+        campaign_scoped=True,
+        kwargs=prospect,
+        data=lambda ctx: {"template": ctx["template"].pk, "mailbox": ctx["mailbox"].pk},
+        headers={"HX-Request": "true", "HX-Target": "email-preview"},
+    ),
+    Route(
+        "outreach:email_start",
+        campaign_scoped=True,
+        kwargs=prospect,
+        method="post",
+        data=lambda ctx: {"template": ctx["template"].pk, "mailbox": ctx["mailbox"].pk},
+        ok=(302,),
+    ),
+    Route(
+        "outreach:contact_valid", campaign_scoped=True, kwargs=prospect, method="post", ok=(302,)
+    ),
+    Route(
+        "outreach:sequence_stop",
+        campaign_scoped=True,
+        kwargs=lambda ctx: {"slug": ctx["campaign"].slug, "pk": ctx["sequence"].pk},
+        method="post",
+        ok=(302,),
+    ),
+    Route(
+        "outreach:email_resolve",
+        campaign_scoped=True,
+        kwargs=lambda ctx: {"slug": ctx["campaign"].slug, "pk": ctx["uncertain_email"].pk},
+        method="post",
+        data=lambda ctx: {"was_sent": "no"},
+        ok=(302,),
+    ),
+    Route("outreach:outreach_stats", min_role=Role.MANAGER, campaign_scoped=True, kwargs=slug),
+    Route("outreach:mailbox_list", min_role=Role.ADMIN),
+    Route("outreach:mailbox_create", min_role=Role.ADMIN),
+    Route(
+        "outreach:mailbox_edit", min_role=Role.ADMIN, kwargs=lambda ctx: {"pk": ctx["mailbox"].pk}
+    ),
+    Route(
+        "outreach:mailbox_edit",
+        min_role=Role.ADMIN,
+        kwargs=lambda ctx: {"pk": ctx["mailbox"].pk},
+        method="post",
+        data=lambda ctx: {
+            "name": "Renamed",
+            "from_name": "Mia",
+            "email": "mia@agency.example",
+            "is_active": "on",
+            "daily_limit": 30,
+            "window_start": "09:00",
+            "window_end": "17:00",
+            "time_zone": "Europe/Berlin",
+            "smtp_host": "smtp.agency.example",
+            "smtp_port": 587,
+            "smtp_security": "starttls",
+            "imap_port": 993,
+            "imap_security": "ssl",
+            "sent_folder": "Sent",
+        },
+        ok=(302,),
+    ),
+    Route("outreach:do_not_contact", min_role=Role.ADMIN),
+    Route(
+        "outreach:do_not_contact",
+        min_role=Role.ADMIN,
+        method="post",
+        data=lambda ctx: {"value": "nope@blocked.example"},
+        ok=(302,),
+    ),
+    Route(
+        "outreach:do_not_contact_delete",
+        min_role=Role.ADMIN,
+        kwargs=lambda ctx: {"pk": ctx["dnc"].pk},
+        method="post",
+        ok=(302,),
+    ),
 ]
 
 # Django's admin site checks is_staff itself; the matrix checks that only admins
@@ -345,6 +452,7 @@ def ctx(db) -> dict[str, Any]:
         "prospect": prospect,
         "backlink": backlink,
         "alert": alert,
+        **outreach_email_rows(campaign),
         "users": {
             "anonymous": None,
             "member_on_campaign": member,
@@ -352,6 +460,44 @@ def ctx(db) -> dict[str, Any]:
             "manager": UserFactory(username="mgr", role=Role.MANAGER),
             "admin": UserFactory(username="adm", role=Role.ADMIN),
         },
+    }
+
+
+def outreach_email_rows(campaign) -> dict[str, Any]:
+    """A template, a mailbox, a running sequence (on another prospect, so that
+    starting one on ``prospect`` is allowed) with an uncertain email, a
+    do-not-contact entry."""
+    from outreach.models import ScheduledEmail, Sequence
+    from tests.factories import DoNotContactFactory, EmailTemplateFactory, MailboxFactory
+
+    template = EmailTemplateFactory(campaign=campaign, body="Hi", follow_ups=[])
+    mailbox = MailboxFactory(email="mia@agency.example")
+    running_on = ProspectFactory(campaign=campaign, url="https://elsewhere.example/")
+    sequence = Sequence.objects.create(
+        campaign=campaign,
+        prospect=running_on,
+        template=template,
+        mailbox=mailbox,
+        domain=running_on.domain,
+        to_email=running_on.contact_email,
+    )
+    uncertain = ScheduledEmail.objects.create(
+        sequence=sequence,
+        mailbox=mailbox,
+        step=0,
+        to_email=running_on.contact_email,
+        subject="Hi",
+        body="Hi",
+        message_id="<matrix@agency.example>",
+        state=ScheduledEmail.State.UNCERTAIN,
+        due_at=campaign.created_at,
+    )
+    return {
+        "template": template,
+        "mailbox": mailbox,
+        "sequence": sequence,
+        "uncertain_email": uncertain,
+        "dnc": DoNotContactFactory(),
     }
 
 

@@ -1,0 +1,238 @@
+"""The SMTP and IMAP conversations, with timeouts and nothing else.
+
+SMTP is driven step by step instead of through ``sendmail`` because the caller
+must write one thing to the database between RCPT and DATA: the moment the
+message may have left. Before DATA nothing was transmitted, so a crash there is
+safe to retry; after it, only the Sent folder (or a person) can tell.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import re
+import smtplib
+import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import date
+
+NONE, STARTTLS, SSL = "none", "starttls", "ssl"
+
+
+@dataclass(frozen=True)
+class Server:
+    host: str
+    port: int
+    security: str
+    username: str
+    password: str
+    timeout: float = 30
+    # Our name in EHLO: the sender's domain. Left to smtplib, it would look up
+    # this machine's own name in DNS on every connection.
+    local_hostname: str = "localhost"
+
+
+class PermanentFailure(Exception):
+    """The server refused for good (5xx): sending again will not help."""
+
+    def __init__(self, code: int, text: str, *, recipient_refused: bool = False) -> None:
+        super().__init__(f"{code} {text}")
+        self.code = code
+        self.text = text
+        self.recipient_refused = recipient_refused
+
+
+class TemporaryFailure(Exception):
+    """Nothing was transmitted and a later try may work (4xx, connection errors)."""
+
+
+class LoginRefused(TemporaryFailure):
+    """The server refused the mailbox's login: its settings need fixing, not the email."""
+
+
+class Ambiguous(Exception):
+    """The connection broke after DATA began: the server may have the message."""
+
+
+def _decode(text: bytes | str) -> str:
+    return text.decode("utf-8", errors="replace") if isinstance(text, bytes) else str(text)
+
+
+class SmtpSession:
+    """One SMTP connection: ``envelope(sender, recipient)``, then ``data(bytes)``."""
+
+    def __init__(self, server: Server) -> None:
+        try:
+            if server.security == SSL:
+                self.client: smtplib.SMTP = smtplib.SMTP_SSL(
+                    server.host,
+                    server.port,
+                    local_hostname=server.local_hostname,
+                    timeout=server.timeout,
+                    context=ssl.create_default_context(),
+                )
+            else:
+                self.client = smtplib.SMTP(
+                    server.host,
+                    server.port,
+                    local_hostname=server.local_hostname,
+                    timeout=server.timeout,
+                )
+                if server.security == STARTTLS:
+                    self.client.starttls(context=ssl.create_default_context())
+            self.client.ehlo_or_helo_if_needed()
+            if server.username:
+                self.client.login(server.username, server.password)
+        except smtplib.SMTPAuthenticationError as exc:
+            self.close()
+            raise LoginRefused(f"{exc.smtp_code} {_decode(exc.smtp_error)}") from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            self.close()
+            raise TemporaryFailure(
+                f"SMTP connection to {server.host}:{server.port}: {exc}"
+            ) from exc
+
+    def envelope(self, sender: str, recipient: str) -> None:
+        try:
+            code, text = self.client.mail(sender)
+            if code != 250:
+                self._refused(code, text)
+            code, text = self.client.rcpt(recipient)
+            if code not in (250, 251):
+                self._refused(code, text, recipient_refused=True)
+        except (smtplib.SMTPException, OSError) as exc:
+            raise TemporaryFailure(f"SMTP envelope: {exc}") from exc
+
+    def _refused(self, code: int, text: bytes, *, recipient_refused: bool = False) -> None:
+        if 500 <= code < 600:
+            raise PermanentFailure(code, _decode(text), recipient_refused=recipient_refused)
+        raise TemporaryFailure(f"{code} {_decode(text)}")
+
+    def data(self, payload: bytes) -> str:
+        """Transmit the message. Returns the server's acceptance text."""
+        try:
+            code, text = self.client.data(payload)
+        except smtplib.SMTPDataError as exc:
+            # The server answered DATA itself with a refusal: nothing was taken.
+            if 500 <= exc.smtp_code < 600:
+                raise PermanentFailure(exc.smtp_code, _decode(exc.smtp_error)) from exc
+            raise TemporaryFailure(f"{exc.smtp_code} {_decode(exc.smtp_error)}") from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise Ambiguous(f"connection lost during DATA: {exc}") from exc
+        return f"{code} {_decode(text)}"
+
+    def close(self) -> None:
+        client = getattr(self, "client", None)
+        if client is None:
+            return
+        try:
+            client.quit()
+        except (smtplib.SMTPException, OSError):
+            client.close()
+
+
+@contextmanager
+def smtp(server: Server) -> Iterator[SmtpSession]:
+    session = SmtpSession(server)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+# --- IMAP -----------------------------------------------------------------------------
+
+
+class ImapError(Exception):
+    """The IMAP server could not be reached or refused a command."""
+
+
+_UID = re.compile(rb"\bUID (\d+)")
+_LIST_LINE = re.compile(rb'^\((?P<flags>[^)]*)\) (?:"[^"]*"|NIL) (?P<name>.+)$')
+
+
+@contextmanager
+def imap(server: Server) -> Iterator[ImapSession]:
+    try:
+        if server.security == SSL:
+            client: imaplib.IMAP4 = imaplib.IMAP4_SSL(
+                server.host,
+                server.port,
+                ssl_context=ssl.create_default_context(),
+                timeout=server.timeout,
+            )
+        else:
+            client = imaplib.IMAP4(server.host, server.port, timeout=server.timeout)
+            if server.security == STARTTLS:
+                client.starttls(ssl_context=ssl.create_default_context())
+        client.login(server.username, server.password)
+    except (imaplib.IMAP4.error, OSError) as exc:
+        raise ImapError(f"IMAP {server.host}:{server.port}: {exc}") from exc
+    session = ImapSession(client)
+    try:
+        yield session
+    except (imaplib.IMAP4.error, OSError) as exc:
+        raise ImapError(f"IMAP {server.host}:{server.port}: {exc}") from exc
+    finally:
+        with suppress(imaplib.IMAP4.error, OSError):
+            client.logout()
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class ImapSession:
+    def __init__(self, client: imaplib.IMAP4) -> None:
+        self.client = client
+
+    def select(self, folder: str) -> int | None:
+        """Open ``folder`` read-only; returns its UIDVALIDITY, or None if it does not exist."""
+        status, _ = self.client.select(_quote(folder), readonly=True)
+        if status != "OK":
+            return None
+        _, data = self.client.response("UIDVALIDITY")
+        return int(data[0]) if data and data[0] else 0
+
+    def uids(self, *, after_uid: int | None, since: date | None) -> list[int]:
+        criteria: list[str] = []
+        if after_uid is not None:
+            criteria += ["UID", f"{after_uid + 1}:*"]
+        if since is not None:
+            criteria += ["SINCE", since.strftime("%d-%b-%Y")]
+        status, data = self.client.uid("SEARCH", *(criteria or ["ALL"]))
+        if status != "OK":
+            raise ImapError(f"UID SEARCH failed: {data!r}")
+        found = sorted(int(n) for n in (data[0] or b"").split())
+        # "n:*" always matches the newest message, even below n.
+        return [uid for uid in found if after_uid is None or uid > after_uid]
+
+    def fetch(self, uid: int) -> bytes | None:
+        # BODY.PEEK leaves the message unread for the people sharing the mailbox.
+        status, data = self.client.uid("FETCH", str(uid), "(BODY.PEEK[])")
+        if status != "OK":
+            raise ImapError(f"UID FETCH {uid} failed: {data!r}")
+        for item in data:
+            if isinstance(item, tuple) and _UID.search(item[0]):
+                return item[1]
+        return None  # expunged in the meantime
+
+    def sent_folders(self, configured: str) -> list[str]:
+        """The configured Sent folder first, then any folder flagged \\Sent."""
+        folders = [configured] if configured else []
+        status, lines = self.client.list()
+        if status == "OK":
+            for line in lines:
+                match = _LIST_LINE.match(line or b"")
+                if match and b"\\sent" in match["flags"].lower():
+                    name = match["name"].decode("utf-8", errors="replace").strip('"')
+                    if name not in folders:
+                        folders.append(name)
+        return folders
+
+    def has_message_id(self, folder: str, message_id: str) -> bool:
+        if self.select(folder) is None:
+            return False
+        status, data = self.client.uid("SEARCH", "HEADER", "Message-ID", _quote(message_id))
+        return status == "OK" and bool((data[0] or b"").split())
