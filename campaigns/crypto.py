@@ -1,14 +1,11 @@
-"""Secrets typed into the app (mailbox passwords), encrypted at rest.
+"""Secrets typed into the app (sending mailboxes' and the query inbox's IMAP
+passwords), encrypted at rest.
 
 Fernet from ``cryptography`` (AES-128-CBC plus HMAC-SHA256, so a tampered value
 fails instead of decrypting to garbage). The key is ``FIELD_ENCRYPTION_KEY``
 (a key made by ``Fernet.generate_key()``) or, when that is empty, one derived
 from SECRET_KEY with HKDF. A derived key changes with SECRET_KEY, and then every
 stored password must be typed again: production sets FIELD_ENCRYPTION_KEY.
-
-The prospecting branch carries the same helper for its IMAP inbox
-(``outreach/inbox/crypto.py``) with the same interface and the same derivation,
-so either module reads what the other wrote; keep one of them when both merge.
 """
 
 from __future__ import annotations
@@ -37,7 +34,6 @@ def _fernet() -> Fernet:
                 "(python -c 'from cryptography.fernet import Fernet; "
                 "print(Fernet.generate_key().decode())')"
             ) from exc
-    # The same salt and info as the prospecting branch, so both read each other's values.
     derived = HKDF(
         algorithm=hashes.SHA256(), length=32, salt=b"anchorage-field-encryption", info=b"v1"
     ).derive(settings.SECRET_KEY.encode())
