@@ -11,7 +11,7 @@ from config.celery import app
 def test_beat_sends_every_minute_and_reads_every_two(db):
     rows = {
         task.task: (task.interval.every, task.interval.period, task.enabled)
-        for task in PeriodicTask.objects.filter(task__startswith="outreach.").select_related(
+        for task in PeriodicTask.objects.filter(task__startswith="outreach.tasks.").select_related(
             "interval"
         )
     }
