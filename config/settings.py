@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "campaigns",
     "outreach",
     "links",
+    "links.prospecting",
+    "outreach.inbox",
 ]
 
 MIDDLEWARE = [
@@ -110,6 +112,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded files (imports). Never served by URL: the views that need them read
+# them through the storage, after checking who asks.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+MEDIA_URL = "media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -194,6 +200,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Imports are CPU-bound for seconds at a time; on the link checkers' gevent pool
+# they would stall every check in flight, so they have a queue of their own
+# (docker-compose.yml runs a prefork worker for it; `make run` consumes both).
+CELERY_TASK_ROUTES = {"outreach.tasks.run_import": {"queue": "bulk"}}
 
 # --- Verifier -----------------------------------------------------------------
 VERIFIER_ALLOW_PRIVATE_NETWORKS = env_bool("VERIFIER_ALLOW_PRIVATE_NETWORKS", False)
@@ -231,9 +241,38 @@ OUTREACH_SENDS_PER_MINUTE = env_int("OUTREACH_SENDS_PER_MINUTE", 5)
 OUTREACH_MAX_ATTEMPTS = env_int("OUTREACH_MAX_ATTEMPTS", 5)
 # Messages read from one mailbox per poll at most.
 OUTREACH_POLL_BATCH = env_int("OUTREACH_POLL_BATCH", 200)
-# Encrypts mailbox passwords stored in the database (Fernet key); empty: derived
-# from SECRET_KEY, so changing SECRET_KEY means typing the passwords again.
+# Mailbox passwords are encrypted with FIELD_ENCRYPTION_KEY (see Prospecting).
+
+# --- Imports ------------------------------------------------------------------
+# A spreadsheet bigger than this is refused before it is read; so is one with
+# more data rows than IMPORT_MAX_ROWS (the import is one transaction).
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 25 * 1024 * 1024)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
+
+# --- Prospecting ---------------------------------------------------------------
+# The broken-link finder: links checked at once per scan (threads), pages per
+# scan, the seconds before a "maybe dead" link is checked a second time, and the
+# time one link check may take (HEAD, and GET when HEAD is refused).
+BROKEN_LINKS_CONCURRENCY = env_int("BROKEN_LINKS_CONCURRENCY", 16)
+BROKEN_LINKS_MAX_PAGES = env_int("BROKEN_LINKS_MAX_PAGES", 20)
+BROKEN_LINKS_RETRY_SECONDS = env_int("BROKEN_LINKS_RETRY_SECONDS", 5)
+BROKEN_LINKS_TIMEOUT_SECONDS = env_int("BROKEN_LINKS_TIMEOUT_SECONDS", 10)
+# Competitor backlink exports: the largest upload read.
+LINK_GAP_MAX_UPLOAD_MB = env_int("LINK_GAP_MAX_UPLOAD_MB", 25)
+# The journalist-query inbox: the key that encrypts stored IMAP passwords
+# (Fernet). Without FIELD_ENCRYPTION_KEY the key is derived from SECRET_KEY, so
+# changing SECRET_KEY makes stored passwords unreadable (re-enter them); set a
+# dedicated key to rotate SECRET_KEY freely. Beat's polling interval is a row
+# of django-celery-beat (admin: Periodic tasks), every 10 minutes at first.
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
+
+# --- Dashboard ----------------------------------------------------------------
+# Warn on the anchor-text chart when more than this share of links use an
+# exact-match anchor (the target's keyword or title): search engines treat a
+# profile that uniform as manipulated.
+ANCHOR_EXACT_MATCH_WARN_PERCENT = env_int("ANCHOR_EXACT_MATCH_WARN_PERCENT", 30)
+if not 0 <= ANCHOR_EXACT_MATCH_WARN_PERCENT <= 100:
+    raise ImproperlyConfigured("ANCHOR_EXACT_MATCH_WARN_PERCENT must be between 0 and 100")
 
 # --- Logging ------------------------------------------------------------------
 LOGGING = {

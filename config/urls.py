@@ -22,7 +22,12 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("campaigns/", include("campaigns.dashboard.urls")),
+    path("dashboard/", include("campaigns.dashboard.overview_urls")),
     path("", include("outreach.urls")),
     path("", include("links.urls")),
+    path("campaigns/", include("links.export_urls")),
+    path("imports/", include("outreach.imports.urls")),
+    path("prospecting/", include("links.prospecting.urls")),
+    path("inbox/", include("outreach.inbox.urls")),
     path("admin/", admin.site.urls),
 ]

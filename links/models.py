@@ -112,6 +112,14 @@ class Backlink(models.Model):
             models.Index(fields=["campaign", "state"], name="backlink_campaign_state"),
             models.Index(fields=["campaign", "won_on"], name="backlink_campaign_won_on"),
             models.Index(fields=["campaign", "source_domain"], name="backlink_campaign_domain"),
+            # The all-campaigns dashboard: links won in a date range, and each
+            # domain's first link (read from the index alone, in domain order).
+            models.Index(fields=["won_on"], name="backlink_won_on"),
+            models.Index(fields=["source_domain", "won_on"], name="backlink_domain_won_on"),
+            # One campaign's first link per domain, from the index alone.
+            models.Index(
+                fields=["campaign", "source_domain", "won_on"], name="backlink_campaign_domain_won"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -159,6 +167,13 @@ class LinkCheck(models.Model):
     error = models.TextField(blank=True)
     duration_ms = models.PositiveIntegerField(default=0)
     bytes_read = models.PositiveIntegerField(default=0)
+    # Derived, kept by a database trigger (migration 0004) whatever writes the
+    # row: True when this check moves its backlink between "live" and "not
+    # live", compared with the backlink's previous check that had a verdict
+    # (error checks prove nothing and never count; a first check counts when it
+    # is live). The dashboard's live-over-time chart sums these few rows instead
+    # of replaying a million checks.
+    live_changed = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["-checked_at"]
@@ -170,6 +185,13 @@ class LinkCheck(models.Model):
         indexes = [
             models.Index(fields=["backlink", "checked_at"], name="linkcheck_backlink_time"),
             models.Index(fields=["checked_at"], name="linkcheck_time"),
+            # Only the few transition rows, with the verdict in the key so the
+            # live-over-time chart reads the index alone.
+            models.Index(
+                fields=["backlink", "checked_at", "verdict"],
+                name="linkcheck_live_changes",
+                condition=Q(live_changed=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from outreach.models import OutreachActivity, Prospect, StatusChange, Tag
+from outreach.models import ImportJob, OutreachActivity, Prospect, StatusChange, Tag
 
 
 @admin.register(Tag)
@@ -159,3 +159,31 @@ class InboundEmailAdmin(admin.ModelAdmin):
     list_filter = ["kind", "mailbox"]
     search_fields = ["from_address", "subject", "message_id"]
     raw_id_fields = ["sequence", "prospect"]
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """The import history, read-only: imports run from /imports/ or the CLI."""
+
+    list_display = [
+        "original_name",
+        "campaign",
+        "target",
+        "state",
+        "created_by",
+        "created_at",
+        "created_count",
+        "updated_count",
+        "duplicate_count",
+        "rejected_count",
+    ]
+    list_filter = ["target", "state", "source", "campaign"]
+    list_select_related = ["campaign", "created_by"]
+    search_fields = ["original_name"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

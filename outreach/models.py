@@ -171,6 +171,8 @@ class Prospect(models.Model):
             models.Index(fields=["deadline"], name="prospect_deadline"),
             # The outreach cooldown looks for other campaigns' contacts of a domain.
             models.Index(fields=["domain"], name="prospect_domain"),
+            # The all-campaigns dashboard's funnel and kinds: prospects added in a range.
+            models.Index(fields=["created_at"], name="prospect_created_at"),
             # The prospects table's default order: a page is read from the index
             # instead of sorting the whole campaign.
             models.Index(
@@ -215,6 +217,10 @@ class StatusChange(models.Model):
         indexes = [
             models.Index(fields=["prospect", "changed_at"], name="statuschange_prospect"),
             models.Index(fields=["to_status", "changed_at"], name="statuschange_to_status"),
+            # The dashboard's funnel: how far each prospect got, from the index alone.
+            models.Index(
+                fields=["prospect", "changed_at", "to_status"], name="statuschange_prospect_reached"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -256,10 +262,111 @@ class OutreachActivity(models.Model):
         indexes = [
             models.Index(fields=["prospect", "occurred_at"], name="activity_prospect"),
             models.Index(fields=["user", "occurred_at"], name="activity_user"),
+            # The all-campaigns dashboard: activity in a date range.
+            models.Index(fields=["occurred_at"], name="activity_occurred_at"),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.prospect}"
+
+
+def _import_upload_path(job: ImportJob, filename: str) -> str:
+    # The original name is kept on the row; on disk a dated folder and the
+    # storage's own collision handling are enough.
+    return f"imports/{timezone.now():%Y/%m}/{filename}"
+
+
+class ImportJob(models.Model):
+    """One spreadsheet imported into a campaign: who, what file, when, how it went.
+
+    The row is the import's history and its progress: the browser polls it while
+    a worker runs the import. ``target`` names the importer (prospects or
+    backlinks); the data rows it writes are committed together with this row's
+    final counts, in one transaction.
+    """
+
+    class Target(models.TextChoices):
+        PROSPECTS = "prospects", "Prospects"
+        BACKLINKS = "backlinks", "Backlinks"
+
+    class State(models.TextChoices):
+        UPLOADED = "uploaded", "Uploaded, not imported"
+        QUEUED = "queued", "Waiting for a worker"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Failed, nothing imported"
+
+    class Source(models.TextChoices):
+        WEB = "web", "Browser"
+        CLI = "cli", "Command line"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="import_jobs")
+    target = models.CharField(max_length=16, choices=Target.choices)
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.WEB)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="import_jobs",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    original_name = models.CharField(max_length=255)
+    file = models.FileField(upload_to=_import_upload_path, max_length=500, blank=True)
+    file_size = models.PositiveBigIntegerField(default=0)
+    file_format = models.CharField(max_length=8, blank=True)
+    # Column index (as a string) to field name; columns not listed are ignored.
+    mapping = models.JSONField(default=dict, blank=True)
+    # Importer options: the kind for rows without one, a default target URL.
+    options = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.UPLOADED)
+    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    rows_done = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    duplicate_count = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    # The preview's or the run's details: counts by cause, fields updated,
+    # sample rows, first rejections.
+    summary = models.JSONField(default=dict, blank=True)
+    rejected_file = models.FileField(upload_to=_import_upload_path, max_length=500, blank=True)
+    error = models.TextField(blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(target__in=["prospects", "backlinks"]), name="importjob_target_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["uploaded", "queued", "running", "done", "failed"]),
+                name="importjob_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=["web", "cli"]), name="importjob_source_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "created_at"], name="importjob_campaign_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} → {self.campaign} ({self.get_state_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in {self.State.DONE, self.State.FAILED}
+
+    @property
+    def percent(self) -> int:
+        if self.state == self.State.DONE:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, self.rows_done * 100 // self.rows_total)
 
 
 # --- Outreach email: templates, mailboxes, sequences, scheduled and inbound mail ------
@@ -348,7 +455,7 @@ class Mailbox(models.Model):
         max_length=10, choices=Security.choices, default=Security.STARTTLS
     )
     smtp_username = models.CharField(max_length=254, blank=True)
-    # Fernet token (campaigns.crypto), or empty when the password comes from the
+    # Fernet token (outreach.inbox.crypto), or empty when the password comes from the
     # environment variable named in smtp_password_env.
     smtp_password = models.TextField(blank=True)
     smtp_password_env = models.CharField(max_length=100, blank=True)

@@ -1,5 +1,7 @@
-"""Celery tasks for outreach email: thin wrappers over ``outreach.sending`` and
-``outreach.replies``, taking ids as JSON."""
+"""Thin Celery wrappers over outreach services. Tasks take ids, never objects.
+
+Imports (``outreach.imports``) and outreach email (``outreach.sending`` and
+``outreach.replies``)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from celery import shared_task
 from django.db import connection, transaction
 
 from outreach import replies, sending
+from outreach.imports import services
 from outreach.models import Mailbox
 
 log = logging.getLogger(__name__)
@@ -63,3 +66,12 @@ def poll_mailbox(mailbox_id: int) -> int:
         return result.read if result else 0
     finally:
         connection.close()
+
+
+@shared_task(ignore_result=True)
+def run_import(job_id: int) -> None:
+    """Run a queued import. A second delivery finds the job no longer queued and
+    does nothing; a worker lost mid-import rolls its transaction back and the
+    job stays 'running' (not acks_late: re-running a big import on a redelivery
+    after a crash loop would be worse than asking the admin to upload again)."""
+    services.run_import_job(job_id)

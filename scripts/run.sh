@@ -35,7 +35,7 @@ trap stop INT TERM EXIT
 
 $PY manage.py runserver "$HOST:$PORT" --noreload &
 pids+=($!)
-.venv/bin/celery -A config worker --loglevel INFO --concurrency 2 --pool threads &
+.venv/bin/celery -A config worker --loglevel INFO --concurrency 4 --pool threads --queues celery,bulk &
 pids+=($!)
 .venv/bin/celery -A config beat --loglevel INFO --pidfile= --schedule "$VAR_DIR/celerybeat-schedule" &
 pids+=($!)

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Membership, Role, TargetPage, User
 from links.models import Alert, Backlink, LinkCheck, Verdict
-from outreach.models import Kind, OutreachActivity, Prospect, Status, StatusChange, Tag
+from outreach.models import ImportJob, Kind, OutreachActivity, Prospect, Status, StatusChange, Tag
 
 PASSWORD = "correct horse battery staple"
 
@@ -199,3 +199,91 @@ class DoNotContactFactory(factory.django.DjangoModelFactory):
 
     kind = DoNotContact.Kind.EMAIL
     value = factory.Sequence(lambda n: f"nobody{n}@blocked.example")
+
+
+class ImportJobFactory(factory.django.DjangoModelFactory):
+    """An uploaded prospect import with a small CSV stored under MEDIA_ROOT."""
+
+    class Meta:
+        model = ImportJob
+
+    campaign = factory.SubFactory(CampaignFactory)
+    target = ImportJob.Target.PROSPECTS
+    original_name = "prospects.csv"
+    file = factory.django.FileField(
+        filename="prospects.csv",
+        data=b"URL,Email\r\nhttps://a.example/,a@a.example\r\nhttps://b.example/,broken\r\n",
+    )
+    file_format = "csv"
+    mapping = factory.LazyFunction(lambda: {"0": "url", "1": "contact_email"})
+    options = factory.LazyFunction(lambda: {"kind": Kind.BLOGGER})
+
+
+# --- Prospecting and the journalist-query inbox ------------------------------------------------
+
+
+class BrokenLinkScanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "prospecting.BrokenLinkScan"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    state = "done"
+    pages_total = 1
+    pages_done = 1
+
+
+class ScanPageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "prospecting.ScanPage"
+
+    scan = factory.SubFactory(BrokenLinkScanFactory)
+    url = factory.Sequence(lambda n: f"https://resources{n}.example/links/")
+    final_url = factory.LazyAttribute(lambda p: p.url)
+    done = True
+
+
+class DeadLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "prospecting.DeadLink"
+
+    page = factory.SubFactory(ScanPageFactory)
+    scan = factory.LazyAttribute(lambda d: d.page.scan)
+    url = factory.Sequence(lambda n: f"https://gone{n}.example/guide")
+    anchor_text = "running shoe guide"
+    context = "Read this running shoe guide before you buy."
+    verdict = "dead"
+    reason = "answered 404"
+    http_status = 404
+
+
+class DigestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "inbox.Digest"
+
+    source = "paste"
+    subject = "Digest"
+
+
+class JournalistQueryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "inbox.JournalistQuery"
+
+    digest = factory.SubFactory(DigestFactory)
+    service = "haro"
+    title = factory.Sequence(lambda n: f"Experts on trail running shoes {n}")
+    outlet = "Runner's Weekly"
+    journalist = "Jane Doe"
+    contact_email = "query-1@helpareporter.net"
+    query_text = "How should beginners choose trail running shoes?"
+    deadline = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(days=2))
+    fingerprint = factory.Sequence(lambda n: f"fp-{n:060d}")
+
+
+class BacklinkExportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "prospecting.BacklinkExport"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    competitor = factory.Sequence(lambda n: f"rival{n}.example")
+    original_name = "backlinks.csv"
+    state = "done"

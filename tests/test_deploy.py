@@ -138,3 +138,13 @@ def test_healthz_answers_on_any_host_without_redirect(client, db, settings):
     response = client.get("/healthz", HTTP_HOST="127.0.0.1:8000")
     assert response.status_code == 200
     assert response.content == b"ok"
+
+
+def test_imports_run_on_their_own_queue_which_compose_and_make_run_consume(settings):
+    from outreach.tasks import run_import
+
+    queue = settings.CELERY_TASK_ROUTES[run_import.name]["queue"]
+    services = compose()["services"]
+    assert queue in services["bulk-worker"]["command"]
+    assert queue not in services["worker"]["command"]  # checks never wait behind an import
+    assert f"--queues celery,{queue}" in (ROOT / "scripts" / "run.sh").read_text()

@@ -10,14 +10,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from campaigns.models import Role
 from tests.factories import (
     AlertFactory,
+    BacklinkExportFactory,
     BacklinkFactory,
     CampaignFactory,
+    DeadLinkFactory,
+    ImportJobFactory,
+    JournalistQueryFactory,
     ProspectFactory,
+    ScanPageFactory,
     UserFactory,
 )
 
@@ -48,6 +55,49 @@ def backlink(ctx: dict[str, Any]) -> dict[str, Any]:
     return {"slug": ctx["campaign"].slug, "pk": ctx["backlink"].pk}
 
 
+def job_pk(ctx: dict[str, Any]) -> dict[str, Any]:
+    return {"pk": ImportJobFactory(campaign=ctx["campaign"]).pk}
+
+
+def finished_job_pk(ctx: dict[str, Any]) -> dict[str, Any]:
+    job = ImportJobFactory(campaign=ctx["campaign"], state="done", rejected_count=1)
+    job.rejected_file.save("rejected.csv", ContentFile(b"URL,Reason\r\nx,bad\r\n"))
+    return {"pk": job.pk}
+
+
+def scan_kwargs(ctx: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "slug": ctx["campaign"].slug,
+        "scan_id": ScanPageFactory(scan__campaign=ctx["campaign"]).scan_id,
+    }
+
+
+def dead_link_kwargs(ctx: dict[str, Any]) -> dict[str, Any]:
+    link = DeadLinkFactory(page__scan__campaign=ctx["campaign"])
+    return {"slug": ctx["campaign"].slug, "link_id": link.pk}
+
+
+def broken_prospect_kwargs(ctx: dict[str, Any]) -> dict[str, Any]:
+    # A dead URL the fetcher refuses without any lookup or connection.
+    prospect = ProspectFactory(
+        campaign=ctx["campaign"], kind="broken_link", dead_url="http://127.0.0.1:1/gone"
+    )
+    return {"slug": ctx["campaign"].slug, "prospect_id": prospect.pk}
+
+
+def export_kwargs(ctx: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "slug": ctx["campaign"].slug,
+        "export_id": BacklinkExportFactory(campaign=ctx["campaign"]).pk,
+    }
+
+
+def query_kwargs(ctx: dict[str, Any]) -> dict[str, Any]:
+    return {"query_id": JournalistQueryFactory().pk}
+
+
+GAP_CSV = b"Referring page URL,Domain rating,Target URL\r\nhttps://a.example/p,40,https://rival.example/\r\n"
+
 ROUTES: list[Route] = [
     Route("home", min_role=PUBLIC, ok=(302,)),
     Route("login", min_role=PUBLIC),
@@ -56,6 +106,11 @@ ROUTES: list[Route] = [
     Route("password_change_done"),
     Route("campaigns:list"),
     Route("campaigns:detail", campaign_scoped=True, kwargs=slug),
+    Route("campaigns:dashboard", min_role=Role.MANAGER, campaign_scoped=True, kwargs=slug),
+    Route("dashboard:all", min_role=Role.MANAGER),
+    # Client reports: the campaign's members export too, not only managers.
+    Route("campaigns:prospects_export", campaign_scoped=True, kwargs=slug),
+    Route("campaigns:backlinks_export", campaign_scoped=True, kwargs=slug),
     # Prospects
     Route("outreach:prospect_list", campaign_scoped=True, kwargs=slug),
     Route(
@@ -126,6 +181,125 @@ ROUTES: list[Route] = [
         ok=(302,),
     ),
     Route("links:alert_read_all", method="post", ok=(302,)),
+    # Imports: admins only, whatever the campaign.
+    Route("imports:history", min_role=Role.ADMIN),
+    Route("imports:new", min_role=Role.ADMIN),
+    Route(
+        "imports:new",
+        min_role=Role.ADMIN,
+        method="post",
+        data=lambda ctx: {
+            "campaign": ctx["campaign"].pk,
+            "target": "prospects",
+            "kind": "blogger",
+            "file": SimpleUploadedFile("p.csv", b"URL\r\nhttps://a.example/\r\n"),
+        },
+        ok=(302,),
+    ),
+    Route("imports:mapping", min_role=Role.ADMIN, kwargs=job_pk),
+    Route("imports:preview", min_role=Role.ADMIN, kwargs=job_pk),
+    Route("imports:confirm", min_role=Role.ADMIN, kwargs=job_pk, method="post", ok=(302,)),
+    Route("imports:detail", min_role=Role.ADMIN, kwargs=finished_job_pk),
+    Route(
+        "imports:status",
+        min_role=Role.ADMIN,
+        kwargs=finished_job_pk,
+        headers={"HX-Request": "true"},
+        ok=(286,),
+    ),
+    Route("imports:rejected", min_role=Role.ADMIN, kwargs=finished_job_pk),
+    # Exports: as for the lists, members of the campaign and managers.
+    Route("exports:prospects_xlsx", campaign_scoped=True, kwargs=slug),
+    Route("exports:backlinks_xlsx", campaign_scoped=True, kwargs=slug),
+    # Prospecting: members of the campaign; uploading exports is for managers.
+    Route("prospecting:scan_list", campaign_scoped=True, kwargs=slug),
+    Route(
+        "prospecting:scan_list",
+        campaign_scoped=True,
+        kwargs=slug,
+        method="post",
+        data=lambda ctx: {"urls": "https://resources.example/links"},
+        ok=(302,),
+    ),
+    Route("prospecting:scan_detail", campaign_scoped=True, kwargs=scan_kwargs),
+    Route(
+        "prospecting:scan_progress",
+        campaign_scoped=True,
+        kwargs=scan_kwargs,
+        headers={"HX-Request": "true"},
+    ),
+    Route(
+        "prospecting:scan_cancel",
+        campaign_scoped=True,
+        kwargs=scan_kwargs,
+        method="post",
+        ok=(302,),
+    ),
+    Route(
+        "prospecting:dead_link_prospect",
+        campaign_scoped=True,
+        kwargs=dead_link_kwargs,
+        method="post",
+        ok=(302,),
+    ),
+    Route(
+        "prospecting:recheck_dead_link",
+        campaign_scoped=True,
+        kwargs=broken_prospect_kwargs,
+        method="post",
+        ok=(302,),
+    ),
+    Route("prospecting:link_gap", campaign_scoped=True, kwargs=slug),
+    Route(
+        "prospecting:link_gap_upload",
+        min_role=Role.MANAGER,
+        campaign_scoped=True,
+        kwargs=slug,
+        method="post",
+        data=lambda ctx: {"file": SimpleUploadedFile("ahrefs.csv", GAP_CSV)},
+        ok=(302,),
+    ),
+    Route(
+        "prospecting:link_gap_exports",
+        campaign_scoped=True,
+        kwargs=slug,
+        headers={"HX-Request": "true"},
+    ),
+    Route(
+        "prospecting:link_gap_prospects",
+        campaign_scoped=True,
+        kwargs=slug,
+        method="post",
+        data=lambda ctx: {"domain": ["a.example"], "kind": "blogger"},
+        ok=(302,),
+    ),
+    Route(
+        "prospecting:link_gap_delete_export",
+        min_role=Role.MANAGER,
+        campaign_scoped=True,
+        kwargs=export_kwargs,
+        method="post",
+        ok=(302,),
+    ),
+    # Journalist queries: every member reads the inbox; a prospect needs the campaign.
+    Route("inbox:queries"),
+    Route("inbox:paste"),
+    Route(
+        "inbox:paste",
+        method="post",
+        data=lambda ctx: {"text": "Summary: Experts wanted\nQuery: Tell us about shoes."},
+        ok=(302,),
+    ),
+    Route("inbox:poll", min_role=Role.ADMIN, method="post", ok=(302,)),
+    Route(
+        "inbox:query_prospect",
+        campaign_scoped=True,
+        kwargs=query_kwargs,
+        method="post",
+        data=lambda ctx: {"campaign": ctx["campaign"].slug},
+        ok=(302,),
+    ),
+    Route("inbox:dismiss", kwargs=query_kwargs, method="post", ok=(302,)),
     # Outreach email: members use templates, managers write them; mailboxes and the
     # do-not-contact list are for admins; the stats for managers.
     Route("outreach:email_templates", campaign_scoped=True, kwargs=slug),

@@ -7,4 +7,7 @@ app_name = "campaigns"
 urlpatterns = [
     path("", views.campaign_list, name="list"),
     path("<slug:slug>/", views.campaign_detail, name="detail"),
+    path("<slug:slug>/dashboard/", views.campaign_dashboard, name="dashboard"),
+    path("<slug:slug>/prospects/export.csv", views.export_prospects, name="prospects_export"),
+    path("<slug:slug>/backlinks/export.csv", views.export_backlinks, name="backlinks_export"),
 ]

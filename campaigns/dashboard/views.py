@@ -1,11 +1,23 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
-from campaigns.access import campaigns_for, get_campaign_for_user, member_required
-from campaigns.dashboard import queries
+from campaigns.access import (
+    campaigns_for,
+    get_campaign_for_user,
+    manager_required,
+    member_required,
+)
+from campaigns.dashboard import exports, queries
+from campaigns.dashboard.forms import PeriodForm
+from campaigns.dashboard.panels import build_panels
+from campaigns.models import Campaign
+from links.queries import filter_backlinks
+from outreach.queries import filter_prospects
 
 
 @member_required
@@ -31,3 +43,51 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "members": campaign.members.order_by("username")[:50],
     }
     return render(request, "campaigns/campaign_detail.html", context)
+
+
+@manager_required
+def campaign_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = get_campaign_for_user(request, slug)
+    return _dashboard(request, Campaign.objects.filter(pk=campaign.pk), campaign)
+
+
+@manager_required
+def all_campaigns_dashboard(request: HttpRequest) -> HttpResponse:
+    return _dashboard(request, campaigns_for(request.user), None)
+
+
+def _dashboard(
+    request: HttpRequest, campaigns: QuerySet[Campaign], campaign: Campaign | None
+) -> HttpResponse:
+    form = PeriodForm(request.GET)
+    context = {"campaign": campaign, "form": form, "panels": []}
+    if not form.is_valid():
+        return render(request, "campaigns/dashboard.html", context, status=400)
+    context["period"] = form.period
+    context["panels"] = build_panels(campaigns, form.period)
+    return render(request, "campaigns/dashboard.html", context)
+
+
+@member_required
+def export_prospects(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = get_campaign_for_user(request, slug)
+    prospects = filter_prospects(campaign, request.GET)
+    header = [name for name, _ in exports.PROSPECT_COLUMNS]
+    lines = exports.csv_lines(header, exports.prospect_rows(prospects))
+    return _csv_response(lines, f"{campaign.slug}-prospects")
+
+
+@member_required
+def export_backlinks(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = get_campaign_for_user(request, slug)
+    backlinks = filter_backlinks(campaign, request.GET)
+    header = [name for name, _ in exports.BACKLINK_COLUMNS]
+    lines = exports.csv_lines(header, exports.backlink_rows(backlinks))
+    return _csv_response(lines, f"{campaign.slug}-backlinks")
+
+
+def _csv_response(lines: object, name: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    filename = f"{name}-{timezone.localdate():%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

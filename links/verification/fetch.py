@@ -752,15 +752,32 @@ class Fetcher:
 
     # -- fetching --
 
+    def head(self, url: str) -> FetchResult:
+        """HEAD ``url``: the status after redirects, without reading a body.
+
+        The same guard as ``fetch``: every hop resolved, checked and pinned, one
+        deadline. Some servers answer HEAD with 405 or 501, or wrongly with 404
+        when GET works; callers that judge a link by it fall back to ``fetch``.
+        """
+        return self.fetch(url, method="HEAD")
+
     def fetch(
-        self, url: str, *, html_only: bool = False, max_bytes: int | None = None
+        self,
+        url: str,
+        *,
+        html_only: bool = False,
+        max_bytes: int | None = None,
+        method: str = "GET",
     ) -> FetchResult:
         """GET ``url``, following redirects by hand, each hop checked like the first.
 
         Never raises for anything the network or the server does: the result's
         ``error_kind`` says what went wrong. ``html_only`` stops at the headers of a
-        response that is clearly not a page (a PDF, an image), unread.
+        response that is clearly not a page (a PDF, an image), unread. ``method``
+        is GET or HEAD; redirects of a HEAD are followed with HEAD.
         """
+        if method not in ("GET", "HEAD"):
+            raise ValueError(f"the fetcher only sends GET and HEAD, not {method}")
         started = time.monotonic()
         deadline = started + self.config.timeout
         limit = self.config.max_bytes if max_bytes is None else max_bytes
@@ -777,14 +794,22 @@ class Fetcher:
                     current = self._validated(current)
                     result.final_url = current
                     seen.add(current)
-                    response = self._send(session, current, deadline, watch, result)
+                    response = self._send(session, current, deadline, watch, result, method)
                     location = response.headers.get("Location")
                     if response.status_code in REDIRECT_STATUSES and location:
                         result.redirects.append(Redirect(current, response.status_code, location))
                         self._discard(response)
                         current = urljoin(current, location.strip())
                         continue
-                    self._read(response, result, limit, html_only, watch)
+                    if method == "HEAD":
+                        self._discard(response)
+                        if response.status_code >= 400:
+                            raise _Failure(
+                                ErrorKind.HTTP_STATUS,
+                                f"the server answered {response.status_code}",
+                            )
+                    else:
+                        self._read(response, result, limit, html_only, watch)
                     break
                 else:
                     loop = " (a loop)" if _validated_or_none(current) in seen else ""
@@ -822,6 +847,7 @@ class Fetcher:
         deadline: float,
         watch: _Watch,
         result: FetchResult,
+        method: str = "GET",
     ) -> requests.Response:
         addresses = self._checked_addresses(url, deadline)
         failure: _Failure | None = None
@@ -829,7 +855,7 @@ class Fetcher:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
-            request = session.prepare_request(requests.Request("GET", url))
+            request = session.prepare_request(requests.Request(method, url))
             setattr(request, _PIN_ATTRIBUTE, str(ip))
             try:
                 response = session.send(
@@ -859,9 +885,12 @@ class Fetcher:
     def _discard(self, response: requests.Response) -> None:
         # A short redirect body is read so the connection can serve the next hop;
         # a long or unknown one is not worth reading: close the connection.
+        # An answer to HEAD has no body whatever its Content-Length says, so
+        # reading it costs nothing and keeps the connection.
         length = response.headers.get("Content-Length", "")
+        is_head = response.request is not None and response.request.method == "HEAD"
         try:
-            if length.isdigit() and int(length) <= _CHUNK:
+            if is_head or (length.isdigit() and int(length) <= _CHUNK):
                 response.raw.read(decode_content=False)
         except (urllib3.exceptions.HTTPError, OSError, ValueError):
             response.raw.close()

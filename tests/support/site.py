@@ -81,6 +81,8 @@ class Route:
     body: bytes = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
     handler: Handler | None = None
+    # Some servers refuse HEAD; a route can act like one (405 without a body).
+    head: bool = True
 
 
 class RequestHandler(BaseHTTPRequestHandler):
@@ -97,11 +99,19 @@ class RequestHandler(BaseHTTPRequestHandler):
         site = self.server.site
         with site.lock:
             site.hits.append((self.path, dict(self.headers.items())))
+            site.methods.append((self.command, self.path))
         route = site.routes.get(self.path) or site.routes.get(self.path.split("?", 1)[0])
         if route is None:
             route = Route(status=404, body=b"<html><body>not found</body></html>")
         if route.handler is not None:
+            # A handler serving HEAD checks self.command and sends no body.
             route.handler(self)
+            return
+        if self.command == "HEAD" and not route.head:
+            self.send_response(405)
+            self.send_header("Allow", "GET")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
             return
         self.send_response(route.status)
         names = {name.lower() for name, _ in route.headers}
@@ -111,7 +121,10 @@ class RequestHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(route.body)))
         self.end_headers()
-        self.wfile.write(route.body)
+        if self.command != "HEAD":
+            self.wfile.write(route.body)
+
+    do_HEAD = do_GET
 
 
 class _Server(ThreadingHTTPServer):
@@ -130,16 +143,24 @@ class TestSite:
 
     __test__ = False
 
-    def __init__(self, tls: ssl.SSLContext | None = None, host_name: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        tls: ssl.SSLContext | None = None,
+        host_name: str | None = None,
+        address: str = "127.0.0.1",
+    ) -> None:
         self.routes: dict[str, Route] = {}
         self.hits: list[tuple[str, dict[str, str]]] = []
+        self.methods: list[tuple[str, str]] = []
         self.lock = threading.Lock()
-        self._server = _Server(("127.0.0.1", 0), RequestHandler)
+        # Any address in 127/8 is this machine on Linux: another one is another
+        # host to code that tells sites apart by host.
+        self._server = _Server((address, 0), RequestHandler)
         self._server.site = self
         if tls is not None:
             self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self.scheme = "https" if tls is not None else "http"
-        self.host_name = host_name
+        self.host_name = host_name or address
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -157,9 +178,10 @@ class TestSite:
         status: int = 200,
         headers: list[tuple[str, str]] | None = None,
         handler: Handler | None = None,
+        head: bool = True,
     ) -> str:
         data = body.encode("utf-8") if isinstance(body, str) else body
-        self.routes[path] = Route(status, data, headers or [], handler)
+        self.routes[path] = Route(status, data, headers or [], handler, head)
         return self.url(path)
 
     def page(self, path: str, html: str, **kwargs: Any) -> str:

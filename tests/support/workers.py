@@ -36,6 +36,7 @@ class Worker:
         env: dict[str, str] | None = None,
         concurrency: int = 8,
         pool: str = "gevent",
+        queues: str = "celery,bulk",
         log_dir: Path,
     ) -> None:
         self.name = name
@@ -60,6 +61,8 @@ class Worker:
                 pool,
                 "--concurrency",
                 str(concurrency),
+                "--queues",
+                queues,
                 "--hostname",
                 f"{name}@%h",
                 "--loglevel",

@@ -1,0 +1,11 @@
+"""/dashboard/: every campaign a manager sees, on one page."""
+
+from django.urls import path
+
+from campaigns.dashboard import views
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", views.all_campaigns_dashboard, name="all"),
+]

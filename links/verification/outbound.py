@@ -1,0 +1,343 @@
+"""Find the dead outbound links of a page: the broken-link finder's engine.
+
+Pure Python like the rest of this package: the caller hands in the fetcher (with
+its guard, timeouts and byte caps) and, optionally, a cross-worker host slot.
+
+A link is judged by HEAD first, because it reads no body. Servers disagree about
+HEAD (405 and 501 are common, and some answer 404 or 403 to HEAD alone), so any
+HEAD answer of 400 or more is asked again with GET before it counts: a dead link
+listed by mistake costs a member an embarrassing email, a second request to a
+dead page costs nothing. Network failures are not asked twice in a row: a name
+that does not resolve resolves no better for GET.
+
+What counts as dead is what a reader of the page would hit: 404 or 410, a host
+name that no longer resolves, a connection refused. A 5xx answer, a timeout or a
+broken TLS handshake may be passing trouble: those are "maybe dead", and the
+caller checks them again before showing them. A 401, 403 or 429 is a live site
+that turns bots away, not a dead link.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit
+
+from links.verification.fetch import (
+    BAD_PORTS,
+    ErrorKind,
+    Fetcher,
+    FetchResult,
+    is_public_address,
+    parse_ip_host,
+)
+from links.verification.parse import Anchor, ParsedPage, parse_html
+from links.verification.urls import (
+    DEFAULT_PORTS,
+    InvalidURL,
+    domain_of,
+    effective_base,
+    normalize_url,
+    resolve_href,
+    url_key,
+)
+
+HostSlot = Callable[[str], AbstractContextManager[Any]]
+
+DEAD_STATUSES = frozenset({404, 410})
+# Enough of a GET to know the status; the body of a live page is not wanted.
+GET_MAX_BYTES = 16 * 1024
+# Block-level elements: the text of the nearest one around a link is where its
+# sentence is.
+_BLOCKS = frozenset(
+    {"p", "li", "td", "th", "dd", "dt", "blockquote", "figcaption", "caption", "h1", "h2",
+     "h3", "h4", "h5", "h6", "div", "section", "article", "body"}
+)  # fmt: skip
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
+MAX_CONTEXT = 300
+
+
+class LinkOutcome(StrEnum):
+    OK = "ok"
+    DEAD = "dead"
+    MAYBE_DEAD = "maybe_dead"
+    # Not judged: robots.txt forbids it, the address is refused, the host was busy.
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkStatus:
+    url: str
+    outcome: LinkOutcome
+    reason: str
+    status: int | None = None
+    error_kind: str | None = None
+    final_url: str | None = None
+    method: str = "HEAD"
+
+
+@dataclass(slots=True)
+class OutboundLink:
+    url: str
+    anchor_text: str
+    context: str
+
+
+@dataclass(slots=True)
+class PageLinks:
+    url: str
+    final_url: str
+    links: list[OutboundLink] = field(default_factory=list)
+    error: str | None = None
+    error_kind: str | None = None
+    status: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+# --- Judging one link ------------------------------------------------------------------
+
+
+def judge(result: FetchResult, method: str) -> LinkStatus:
+    """What one fetch result says about a link."""
+    kind = result.error_kind
+    common = {
+        "url": result.url,
+        "status": result.status,
+        "error_kind": str(kind) if kind else None,
+        "final_url": result.final_url,
+        "method": method,
+    }
+    if kind is None:
+        return LinkStatus(outcome=LinkOutcome.OK, reason=f"answered {result.status}", **common)
+    if kind == ErrorKind.HTTP_STATUS:
+        status = result.status or 0
+        if status in DEAD_STATUSES:
+            return LinkStatus(outcome=LinkOutcome.DEAD, reason=f"answered {status}", **common)
+        if status >= 500:
+            reason = f"answered {status} (server error)"
+            return LinkStatus(outcome=LinkOutcome.MAYBE_DEAD, reason=reason, **common)
+        reason = f"answered {status}: the site is up but turned the check away"
+        return LinkStatus(outcome=LinkOutcome.OK, reason=reason, **common)
+    error = result.error or str(kind)
+    if kind == ErrorKind.DNS:
+        return LinkStatus(outcome=LinkOutcome.DEAD, reason=f"no such host: {error}", **common)
+    if kind == ErrorKind.CONNECT and "refused" in error.lower():
+        return LinkStatus(outcome=LinkOutcome.DEAD, reason="connection refused", **common)
+    if kind in (ErrorKind.BLOCKED_ADDRESS, ErrorKind.INVALID_URL, ErrorKind.BAD_SCHEME):
+        return LinkStatus(outcome=LinkOutcome.UNKNOWN, reason=f"not checked: {error}", **common)
+    if kind == ErrorKind.NOT_HTML:  # a GET that was not asked to be HTML-only never says this
+        return LinkStatus(outcome=LinkOutcome.OK, reason=error, **common)
+    return LinkStatus(outcome=LinkOutcome.MAYBE_DEAD, reason=error, **common)
+
+
+def check_link(url: str, *, fetcher: Fetcher, robots_agent: str | None = None) -> LinkStatus:
+    """HEAD, then GET when HEAD was answered with an error status; robots.txt first."""
+    if robots_agent is not None:
+        robots = fetcher.robots(url, user_agent=robots_agent)
+        if not robots.allowed:
+            return LinkStatus(
+                url=url,
+                outcome=LinkOutcome.UNKNOWN,
+                reason=f"not checked: {robots.robots_url} disallows it",
+            )
+    head = fetcher.head(url)
+    if head.error_kind not in (ErrorKind.HTTP_STATUS, ErrorKind.PROTOCOL):
+        return judge(head, "HEAD")
+    return judge(fetcher.fetch(url, max_bytes=GET_MAX_BYTES), "GET")
+
+
+def check_links(
+    urls: Iterable[str],
+    *,
+    fetcher: Fetcher,
+    max_workers: int = 16,
+    per_host: int = 2,
+    host_slot: HostSlot | None = None,
+    busy_errors: tuple[type[BaseException], ...] = (),
+    robots_agent: str | None = None,
+) -> Iterator[LinkStatus]:
+    """Check links on a thread pool; yield each status as it completes.
+
+    Links are handed out host by host in turn, at most ``per_host`` of one host
+    at once, so a page with a hundred links to one site neither hammers it nor
+    leaves the threads idle. ``host_slot`` adds a limit shared with other
+    workers; when it raises one of ``busy_errors`` the link is left unjudged.
+    Closing the iterator stops handing out links and waits only for those in
+    flight.
+    """
+    queues: dict[str, deque[str]] = {}
+    for url in urls:
+        try:
+            host = domain_of(url)
+        except InvalidURL:
+            host = ""
+        queues.setdefault(host, deque()).append(url)
+    ready: deque[str] = deque(queues)
+    in_ready = set(queues)
+    busy: dict[str, int] = {}
+    running: dict[Future[LinkStatus], str] = {}
+
+    def run(url: str, host: str) -> LinkStatus:
+        slot = host_slot(host) if host_slot is not None else nullcontext()
+        try:
+            with slot:
+                return check_link(url, fetcher=fetcher, robots_agent=robots_agent)
+        except busy_errors as exc:
+            return LinkStatus(url=url, outcome=LinkOutcome.UNKNOWN, reason=f"not checked: {exc}")
+
+    pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="anchorage-links")
+
+    def fill() -> None:
+        while ready and len(running) < max_workers:
+            host = ready.popleft()
+            in_ready.discard(host)
+            url = queues[host].popleft()
+            busy[host] = busy.get(host, 0) + 1
+            running[pool.submit(run, url, host)] = host
+            if queues[host] and busy[host] < per_host:
+                ready.append(host)
+                in_ready.add(host)
+
+    try:
+        fill()
+        while running:
+            done, _pending = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                host = running.pop(future)
+                busy[host] -= 1
+                if queues[host] and host not in in_ready:
+                    ready.append(host)
+                    in_ready.add(host)
+                yield future.result()
+            fill()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# --- A page's outbound links -----------------------------------------------------------
+
+
+def outbound_links(url: str, *, fetcher: Fetcher) -> PageLinks:
+    """Fetch a page and list its links to other sites, one per distinct URL."""
+    fetched = fetcher.fetch(url, html_only=True)
+    page_links = PageLinks(url=url, final_url=fetched.final_url, status=fetched.status)
+    if not fetched.ok:
+        page_links.error = fetched.error or str(fetched.error_kind)
+        page_links.error_kind = str(fetched.error_kind)
+        return page_links
+    page = parse_html(fetched.body, fetched.encoding or "utf-8")
+    page_links.links = extract_outbound(page, fetched.final_url)
+    return page_links
+
+
+def extract_outbound(page: ParsedPage, page_url: str) -> list[OutboundLink]:
+    """Links from ``page`` to other sites (another host than the page's, ``www.``
+    aside), first occurrence of each URL, with anchor text and the sentence."""
+    base = effective_base(page_url, page.base_href)
+    own = domain_of(page_url)
+    found: dict[str, OutboundLink] = {}
+    for anchor in page.anchors:
+        resolved = resolve_href(anchor.href, base)
+        if resolved is None:
+            continue
+        try:
+            if domain_of(resolved) == own:
+                continue
+            key = url_key(resolved)
+        except InvalidURL:
+            continue
+        existing = found.get(key)
+        if existing is None:
+            found[key] = OutboundLink(resolved, anchor.text, sentence_around(anchor, page))
+        elif not existing.anchor_text and anchor.text:
+            # An image link first and a text link later: the words say more.
+            existing.anchor_text = anchor.text
+            existing.context = sentence_around(anchor, page)
+    return list(found.values())
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def sentence_around(anchor: Anchor, page: ParsedPage, *, limit: int = MAX_CONTEXT) -> str:
+    """The sentence a link sits in, as plain text: what the page says about it."""
+    text = anchor.text
+    block_text = ""
+    element = anchor.element
+    if element is not None:
+        node = element.getparent()
+        while node is not None and node.tag not in _BLOCKS:
+            node = node.getparent()
+        if node is not None:
+            block_text = _collapse(node.xpath("string()"))
+    elif anchor.offset is not None and page.source is not None:
+        raw = page.source[max(0, anchor.offset - limit) : anchor.offset + limit]
+        block_text = _collapse(re.sub(r"<[^>]*>", " ", raw))
+    if not block_text:
+        return text[:limit]
+    sentences = _SENTENCE_END.split(block_text)
+    if text:
+        for sentence in sentences:
+            if text in sentence:
+                return _shorten(sentence, text, limit)
+        return _shorten(block_text, text, limit)
+    return _shorten(sentences[0], "", limit)
+
+
+def _shorten(sentence: str, around: str, limit: int) -> str:
+    if len(sentence) <= limit:
+        return sentence
+    at = sentence.find(around) if around else 0
+    start = max(0, min(at - limit // 3, len(sentence) - limit))
+    cut = sentence[start : start + limit]
+    return ("…" if start else "") + cut.strip() + ("…" if start + limit < len(sentence) else "")
+
+
+# --- Refusing hostile input early ----------------------------------------------------------
+
+_LOCAL_NAMES = (".localhost", ".local", ".internal", ".home.arpa", ".lan")
+
+
+def refusal_reason(url: str, *, allow_private_networks: bool = False) -> str | None:
+    """Why a URL a person typed will not be fetched, said before any lookup; or None.
+
+    The fetcher refuses the same URLs (and more, after resolving names); this
+    only lets a form answer at once for what can be seen in the text itself.
+    """
+    try:
+        scheme = urlsplit(url.strip()).scheme.lower()
+    except ValueError:
+        return "this is not a valid URL"
+    if scheme not in ("http", "https"):
+        shown = f"{scheme}:" if scheme else "no scheme"
+        return f"only http:// and https:// pages can be checked, not {shown}"
+    try:
+        normalized = normalize_url(url)
+    except InvalidURL as exc:
+        return str(exc)
+    parts = urlsplit(normalized)
+    host = (parts.hostname or "").rstrip(".")
+    port = parts.port or DEFAULT_PORTS[parts.scheme]
+    if port in BAD_PORTS:
+        return f"port {port} is not for web servers"
+    if allow_private_networks:
+        return None
+    if host == "localhost" or host.endswith(_LOCAL_NAMES):
+        return f"{host} is a name on the local network, which the checker may not reach"
+    try:
+        literal = parse_ip_host(host)
+    except InvalidURL as exc:
+        return str(exc)
+    if literal is not None and not is_public_address(literal):
+        return f"{literal} is not a public internet address, which the checker may not reach"
+    return None

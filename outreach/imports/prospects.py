@@ -1,0 +1,403 @@
+"""Prospect import: the columns a prospect list has, what a valid row is, and
+how a batch is written (bulk, with the first status history row of each new
+prospect and its tags)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from links.verification.urls import url_key
+from outreach.imports import validate as v
+from outreach.imports.copy import CopyStream, allocate_ids, insert_rows
+from outreach.imports.engine import Change, Importer
+from outreach.imports.mapping import Field, header_key
+from outreach.imports.reader import Cell
+from outreach.models import Kind, Prospect, Status, StatusChange, Tag
+
+FIELDS = (
+    Field("url", "URL", ("website", "page url", "page", "link", "site url", "website url", "web")),
+    Field(
+        "domain",
+        "Domain",
+        ("root domain", "site", "host", "hostname"),
+        help="A bare domain becomes its https home page when the row has no URL.",
+    ),
+    Field("contact_email", "Email", ("contact email", "e mail", "email address", "mail")),
+    Field("contact_name", "Name", ("contact", "contact name", "author", "full name", "person")),
+    Field(
+        "domain_rating",
+        "Domain rating",
+        ("dr", "domain rating", "authority score", "da", "domain authority", "as", "rating"),
+    ),
+    Field("kind", "Type", ("type", "kind", "prospect type", "category type")),
+    Field("notes", "Notes", ("note", "comments", "comment", "remarks")),
+    Field("tags", "Tags", ("tag", "labels", "label")),
+    Field("deadline", "Deadline", ("due", "due date", "deadline date")),
+    Field("niche", "Niche", ("topic", "category", "industry")),
+    Field("outlet", "Outlet", ("publication", "media outlet")),
+)
+
+# Friendly labels people type in a Type column, by their header_key form.
+KIND_WORDS: dict[str, str] = {
+    **{header_key(kind.value): kind.value for kind in Kind},
+    **{header_key(kind.label): kind.value for kind in Kind},
+    "blog": Kind.BLOGGER,
+    "bloggers": Kind.BLOGGER,
+    "blogger outreach": Kind.BLOGGER,
+    "guest post": Kind.GUEST_POST,
+    "guest posts": Kind.GUEST_POST,
+    "guest posting": Kind.GUEST_POST,
+    "guestpost": Kind.GUEST_POST,
+    "guest": Kind.GUEST_POST,
+    "haro": Kind.HARO,
+    "haro query": Kind.HARO,
+    "haro queries": Kind.HARO,
+    "journalist query": Kind.HARO,
+    "broken link": Kind.BROKEN_LINK,
+    "broken links": Kind.BROKEN_LINK,
+    "broken link building": Kind.BROKEN_LINK,
+    "brokenlink": Kind.BROKEN_LINK,
+}
+TAG_SEPARATORS = (",", ";", "|")
+# Prospect ids taken from the sequence at a time while streaming.
+ID_BLOCK = 5000
+# A deadline given as a date means by the end of that day.
+DEADLINE_TIME = time(23, 59)
+
+
+@dataclass
+class ProspectRecord:
+    url: str
+    url_key: str
+    domain: str
+    kind: str | None = None
+    contact_email: str = ""
+    contact_name: str = ""
+    domain_rating: int | None = None
+    notes: str = ""
+    deadline: datetime | None = None
+    niche: str = ""
+    outlet: str = ""
+    tags: list[str] = field(default_factory=list)
+
+
+# The plain fields copied onto a prospect when the row has a value for them.
+COPIED = ("contact_email", "contact_name", "domain_rating", "notes", "deadline", "niche", "outlet")
+
+
+def parse_kind(value: Cell) -> str:
+    kind = KIND_WORDS.get(header_key(v.text(value)))
+    if kind is None:
+        raise v.RowError(
+            "kind",
+            f"{v.text(value)!r} is not a prospect type: use blogger, guest post, HARO or "
+            "broken link",
+        )
+    return kind
+
+
+def parse_tags(value: Cell) -> list[str]:
+    raw = v.text(value)
+    for separator in TAG_SEPARATORS[1:]:
+        raw = raw.replace(separator, TAG_SEPARATORS[0])
+    names: dict[str, str] = {}
+    for name in (part.strip() for part in raw.split(TAG_SEPARATORS[0])):
+        if not name:
+            continue
+        if len(name) > 60:
+            raise v.RowError("tags", f"the tag {name[:20]!r}… is longer than 60 characters")
+        names.setdefault(name.lower(), name)
+    return list(names.values())
+
+
+class ProspectImporter(Importer):
+    target = "prospects"
+    label = "Prospects"
+    fields = FIELDS
+    preview_columns = ("URL", "Domain", "Type", "Email", "Name", "DR", "Tags", "Deadline")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.default_kind = Kind(self.options.get("kind") or Kind.BLOGGER).value
+        self._tags: dict[str, Tag] | None = None
+        self._streaming = connection.vendor == "postgresql"
+        self._stream = CopyStream(Prospect) if self._streaming else None
+        self._ids: list[int] = []
+        self._added: list[tuple[int | None, ProspectRecord]] = []
+        self._unsaved: list[dict[str, Any]] = []
+
+    def mapping_problems(self, mapped: set[str]) -> list[str]:
+        if not mapped & {"url", "domain"}:
+            return [
+                "No column holds the prospect's URL or domain: name one URL, Website, "
+                "Page URL or Domain, or pick it in the column mapping."
+            ]
+        return []
+
+    def clean(self, values: dict[str, Cell]) -> ProspectRecord:
+        errors: list[v.RowError] = []
+
+        def attempt(name: str, parse: Any) -> Any:
+            if name not in values:
+                return None
+            try:
+                return parse(values[name])
+            except v.RowError as exc:
+                errors.append(exc)
+                return None
+
+        url = None
+        if "url" in values:
+            url = attempt("url", lambda c: v.web_url_and_domain(c, field="url"))
+        elif "domain" in values:
+            url = attempt(
+                "domain", lambda c: v.web_url_and_domain(c, field="domain", bare_domain=True)
+            )
+        elif not errors:
+            errors.append(v.RowError("url", "is empty: every prospect needs a URL or a domain"))
+        kind = attempt("kind", parse_kind)
+        record = ProspectRecord(url="", url_key="", domain="", kind=kind)
+        record.contact_email = (
+            attempt("contact_email", lambda c: v.email(c, field="contact_email")) or ""
+        )
+        record.contact_name = (
+            attempt(
+                "contact_name", lambda c: v.limited_text(c, field="contact_name", max_length=200)
+            )
+            or ""
+        )
+        record.domain_rating = attempt(
+            "domain_rating", lambda c: v.integer(c, field="domain_rating", low=0, high=100)
+        )
+        record.notes = attempt("notes", v.text) or ""
+        record.niche = (
+            attempt("niche", lambda c: v.limited_text(c, field="niche", max_length=120)) or ""
+        )
+        record.outlet = (
+            attempt("outlet", lambda c: v.limited_text(c, field="outlet", max_length=200)) or ""
+        )
+        record.tags = attempt("tags", parse_tags) or []
+        record.deadline = attempt(
+            "deadline", lambda c: v.a_datetime(c, field="deadline", date_only_at=DEADLINE_TIME)
+        )
+        if record.deadline is not None and kind is not None and kind != Kind.HARO:
+            errors.append(
+                v.RowError("deadline", "only HARO queries have a deadline; set the type to HARO")
+            )
+        if errors:
+            raise v.RowErrors(errors)
+        assert url is not None
+        record.url, record.domain = url
+        record.url_key = url_key(record.url)
+        return record
+
+    def key(self, record: ProspectRecord) -> Hashable:
+        return record.url_key
+
+    def existing_keys(self) -> set[Hashable]:
+        return set(
+            Prospect.objects.filter(campaign=self.campaign)
+            .order_by()
+            .values_list("url_key", flat=True)
+        )
+
+    def find_existing(self, keys: Sequence[Hashable]) -> dict[Hashable, Prospect]:
+        found = {
+            prospect.url_key: prospect
+            for prospect in Prospect.objects.filter(
+                campaign=self.campaign, url_key__in=keys
+            ).order_by()
+        }
+        # Tag names by prospect in one flat query: prefetch_related would build
+        # a Tag instance per link, the slowest part of re-importing a big file.
+        self._existing_tags: dict[int, set[str]] = defaultdict(set)
+        if found:
+            pairs = Prospect.tags.through.objects.filter(
+                prospect_id__in=[prospect.pk for prospect in found.values()]
+            ).values_list("prospect_id", "tag__name")
+            for prospect_id, name in pairs:
+                self._existing_tags[prospect_id].add(name.lower())
+        return found
+
+    def merge(self, obj: Prospect, record: ProspectRecord) -> list[str]:
+        changed: list[str] = []
+        if record.kind and record.kind != obj.kind:
+            self._check_kind_change(obj, record.kind)
+            obj.kind = record.kind
+            changed.append("kind")
+        if record.deadline is not None and obj.kind != Kind.HARO:
+            raise v.RowError(
+                "deadline", "only HARO queries have a deadline, and this prospect is not one"
+            )
+        for name in COPIED:
+            value = getattr(record, name)
+            if value in (None, "") or getattr(obj, name) == value:
+                continue
+            setattr(obj, name, value)
+            changed.append(name)
+        if record.tags:
+            have = self._existing_tags.get(obj.pk, set())
+            if any(name.lower() not in have for name in record.tags):
+                changed.append("tags")
+        return changed
+
+    @staticmethod
+    def _check_kind_change(obj: Prospect, kind: str) -> None:
+        kept = []
+        if kind != Kind.GUEST_POST and obj.fee is not None:
+            kept.append("a fee")
+        if kind != Kind.HARO and (obj.deadline is not None or obj.query_text):
+            kept.append("a HARO query or deadline")
+        if kind != Kind.BROKEN_LINK and (obj.dead_url or obj.offered_target_id):
+            kept.append("a dead link")
+        if kept:
+            raise v.RowError(
+                "kind",
+                f"this prospect is a {obj.get_kind_display()} with {' and '.join(kept)}; "
+                f"change its type in the app, not by import",
+            )
+
+    def build(self, record: ProspectRecord) -> ProspectRecord:
+        # New prospects stay records until COPY writes them: a model instance
+        # per row costs more than the rest of the row's work together.
+        kind = record.kind or self.default_kind
+        if record.deadline is not None and kind != Kind.HARO:
+            raise v.RowError("deadline", "only HARO queries have a deadline; set the type to HARO")
+        record.kind = kind
+        return record
+
+    def _row(self, record: ProspectRecord) -> dict[str, Any]:
+        return {
+            "campaign_id": self.campaign.pk,
+            "kind": record.kind,
+            "status": Status.NEW,
+            "url": record.url,
+            "url_key": record.url_key,
+            "domain": record.domain,
+            "created_at": self.now,
+            "updated_at": self.now,
+            **{name: getattr(record, name) for name in COPIED},
+        }
+
+    def add(self, obj: ProspectRecord, record: ProspectRecord) -> None:
+        row = self._row(record)
+        if self._stream is None:
+            self._unsaved.append(row)
+            self._added.append((None, record))
+            return
+        if not self._ids:
+            # Ids come from the sequence, a query: the COPY must pause for it.
+            self._stream.close()
+            self._ids = allocate_ids(Prospect, ID_BLOCK)
+            self._ids.reverse()
+        row["id"] = self._ids.pop()
+        self._stream.write(row)
+        self._added.append((row["id"], record))
+
+    def flush_new(self) -> None:
+        """Close the COPY, then write the new prospects' history and tags."""
+        if self._stream is not None:
+            self._stream.close()
+            ids = [pk for pk, _ in self._added]
+        else:
+            ids = insert_rows(Prospect, self._unsaved, returning_ids=True)
+            self._unsaved = []
+        records = [record for _, record in self._added]
+        self._added = []
+        if not ids:
+            return
+        by = self.by.pk if self.by is not None else None
+        insert_rows(
+            StatusChange,
+            [
+                {
+                    "prospect_id": prospect_id,
+                    "from_status": "",
+                    "to_status": Status.NEW,
+                    "changed_by_id": by,
+                    "changed_at": self.now,
+                }
+                for prospect_id in ids
+            ],
+        )
+        tagged = [(pk, r.tags) for pk, r in zip(ids, records, strict=True) if r.tags]
+        if tagged:
+            self._add_tags(tagged, [])
+
+    def abort(self) -> None:
+        if self._stream is not None:
+            self._stream.abort()
+        self._added, self._unsaved = [], []
+
+    def save_changed(self, changed: list[Change]) -> None:
+        by_fields: dict[tuple[str, ...], list[Prospect]] = {}
+        for change in changed:
+            change.obj.updated_at = self.now
+            plain = tuple(sorted(f for f in change.fields if f != "tags"))
+            if plain:
+                by_fields.setdefault(plain, []).append(change.obj)
+        # One UPDATE per set of changed fields, so a field the file does not
+        # change is never written back, even with its own old value.
+        for fields, objs in by_fields.items():
+            Prospect.objects.bulk_update(objs, [*fields, "updated_at"], batch_size=500)
+        retagged = [(c.obj.pk, c.record.tags) for c in changed if "tags" in c.fields]
+        if retagged:
+            self._add_tags([], retagged)
+
+    def _add_tags(
+        self, tagged: list[tuple[int, list[str]]], retagged: list[tuple[int, list[str]]]
+    ) -> None:
+        """Tag new prospects (by COPY: nothing to conflict with) and add tags to
+        existing ones (skipping the ones they have)."""
+        if self._tags is None:
+            self._tags = {
+                tag.name.lower(): tag for tag in Tag.objects.filter(campaign=self.campaign)
+            }
+        wanted = {name.lower(): name for _, names in tagged + retagged for name in names}
+        missing = [name for lower, name in wanted.items() if lower not in self._tags]
+        if missing:
+            Tag.objects.bulk_create(
+                [Tag(campaign=self.campaign, name=name) for name in missing], ignore_conflicts=True
+            )
+            for tag in Tag.objects.filter(campaign=self.campaign, name__in=missing):
+                self._tags[tag.name.lower()] = tag
+        Through = Prospect.tags.through
+        insert_rows(
+            Through,
+            [
+                {"prospect_id": pk, "tag_id": self._tags[name.lower()].pk}
+                for pk, names in tagged
+                for name in names
+            ],
+        )
+        Through.objects.bulk_create(
+            [
+                Through(prospect_id=pk, tag_id=self._tags[name.lower()].pk)
+                for pk, names in retagged
+                for name in names
+            ],
+            ignore_conflicts=True,
+            batch_size=2000,
+        )
+
+    def describe(self, obj: Prospect | ProspectRecord, record: ProspectRecord) -> dict[str, str]:
+        rating = obj.domain_rating
+        return {
+            "URL": obj.url,
+            "Domain": obj.domain,
+            "Type": Kind(obj.kind).label,
+            "Email": obj.contact_email,
+            "Name": obj.contact_name,
+            "DR": "" if rating is None else str(rating),
+            "Tags": ", ".join(record.tags),
+            "Deadline": timezone.localtime(obj.deadline).strftime("%Y-%m-%d %H:%M")
+            if obj.deadline
+            else "",
+        }
