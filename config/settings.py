@@ -225,24 +225,6 @@ VERIFIER_USER_AGENT = env_str(
     "VERIFIER_USER_AGENT", f"AnchorageBot/0.1 (+{SITE_URL}/about/bot; backlink monitor)"
 )
 
-# --- Outreach email -----------------------------------------------------------
-# A domain another campaign wrote to (email or follow-up) within this many days
-# gets no new outreach.
-OUTREACH_DOMAIN_COOLDOWN_DAYS = env_int("OUTREACH_DOMAIN_COOLDOWN_DAYS", 90)
-# An email still "sending" this long after it was claimed belongs to a worker
-# that died: it is queued again if it never reached SMTP DATA, else looked up in
-# the Sent folder. Longer than the slowest SMTP conversation.
-OUTREACH_SEND_LEASE_SECONDS = env_int("OUTREACH_SEND_LEASE_SECONDS", 300)
-OUTREACH_SMTP_TIMEOUT_SECONDS = env_int("OUTREACH_SMTP_TIMEOUT_SECONDS", 30)
-# At most this many emails per mailbox each minute, so a day's quota is spread
-# over the sending hours instead of leaving in one burst.
-OUTREACH_SENDS_PER_MINUTE = env_int("OUTREACH_SENDS_PER_MINUTE", 5)
-# A failed send is tried again (with backoff) this many times in all.
-OUTREACH_MAX_ATTEMPTS = env_int("OUTREACH_MAX_ATTEMPTS", 5)
-# Messages read from one mailbox per poll at most.
-OUTREACH_POLL_BATCH = env_int("OUTREACH_POLL_BATCH", 200)
-# Mailbox passwords are encrypted with FIELD_ENCRYPTION_KEY (see Prospecting).
-
 # --- Imports ------------------------------------------------------------------
 # A spreadsheet bigger than this is refused before it is read; so is one with
 # more data rows than IMPORT_MAX_ROWS (the import is one transaction).
@@ -273,6 +255,24 @@ FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
 ANCHOR_EXACT_MATCH_WARN_PERCENT = env_int("ANCHOR_EXACT_MATCH_WARN_PERCENT", 30)
 if not 0 <= ANCHOR_EXACT_MATCH_WARN_PERCENT <= 100:
     raise ImproperlyConfigured("ANCHOR_EXACT_MATCH_WARN_PERCENT must be between 0 and 100")
+
+# --- Outreach email -----------------------------------------------------------
+# A domain another campaign wrote to (email or follow-up) within this many days
+# gets no new outreach.
+OUTREACH_DOMAIN_COOLDOWN_DAYS = env_int("OUTREACH_DOMAIN_COOLDOWN_DAYS", 90)
+# An email still "sending" this long after it was claimed belongs to a worker
+# that died: it is queued again if it never reached SMTP DATA, else looked up in
+# the Sent folder. Longer than the slowest SMTP conversation.
+OUTREACH_SEND_LEASE_SECONDS = env_int("OUTREACH_SEND_LEASE_SECONDS", 300)
+OUTREACH_SMTP_TIMEOUT_SECONDS = env_int("OUTREACH_SMTP_TIMEOUT_SECONDS", 30)
+# At most this many emails per mailbox each minute, so a day's quota is spread
+# over the sending hours instead of leaving in one burst.
+OUTREACH_SENDS_PER_MINUTE = env_int("OUTREACH_SENDS_PER_MINUTE", 5)
+# A failed send is tried again (with backoff) this many times in all.
+OUTREACH_MAX_ATTEMPTS = env_int("OUTREACH_MAX_ATTEMPTS", 5)
+# Messages read from one mailbox per poll at most.
+OUTREACH_POLL_BATCH = env_int("OUTREACH_POLL_BATCH", 200)
+# Mailbox passwords are encrypted with FIELD_ENCRYPTION_KEY (see Prospecting).
 
 # --- Logging ------------------------------------------------------------------
 LOGGING = {

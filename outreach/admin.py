@@ -66,6 +66,34 @@ class OutreachActivityAdmin(admin.ModelAdmin):
     raw_id_fields = ["prospect"]
 
 
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """The import history, read-only: imports run from /imports/ or the CLI."""
+
+    list_display = [
+        "original_name",
+        "campaign",
+        "target",
+        "state",
+        "created_by",
+        "created_at",
+        "created_count",
+        "updated_count",
+        "duplicate_count",
+        "rejected_count",
+    ]
+    list_filter = ["target", "state", "source", "campaign"]
+    list_select_related = ["campaign", "created_by"]
+    search_fields = ["original_name"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 # --- Outreach email. Mailboxes, templates and the do-not-contact list have their own
 # pages (outreach/mailboxes/, campaigns/<slug>/templates/, outreach/do-not-contact/);
 # here they are for looking things up. Passwords are never shown. (Imported here,
@@ -159,31 +187,3 @@ class InboundEmailAdmin(admin.ModelAdmin):
     list_filter = ["kind", "mailbox"]
     search_fields = ["from_address", "subject", "message_id"]
     raw_id_fields = ["sequence", "prospect"]
-
-
-@admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
-    """The import history, read-only: imports run from /imports/ or the CLI."""
-
-    list_display = [
-        "original_name",
-        "campaign",
-        "target",
-        "state",
-        "created_by",
-        "created_at",
-        "created_count",
-        "updated_count",
-        "duplicate_count",
-        "rejected_count",
-    ]
-    list_filter = ["target", "state", "source", "campaign"]
-    list_select_related = ["campaign", "created_by"]
-    search_fields = ["original_name"]
-    date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

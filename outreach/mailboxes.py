@@ -10,8 +10,8 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from campaigns import crypto
 from campaigns.models import Campaign
-from outreach.inbox import crypto
 from outreach.mail import transport
 from outreach.models import Mailbox, ScheduledEmail
 

@@ -455,7 +455,7 @@ class Mailbox(models.Model):
         max_length=10, choices=Security.choices, default=Security.STARTTLS
     )
     smtp_username = models.CharField(max_length=254, blank=True)
-    # Fernet token (outreach.inbox.crypto), or empty when the password comes from the
+    # Fernet token (campaigns.crypto), or empty when the password comes from the
     # environment variable named in smtp_password_env.
     smtp_password = models.TextField(blank=True)
     smtp_password_env = models.CharField(max_length=100, blank=True)

@@ -1,6 +1,6 @@
-"""Thin Celery wrappers over outreach services. Tasks take ids, never objects.
+"""Celery tasks of outreach: thin wrappers over services, taking ids as JSON.
 
-Imports (``outreach.imports``) and outreach email (``outreach.sending`` and
+Imports (``outreach.imports``) and outreach email (``outreach.sending``,
 ``outreach.replies``)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from celery import shared_task
 from django.db import connection, transaction
 
 from outreach import replies, sending
-from outreach.imports import services
+from outreach.imports import services as imports
 from outreach.models import Mailbox
 
 log = logging.getLogger(__name__)
@@ -74,4 +74,4 @@ def run_import(job_id: int) -> None:
     does nothing; a worker lost mid-import rolls its transaction back and the
     job stays 'running' (not acks_late: re-running a big import on a redelivery
     after a crash loop would be worse than asking the admin to upload again)."""
-    services.run_import_job(job_id)
+    imports.run_import_job(job_id)

@@ -122,85 +122,6 @@ class StatusChangeFactory(factory.django.DjangoModelFactory):
     to_status = Status.CONTACTED
 
 
-# --- Outreach email --------------------------------------------------------------------
-
-from outreach.models import (  # noqa: E402  (kept apart so merges with other branches stay easy)
-    DoNotContact,
-    EmailTemplate,
-    Mailbox,
-    TemplateFollowUp,
-)
-
-
-class EmailTemplateFactory(factory.django.DjangoModelFactory):
-    """A pitch with follow-ups after 3 and 7 days (``follow_ups=[]`` for none)."""
-
-    class Meta:
-        model = EmailTemplate
-        skip_postgeneration_save = True
-
-    campaign = factory.SubFactory(CampaignFactory)
-    name = factory.Sequence(lambda n: f"Template {n}")
-    subject = "A resource for {{ site }}"
-    body = "Hi {{ first_name }},\n\nI enjoyed {{ url }}. Would {{ target_url }} help?\n\nMia"
-
-    @factory.post_generation
-    def follow_ups(obj, create, extracted, **kwargs):
-        if not create:
-            return
-        steps = (
-            extracted
-            if extracted is not None
-            else [
-                (3, "Hi {{ first_name }}, just floating this back up."),
-                (7, "Hi {{ first_name }}, last note from me on this."),
-            ]
-        )
-        for position, (days, body) in enumerate(steps, start=1):
-            TemplateFollowUp.objects.create(
-                template=obj, position=position, delay_days=days, body=body
-            )
-
-
-class MailboxFactory(factory.django.DjangoModelFactory):
-    """Plain SMTP/IMAP on loopback; pass the test servers' ports."""
-
-    class Meta:
-        model = Mailbox
-        skip_postgeneration_save = True
-
-    name = factory.Sequence(lambda n: f"Mailbox {n}")
-    from_name = "Mia Chen"
-    email = factory.Sequence(lambda n: f"mia{n}@agency.example")
-    smtp_host = "127.0.0.1"
-    smtp_port = 2525
-    smtp_security = Mailbox.Security.NONE
-    smtp_username = ""
-    imap_host = ""
-    imap_port = 1143
-    imap_security = Mailbox.Security.NONE
-    daily_limit = 100
-    window_start = datetime.time(0, 0)
-    window_end = datetime.time(23, 59, 59)
-
-    @factory.post_generation
-    def passwords(obj, create, extracted, **kwargs):
-        from outreach.mailboxes import set_passwords
-
-        if extracted:
-            set_passwords(obj, **extracted)
-            if create:
-                obj.save()
-
-
-class DoNotContactFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = DoNotContact
-
-    kind = DoNotContact.Kind.EMAIL
-    value = factory.Sequence(lambda n: f"nobody{n}@blocked.example")
-
-
 class ImportJobFactory(factory.django.DjangoModelFactory):
     """An uploaded prospect import with a small CSV stored under MEDIA_ROOT."""
 
@@ -287,3 +208,82 @@ class BacklinkExportFactory(factory.django.DjangoModelFactory):
     competitor = factory.Sequence(lambda n: f"rival{n}.example")
     original_name = "backlinks.csv"
     state = "done"
+
+
+# --- Outreach email --------------------------------------------------------------------
+
+from outreach.models import (  # noqa: E402  (kept apart so merges with other branches stay easy)
+    DoNotContact,
+    EmailTemplate,
+    Mailbox,
+    TemplateFollowUp,
+)
+
+
+class EmailTemplateFactory(factory.django.DjangoModelFactory):
+    """A pitch with follow-ups after 3 and 7 days (``follow_ups=[]`` for none)."""
+
+    class Meta:
+        model = EmailTemplate
+        skip_postgeneration_save = True
+
+    campaign = factory.SubFactory(CampaignFactory)
+    name = factory.Sequence(lambda n: f"Template {n}")
+    subject = "A resource for {{ site }}"
+    body = "Hi {{ first_name }},\n\nI enjoyed {{ url }}. Would {{ target_url }} help?\n\nMia"
+
+    @factory.post_generation
+    def follow_ups(obj, create, extracted, **kwargs):
+        if not create:
+            return
+        steps = (
+            extracted
+            if extracted is not None
+            else [
+                (3, "Hi {{ first_name }}, just floating this back up."),
+                (7, "Hi {{ first_name }}, last note from me on this."),
+            ]
+        )
+        for position, (days, body) in enumerate(steps, start=1):
+            TemplateFollowUp.objects.create(
+                template=obj, position=position, delay_days=days, body=body
+            )
+
+
+class MailboxFactory(factory.django.DjangoModelFactory):
+    """Plain SMTP/IMAP on loopback; pass the test servers' ports."""
+
+    class Meta:
+        model = Mailbox
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Mailbox {n}")
+    from_name = "Mia Chen"
+    email = factory.Sequence(lambda n: f"mia{n}@agency.example")
+    smtp_host = "127.0.0.1"
+    smtp_port = 2525
+    smtp_security = Mailbox.Security.NONE
+    smtp_username = ""
+    imap_host = ""
+    imap_port = 1143
+    imap_security = Mailbox.Security.NONE
+    daily_limit = 100
+    window_start = datetime.time(0, 0)
+    window_end = datetime.time(23, 59, 59)
+
+    @factory.post_generation
+    def passwords(obj, create, extracted, **kwargs):
+        from outreach.mailboxes import set_passwords
+
+        if extracted:
+            set_passwords(obj, **extracted)
+            if create:
+                obj.save()
+
+
+class DoNotContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DoNotContact
+
+    kind = DoNotContact.Kind.EMAIL
+    value = factory.Sequence(lambda n: f"nobody{n}@blocked.example")

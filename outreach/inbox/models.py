@@ -5,15 +5,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from campaigns.crypto import decrypt, encrypt
 from campaigns.models import Campaign
-from outreach.inbox.crypto import decrypt, encrypt
 from outreach.models import Prospect
 
 
 class Mailbox(models.Model):
     """An IMAP mailbox that receives journalist-query digests, set up by an admin.
 
-    The password is stored encrypted (Fernet; see outreach/inbox/crypto.py), or
+    The password is stored encrypted (Fernet; see campaigns/crypto.py), or
     not stored at all: ``password_env`` names an environment variable to read it
     from at poll time.
     """

@@ -19,9 +19,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from campaigns.crypto import UndecryptableSecret
 from campaigns.models import Campaign
 from links.verification.urls import InvalidURL, domain_of
-from outreach.inbox.crypto import UndecryptableSecret
 from outreach.inbox.models import Digest, JournalistQuery, Mailbox, QueryProspect
 from outreach.inbox.parsing import SERVICE_SITES, ParsedQuery, parse_email, parse_text
 from outreach.inbox.parsing import Digest as ParsedDigest

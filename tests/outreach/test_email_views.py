@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from campaigns import crypto
 from outreach import sending
-from outreach.inbox import crypto
 from outreach.models import (
     DoNotContact,
     EmailTemplate,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from outreach.inbox import crypto
+from campaigns import crypto
 from outreach.mail import merge, message
 
 VALUES = {"first_name": "Jo", "site": "runner-blog.example", "fee": ""}

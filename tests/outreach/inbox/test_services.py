@@ -10,8 +10,8 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.utils import timezone
 
+from campaigns.crypto import UndecryptableSecret, decrypt, encrypt
 from outreach.inbox import services, tasks
-from outreach.inbox.crypto import UndecryptableSecret, decrypt, encrypt
 from outreach.inbox.models import Digest, JournalistQuery, Mailbox, QueryProspect
 from outreach.models import Kind, StatusChange
 from tests.factories import JournalistQueryFactory, TargetPageFactory

@@ -1,11 +1,11 @@
-"""Encrypt the secrets an admin types into the app (IMAP passwords) at rest.
+"""Secrets typed into the app (sending mailboxes' and the query inbox's IMAP
+passwords), encrypted at rest.
 
-Fernet (AES-128-CBC with HMAC-SHA256, from ``cryptography``). The key is
-``FIELD_ENCRYPTION_KEY`` from the environment (a Fernet key, made with
-``Fernet.generate_key()``), or, when that is not set, derived from SECRET_KEY
-with HKDF. Derived means that changing SECRET_KEY makes stored passwords
-unreadable: set FIELD_ENCRYPTION_KEY in production to rotate SECRET_KEY freely.
-A value that can no longer be decrypted reads as an error, never as garbage.
+Fernet from ``cryptography`` (AES-128-CBC plus HMAC-SHA256, so a tampered value
+fails instead of decrypting to garbage). The key is ``FIELD_ENCRYPTION_KEY``
+(a key made by ``Fernet.generate_key()``) or, when that is empty, one derived
+from SECRET_KEY with HKDF. A derived key changes with SECRET_KEY, and then every
+stored password must be typed again: production sets FIELD_ENCRYPTION_KEY.
 """
 
 from __future__ import annotations
@@ -20,32 +20,33 @@ from django.core.exceptions import ImproperlyConfigured
 
 
 class UndecryptableSecret(Exception):
-    """The stored secret was encrypted with another key: enter it again."""
+    """A stored secret that the current key cannot open."""
 
 
-def _key() -> bytes:
+def _fernet() -> Fernet:
     configured = getattr(settings, "FIELD_ENCRYPTION_KEY", "")
     if configured:
         try:
-            Fernet(configured)
+            return Fernet(configured)
         except ValueError as exc:
             raise ImproperlyConfigured(
-                "FIELD_ENCRYPTION_KEY must be a Fernet key (32 url-safe base64 bytes)"
+                "FIELD_ENCRYPTION_KEY must be a Fernet key: 32 bytes, url-safe base64 "
+                "(python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())')"
             ) from exc
-        return configured.encode()
     derived = HKDF(
         algorithm=hashes.SHA256(), length=32, salt=b"anchorage-field-encryption", info=b"v1"
     ).derive(settings.SECRET_KEY.encode())
-    return base64.urlsafe_b64encode(derived)
+    return Fernet(base64.urlsafe_b64encode(derived))
 
 
 def encrypt(value: str) -> str:
-    return Fernet(_key()).encrypt(value.encode()).decode()
+    return _fernet().encrypt(value.encode()).decode()
 
 
 def decrypt(token: str) -> str:
     try:
-        return Fernet(_key()).decrypt(token.encode()).decode()
+        return _fernet().decrypt(token.encode()).decode()
     except InvalidToken as exc:
         raise UndecryptableSecret(
             "The stored password cannot be decrypted with the current key "

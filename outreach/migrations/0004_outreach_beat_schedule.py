@@ -27,7 +27,7 @@ def remove_schedule(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("outreach", "0005_outreach_email"),
+        ("outreach", "0003_outreach_email"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
