@@ -272,9 +272,7 @@ OUTREACH_SENDS_PER_MINUTE = env_int("OUTREACH_SENDS_PER_MINUTE", 5)
 OUTREACH_MAX_ATTEMPTS = env_int("OUTREACH_MAX_ATTEMPTS", 5)
 # Messages read from one mailbox per poll at most.
 OUTREACH_POLL_BATCH = env_int("OUTREACH_POLL_BATCH", 200)
-# Encrypts mailbox passwords stored in the database (Fernet key); empty: derived
-# from SECRET_KEY, so changing SECRET_KEY means typing the passwords again.
-FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
+# Mailbox passwords are encrypted with FIELD_ENCRYPTION_KEY (see Prospecting).
 
 # --- Logging ------------------------------------------------------------------
 LOGGING = {

@@ -464,7 +464,7 @@ def do_not_contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @manager_required
 def outreach_stats(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
-    context = {"campaign": campaign, "stats": queries.outreach_stats(campaign), "tab": "outreach"}
+    context = {"campaign": campaign, "stats": queries.outreach_stats(campaign), "tab": "dashboard"}
     if _htmx_target(request) == "outreach-stats":
         return render(request, "outreach/partials/outreach_stats.html", context)
     return render(request, "outreach/outreach_stats.html", context)

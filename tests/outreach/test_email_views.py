@@ -596,3 +596,9 @@ def test_starting_outside_the_sending_hours_says_when_it_goes(signed_in, outreac
     )
     text = response.content.decode().replace("&#x27;", "'")
     assert "The pitch goes out when mia@agency.example's sending hours begin" in text
+
+
+def test_the_campaign_dashboard_loads_the_outreach_figures(as_manager, campaign):
+    response = as_manager.get(reverse("campaigns:dashboard", args=[campaign.slug]))
+    url = reverse("outreach:outreach_stats", args=[campaign.slug])
+    assert f'<div id="outreach-stats" hx-get="{url}" hx-trigger="load"' in response.content.decode()
