@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from links.models import Backlink, BacklinkState
+from links.models import Backlink
 from outreach.exports import CHUNK_SIZE, Column, table_rows
 
 BACKLINK_COLUMNS: tuple[Column, ...] = (
@@ -28,12 +28,6 @@ BACKLINK_COLUMNS: tuple[Column, ...] = (
     Column("Next check", lambda b: b.next_check_at),
     Column("Lost at", lambda b: b.lost_at),
 )
-
-
-def filter_backlinks(queryset: QuerySet[Backlink], *, state: str = "") -> QuerySet[Backlink]:
-    if state in BacklinkState.values:
-        queryset = queryset.filter(state=state)
-    return queryset
 
 
 def backlink_rows(queryset: QuerySet[Backlink]) -> Iterator[list[Any]]:

@@ -10,7 +10,8 @@ from typing import Any
 from django.http import FileResponse, HttpRequest
 
 from campaigns.access import get_campaign_for_user, member_required
-from outreach.exports import filter_prospects, prospect_rows, write_xlsx, xlsx_filename
+from outreach.exports import prospect_rows, write_xlsx, xlsx_filename
+from outreach.queries import filter_prospects
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -27,12 +28,8 @@ def xlsx_response(rows: Iterable[list[Any]], *, filename: str, title: str) -> Fi
 @member_required
 def prospects_xlsx(request: HttpRequest, slug: str) -> FileResponse:
     campaign = get_campaign_for_user(request, slug)
-    prospects = filter_prospects(
-        campaign.prospects.all(),
-        kind=request.GET.get("kind", ""),
-        status=request.GET.get("status", ""),
-        q=request.GET.get("q", ""),
-    )
+    # The list's own filters, so a download has exactly the rows on screen.
+    prospects = filter_prospects(campaign, request.GET)
     return xlsx_response(
         prospect_rows(prospects),
         filename=xlsx_filename(campaign.slug, "prospects"),

@@ -24,10 +24,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from outreach.models import Kind, Prospect, Status, Tag
+from outreach.models import Prospect, Tag
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_SIZE = 2000
@@ -73,24 +73,6 @@ PROSPECT_COLUMNS: tuple[Column, ...] = (
     Column("Notes", lambda p: p.notes),
     Column("Created", lambda p: _local(p.created_at)),
 )
-
-
-def filter_prospects(
-    queryset: QuerySet[Prospect], *, kind: str = "", status: str = "", q: str = ""
-) -> QuerySet[Prospect]:
-    """The simple list filters (unknown values are ignored, not errors)."""
-    if kind in Kind.values:
-        queryset = queryset.filter(kind=kind)
-    if status in Status.values:
-        queryset = queryset.filter(status=status)
-    if q := q.strip():
-        queryset = queryset.filter(
-            Q(url__icontains=q)
-            | Q(contact_name__icontains=q)
-            | Q(contact_email__icontains=q)
-            | Q(notes__icontains=q)
-        )
-    return queryset
 
 
 def prospect_rows(queryset: QuerySet[Prospect]) -> Iterator[list[Any]]:
