@@ -206,3 +206,60 @@ def test_unchanged_pages_do_not_store_the_snippet_again(backlink):
         .values_list("snippet", flat=True)
     )
     assert snippets == ["<p><a>our guide</a></p>", ""]
+
+
+def test_a_batch_applies_each_links_own_rules(db):
+    now = timezone.now()
+    steady, confirming, renamed = (
+        BacklinkFactory(state=BacklinkState.LIVE, first_seen_at=now) for _ in range(3)
+    )
+    record(confirming, MISSING, now - timedelta(minutes=10))
+    record(renamed, LIVE, now - timedelta(days=1))
+    new_anchor = CheckOutcome(
+        verdict="live",
+        anchors=[{"href": "https://ours.example/", "text": "read this", "dofollow": True}],
+        page_hash="e" * 64,
+    )
+    recorded = services.record_checks(
+        [(steady.pk, LIVE), (confirming.pk, MISSING), (renamed.pk, new_anchor)], now=now
+    )
+    assert set(recorded) == {steady.pk, confirming.pk, renamed.pk}
+    for backlink in (steady, confirming, renamed):
+        backlink.refresh_from_db()
+        assert backlink.last_checked_at == now
+    assert (steady.state, confirming.state, renamed.state) == (
+        BacklinkState.LIVE,
+        BacklinkState.LOST,
+        BacklinkState.LIVE,
+    )
+    assert kinds(steady) == []
+    assert kinds(confirming) == [Alert.Kind.LOST]
+    assert kinds(renamed) == [Alert.Kind.ANCHOR_CHANGED]
+
+
+def test_a_batch_skips_stale_claims_and_keeps_the_rest(db):
+    now = timezone.now()
+    first, second = BacklinkFactory.create_batch(2, state=BacklinkState.LIVE, first_seen_at=now)
+    claims = services.claim([first.pk, second.pk], now=now)
+    services.record_check(claims[0], LIVE, now=now)  # a first run already did this one
+    recorded = services.record_checks([(claims[0], LIVE), (claims[1], NOFOLLOW)], now=now)
+    assert set(recorded) == {second.pk}
+    assert LinkCheck.objects.filter(backlink=first).count() == 1
+    assert LinkCheck.objects.get(backlink=second).verdict == "nofollow"
+
+
+def test_a_batch_costs_the_same_queries_whatever_its_size(db, django_assert_num_queries):
+    now = timezone.now()
+    backlinks = BacklinkFactory.create_batch(20, state=BacklinkState.LIVE, first_seen_at=now)
+    # Savepoint, locking select, insert of the checks, update of the links, release.
+    with django_assert_num_queries(5):
+        services.record_checks([(b.pk, MISSING) for b in backlinks[:2]], now=now)
+    with django_assert_num_queries(5):
+        services.record_checks([(b.pk, MISSING) for b in backlinks[2:]], now=now)
+    assert LinkCheck.objects.count() == 20
+
+
+def test_one_backlink_twice_in_a_batch_is_refused(backlink):
+    with pytest.raises(ValueError, match="twice"):
+        services.record_checks([(backlink.pk, LIVE), (backlink.pk, MISSING)])
+    assert LinkCheck.objects.count() == 0
