@@ -107,7 +107,7 @@ class RedisHostLimiter:
             if time.monotonic() > deadline:
                 raise HostBusy(f"{host}: {self.limit} requests already in flight")
             time.sleep(delay)
-            delay = min(delay * 2, 0.25)
+            delay = min(delay * 2, 0.05)
 
     def holders(self, host: str) -> int:
         key = f"{self.prefix}{host}"

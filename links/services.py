@@ -21,6 +21,7 @@ from django.utils import timezone
 from links import scheduling
 from links.models import Alert, Backlink, BacklinkState, LinkCheck, Verdict
 from links.outcome import CheckOutcome
+from links.rowupdate import update_rows
 from links.verification.urls import InvalidURL, normalize_url
 from outreach.models import Status
 from outreach.services import change_status
@@ -165,7 +166,7 @@ def record_checks(
                         created_at=now,
                     )
                 )
-        Backlink.objects.bulk_update(backlinks, _CHECK_FIELDS)
+        update_rows(backlinks, _CHECK_FIELDS)
         Alert.objects.bulk_create(alerts)
     return {check.backlink_id: check for check in checks}
 

@@ -15,6 +15,7 @@ Serves generated ~150 KB blog posts with 300 links from an asyncio server on
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import statistics
@@ -54,6 +55,32 @@ def tree_pids(pid: int) -> list[int]:
         for child in children.read_text().split():
             found += tree_pids(int(child))
     return found
+
+
+def postgres_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent on anything but idle and iowait, since boot."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def total_cpu(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError):  # a backend that exited
+            total += cpu_seconds(pid)
+    return total
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -126,7 +153,7 @@ def bench_naive(count: int = 60) -> float:
     return count / (time.perf_counter() - start)
 
 
-def bench_end_to_end() -> dict[str, float]:
+def bench_end_to_end(server_pid: int) -> dict[str, float]:
     import django
 
     django.setup()
@@ -165,20 +192,20 @@ def bench_end_to_end() -> dict[str, float]:
     redis_lib.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
     logs = ROOT / "var" / "bench"
     logs.mkdir(parents=True, exist_ok=True)
-    per_worker = int(os.environ.get("BENCH_TASKS_PER_WORKER", "6"))
+    per_worker = int(os.environ.get("BENCH_TASKS_PER_WORKER", "12"))
     workers = [
         Worker(f"bench{i}", log_dir=logs, concurrency=per_worker, pool=POOL) for i in range(WORKERS)
     ]
     try:
         for worker in workers:
             worker.wait_ready()
-        return measure(workers, now)
+        return measure(workers, now, server_pid)
     finally:
         for worker in workers:
             worker.stop()
 
 
-def measure(workers: list[Worker], now) -> dict[str, object]:
+def measure(workers: list[Worker], now, server_pid: int) -> dict[str, object]:
     import django
     from django.utils import timezone
 
@@ -187,6 +214,9 @@ def measure(workers: list[Worker], now) -> dict[str, object]:
 
     pids = [p for w in workers for p in tree_pids(w.process.pid)]
     cpu_before = sum(cpu_seconds(p) for p in pids)
+    server_before = cpu_seconds(server_pid)
+    postgres_before = total_cpu(postgres_pids())
+    machine_before = machine_busy_seconds()
     Backlink.objects.update(next_check_at=now - timezone.timedelta(minutes=1))
     started = time.perf_counter()
     dispatched = tasks.dispatch_due_checks()
@@ -194,13 +224,17 @@ def measure(workers: list[Worker], now) -> dict[str, object]:
     while LinkCheck.objects.count() < dispatched:
         if time.perf_counter() - started > float(os.environ.get("BENCH_TIMEOUT", "600")):
             break
-        if os.environ.get("BENCH_PROGRESS") and time.perf_counter() - last_report > 5:
+        if os.environ.get("BENCH_PROGRESS") and time.perf_counter() - last_report > 1:
             last_report = time.perf_counter()
             print(f"   ... {LinkCheck.objects.count()} checks after {last_report - started:.0f} s")
         time.sleep(0.2)
     elapsed = time.perf_counter() - started
     done = LinkCheck.objects.count()
     cpu_after = sum(cpu_seconds(p) for p in pids)
+    server_cpu = cpu_seconds(server_pid) - server_before
+    # Backends that exited during the run are missed: a lower bound.
+    postgres_cpu = total_cpu(postgres_pids()) - postgres_before
+    machine_cpu = machine_busy_seconds() - machine_before
     peak = max(peak_rss_mb(p) for p in pids)
     verdicts = dict(
         LinkCheck.objects.values_list("verdict").annotate(n=django.db.models.Count("pk"))
@@ -219,6 +253,9 @@ def measure(workers: list[Worker], now) -> dict[str, object]:
         "rate": done / elapsed,
         "cpu_ms": 1000 * (cpu_after - cpu_before) / max(done, 1),
         "peak_mb": peak,
+        "server_cores": server_cpu / elapsed,
+        "postgres_cores": postgres_cpu / elapsed,
+        "machine_cores": machine_cpu / elapsed,
         "verdicts": verdicts,
     }
 
@@ -231,7 +268,7 @@ def main() -> None:
     server = start_server(pages)
     try:
         naive = bench_naive()
-        result = bench_end_to_end()
+        result = bench_end_to_end(server.pid)
     finally:
         server.terminate()
     print(
@@ -244,6 +281,10 @@ def main() -> None:
     )
     print(f"   worker CPU     : {result['cpu_ms']:.1f} ms per check")
     print(f"   peak worker RSS: {result['peak_mb']:.0f} MB")
+    print(
+        f"   cores busy     : {result['machine_cores']:.2f} of {os.cpu_count()} in all; "
+        f"page server {result['server_cores']:.2f}, PostgreSQL {result['postgres_cores']:.2f}"
+    )
     print("3. Naive baseline: requests.get + BeautifulSoup(html.parser), one at a time")
     print(f"   naive          : {naive:.1f} checks/s")
     print(f"   speed-up       : {result['rate'] / naive:.1f}x (target >= 10x)")
