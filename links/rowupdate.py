@@ -2,9 +2,9 @@
 
 Django's ``bulk_update`` builds a ``CASE WHEN pk = … THEN …`` per field and row,
 and resolving those expressions took a verifier worker 16 % of its CPU (three
-quarters of what parsing the pages took). On PostgreSQL the new values are joined in from a VALUES
-list instead, which costs next to nothing to build; other databases (SQLite
-under ``make run``) keep ``bulk_update``.
+quarters of what parsing the pages took). On PostgreSQL the new values are
+joined in from a VALUES list instead, which costs next to nothing to build;
+other databases (SQLite under ``make run``) keep ``bulk_update``.
 """
 
 from __future__ import annotations
