@@ -90,6 +90,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Dashboard aggregates over a million link checks are estimated costly enough
+    # for PostgreSQL's JIT, whose compiling then took 40-50 ms of queries that run
+    # in 5-30 ms (tests/benchmarks/bench_dashboard.py); no query here gains from it.
+    # The default 4 MB work_mem made a year of outreach activity sort on disk.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = env_str(
+        "POSTGRES_SESSION_OPTIONS", "-c jit=off -c work_mem=16MB"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "campaigns.User"

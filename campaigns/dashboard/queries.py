@@ -18,7 +18,9 @@ def _count_of(queryset: QuerySet) -> Coalesce:
         queryset.filter(campaign=OuterRef("pk"))
         .order_by()
         .values("campaign")
-        .annotate(n=Count("pk"))
+        # COUNT(*), not COUNT(id): the (campaign, status/state) indexes answer it
+        # without reading the table.
+        .annotate(n=Count("*"))
         .values("n")
     )
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))

@@ -368,7 +368,7 @@ def seed() -> None:
     print(f"  seeded in {time.perf_counter() - started:.1f} s")
 
 
-def measure(requests: int) -> list[tuple[str, float, float, int]]:
+def measure(requests: int, *, slowest: int = 0) -> list[tuple[str, float, float, int]]:
     from django.db import connection
     from django.test import Client
     from django.urls import Resolver404, resolve
@@ -434,6 +434,8 @@ def measure(requests: int) -> list[tuple[str, float, float, int]]:
             f"p95 {p95:7.1f} ms   min {timings[0]:7.1f} ms   cpu {cpu_ms}   "
             f"{len(queries):3d} queries{flag}"
         )
+        for took, sql in queries.slowest(slowest):
+            print(f"      {took:7.1f} ms  {' '.join(sql.split())[:150]}")
     return results
 
 
@@ -482,17 +484,24 @@ class ServerCPU:
 
 
 class QueryCounter:
-    """A database execute wrapper that counts the queries of one request."""
+    """A database execute wrapper that counts the queries of one request and
+    times each."""
 
     def __init__(self) -> None:
-        self.count = 0
+        self.timings: list[tuple[float, str]] = []
 
     def __call__(self, execute: Any, sql: str, *args: Any) -> Any:
-        self.count += 1
-        return execute(sql, *args)
+        started = time.perf_counter()
+        try:
+            return execute(sql, *args)
+        finally:
+            self.timings.append(((time.perf_counter() - started) * 1000, sql))
 
     def __len__(self) -> int:
-        return self.count
+        return len(self.timings)
+
+    def slowest(self, n: int) -> list[tuple[float, str]]:
+        return sorted(self.timings, reverse=True)[:n]
 
 
 def consume(response: Any) -> None:
@@ -506,6 +515,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=15, help="timed requests per page")
     parser.add_argument(
         "--reuse", action="store_true", help="keep an already seeded bench database"
+    )
+    parser.add_argument(
+        "--slowest", type=int, default=0, metavar="N", help="print each page's N slowest queries"
     )
     args = parser.parse_args()
     base = os.environ.get("DATABASE_URL", "")
@@ -526,7 +538,7 @@ def main() -> None:
         f"Timing {args.requests} requests per page (after one warm-up); "
         f"{os.cpu_count()} CPUs, load average {load}:"
     )
-    measure(args.requests)
+    measure(args.requests, slowest=args.slowest)
 
 
 if __name__ == "__main__":
