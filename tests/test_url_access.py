@@ -107,7 +107,15 @@ ROUTES: list[Route] = [
     Route("campaigns:list"),
     Route("campaigns:detail", campaign_scoped=True, kwargs=slug),
     Route("campaigns:dashboard", min_role=Role.MANAGER, campaign_scoped=True, kwargs=slug),
+    Route(
+        "campaigns:dashboard_panel",
+        min_role=Role.MANAGER,
+        campaign_scoped=True,
+        kwargs=lambda ctx: {"slug": ctx["campaign"].slug, "panel": "links-won"},
+        headers={"HX-Request": "true"},
+    ),
     Route("dashboard:all", min_role=Role.MANAGER),
+    Route("dashboard:panel", min_role=Role.MANAGER, kwargs=lambda ctx: {"panel": "funnel"}),
     # Client reports: the campaign's members export too, not only managers.
     Route("campaigns:prospects_export", campaign_scoped=True, kwargs=slug),
     Route("campaigns:backlinks_export", campaign_scoped=True, kwargs=slug),

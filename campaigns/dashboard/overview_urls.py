@@ -8,4 +8,5 @@ app_name = "dashboard"
 
 urlpatterns = [
     path("", views.all_campaigns_dashboard, name="all"),
+    path("<slug:panel>/", views.all_campaigns_dashboard_panel, name="panel"),
 ]

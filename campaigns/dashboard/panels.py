@@ -236,14 +236,19 @@ class Panel:
         return 280
 
 
+PANELS_BY_ID = {spec.id: spec for spec in PANELS}
+
+
+def build_panel(spec: PanelSpec, campaigns: QuerySet[Campaign], period: Period) -> Panel:
+    """One panel, from one query."""
+    panel = Panel(spec, spec.query(campaigns, period))
+    _annotate(panel)
+    return panel
+
+
 def build_panels(campaigns: QuerySet[Campaign], period: Period) -> list[Panel]:
     """Every panel of the dashboard: one query each."""
-    panels = []
-    for spec in PANELS:
-        panel = Panel(spec, spec.query(campaigns, period))
-        _annotate(panel)
-        panels.append(panel)
-    return panels
+    return [build_panel(spec, campaigns, period) for spec in PANELS]
 
 
 def _annotate(panel: Panel) -> None:

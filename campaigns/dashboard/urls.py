@@ -8,6 +8,11 @@ urlpatterns = [
     path("", views.campaign_list, name="list"),
     path("<slug:slug>/", views.campaign_detail, name="detail"),
     path("<slug:slug>/dashboard/", views.campaign_dashboard, name="dashboard"),
+    path(
+        "<slug:slug>/dashboard/<slug:panel>/",
+        views.campaign_dashboard_panel,
+        name="dashboard_panel",
+    ),
     path("<slug:slug>/prospects/export.csv", views.export_prospects, name="prospects_export"),
     path("<slug:slug>/backlinks/export.csv", views.export_backlinks, name="backlinks_export"),
 ]

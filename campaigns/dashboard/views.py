@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.access import (
@@ -14,7 +17,7 @@ from campaigns.access import (
 )
 from campaigns.dashboard import exports, queries
 from campaigns.dashboard.forms import PeriodForm
-from campaigns.dashboard.panels import build_panels
+from campaigns.dashboard.panels import PANELS, PANELS_BY_ID, build_panel
 from campaigns.models import Campaign
 from links.queries import filter_backlinks
 from outreach.queries import filter_prospects
@@ -48,24 +51,68 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @manager_required
 def campaign_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
-    return _dashboard(request, Campaign.objects.filter(pk=campaign.pk), campaign)
+    return _dashboard(request, campaign)
 
 
 @manager_required
 def all_campaigns_dashboard(request: HttpRequest) -> HttpResponse:
-    return _dashboard(request, campaigns_for(request.user), None)
+    return _dashboard(request, None)
 
 
-def _dashboard(
-    request: HttpRequest, campaigns: QuerySet[Campaign], campaign: Campaign | None
-) -> HttpResponse:
+@manager_required
+def campaign_dashboard_panel(request: HttpRequest, slug: str, panel: str) -> HttpResponse:
+    campaign = get_campaign_for_user(request, slug)
+    return _panel(request, Campaign.objects.filter(pk=campaign.pk), campaign, panel)
+
+
+@manager_required
+def all_campaigns_dashboard_panel(request: HttpRequest, panel: str) -> HttpResponse:
+    return _panel(request, campaigns_for(request.user), None, panel)
+
+
+def _panel_url(campaign: Campaign | None, panel_id: str) -> str:
+    if campaign is None:
+        return reverse("dashboard:panel", args=[panel_id])
+    return reverse("campaigns:dashboard_panel", args=[campaign.slug, panel_id])
+
+
+def _dashboard(request: HttpRequest, campaign: Campaign | None) -> HttpResponse:
+    """The page and a placeholder per chart. Each chart is its own request (htmx,
+    on load): the page shows at once, the charts arrive side by side as their
+    queries finish, and a slow one holds up no other."""
     form = PeriodForm(request.GET)
     context = {"campaign": campaign, "form": form, "panels": []}
     if not form.is_valid():
         return render(request, "campaigns/dashboard.html", context, status=400)
-    context["period"] = form.period
-    context["panels"] = build_panels(campaigns, form.period)
+    period = form.period
+    query = urlencode({"start": period.start, "end": period.end})
+    context["period"] = period
+    context["panels"] = [(spec, f"{_panel_url(campaign, spec.id)}?{query}") for spec in PANELS]
     return render(request, "campaigns/dashboard.html", context)
+
+
+def _panel(
+    request: HttpRequest, campaigns: QuerySet[Campaign], campaign: Campaign | None, panel_id: str
+) -> HttpResponse:
+    spec = PANELS_BY_ID.get(panel_id)
+    if spec is None:
+        raise Http404("No such chart.")
+    form = PeriodForm(request.GET)
+    context = {"campaign": campaign, "form": form, "spec": spec}
+    if form.is_valid():
+        context["period"] = form.period
+        context["panel"] = build_panel(spec, campaigns, form.period)
+        status = 200
+    else:
+        status = 400
+    # The dashboard swaps the fragment into its placeholder; the same URL opened
+    # on its own (no JavaScript, a shared link) is a page with that one chart.
+    template = (
+        "campaigns/includes/dashboard_panel.html"
+        if request.htmx
+        else "campaigns/dashboard_panel.html"
+    )
+    return render(request, template, context, status=status)
 
 
 @member_required

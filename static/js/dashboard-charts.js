@@ -5,6 +5,10 @@
  * valueTitle, labels, datasets: [{label, data, format, tone}]}. The same figures
  * are in the table under each chart, so a page without this script loses nothing
  * but the pictures.
+ *
+ * On the dashboard each chart arrives later, by htmx, in place of its
+ * placeholder: charts are drawn as they arrive, and a chart that fails to load
+ * says so instead of "Loading" forever.
  */
 (function () {
   "use strict";
@@ -53,9 +57,10 @@
 
   function draw(canvas) {
     var source = document.getElementById(canvas.dataset.chart);
-    if (!source) {
+    if (!source || canvas.dataset.drawn) {
       return;
     }
+    canvas.dataset.drawn = "1";
     var spec = JSON.parse(source.textContent);
     var line = spec.type === "line";
     var valueFormat = spec.datasets.length ? spec.datasets[0].format : "int";
@@ -112,5 +117,34 @@
     });
   }
 
-  document.querySelectorAll("canvas[data-chart]").forEach(draw);
+  function drawIn(root) {
+    if (root.matches && root.matches("canvas[data-chart]")) {
+      draw(root);
+    }
+    root.querySelectorAll("canvas[data-chart]").forEach(draw);
+  }
+
+  function failed(event) {
+    var placeholder = event.detail.elt;
+    if (!placeholder.classList || !placeholder.classList.contains("panel-body")) {
+      return;
+    }
+    var status = event.detail.xhr && event.detail.xhr.status;
+    var message = document.createElement("p");
+    message.className = "error";
+    message.setAttribute("role", "alert");
+    message.textContent =
+      "These figures could not be loaded" +
+      (status ? " (the server answered " + status + ")" : " (no answer from the server)") +
+      ". Reload the page to try again.";
+    placeholder.replaceChildren(message);
+    placeholder.removeAttribute("aria-busy");
+  }
+
+  document.addEventListener("htmx:load", function (event) {
+    drawIn(event.target);
+  });
+  document.addEventListener("htmx:responseError", failed);
+  document.addEventListener("htmx:sendError", failed);
+  drawIn(document);
 })();

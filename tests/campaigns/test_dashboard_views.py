@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from campaigns.dashboard.panels import PANELS
 from campaigns.models import Role
 from links.models import Alert, BacklinkState, Verdict
 from outreach.models import Status, StatusChange
@@ -21,8 +22,25 @@ from tests.factories import (
     UserFactory,
 )
 
-# Session, user, campaign, and one query per chart: whatever the rows.
-DASHBOARD_QUERIES = 14
+# The page: session, user, campaign, the nav's alert count; no chart query.
+PAGE_QUERIES = 5
+# A chart fragment: session, user, campaign, and the chart's one query.
+PANEL_QUERIES = 4
+
+
+def panel_url(campaign, panel_id: str) -> str:
+    if campaign is None:
+        return reverse("dashboard:panel", args=[panel_id])
+    return reverse("campaigns:dashboard_panel", args=[campaign.slug, panel_id])
+
+
+def fetch_panel(client, campaign, panel_id: str, params=None):
+    """A chart as the dashboard loads it: an htmx request for the fragment."""
+    return client.get(panel_url(campaign, panel_id), params or {}, HTTP_HX_REQUEST="true")
+
+
+def chart_data(html: str, panel_id: str) -> dict:
+    return json.loads(html.split(f'id="{panel_id}-data" type="application/json">')[1].split("<")[0])
 
 
 def populate(campaign, n: int) -> None:
@@ -61,29 +79,39 @@ def manager_client(client, manager):
 
 
 @pytest.mark.parametrize("rows", [3, 30])
-def test_campaign_dashboard_queries_do_not_grow_with_rows(
+def test_the_dashboard_page_runs_no_chart_query_and_places_every_chart(
     manager_client, campaign, rows, django_assert_max_num_queries
 ):
     populate(campaign, rows)
 
-    with django_assert_max_num_queries(DASHBOARD_QUERIES):
+    with django_assert_max_num_queries(PAGE_QUERIES):
         response = manager_client.get(reverse("campaigns:dashboard", args=[campaign.slug]))
 
     assert response.status_code == 200
-    assert response.content.count(b"<canvas") == 10
+    html = response.content.decode()
+    today = timezone.localdate()
+    start = today - timedelta(days=89)
+    for spec in PANELS:
+        assert f'hx-get="{panel_url(campaign, spec.id)}?start={start}&amp;end={today}"' in html
+    assert html.count('hx-trigger="load"') == len(PANELS) + 1  # and the outreach figures
+    assert "<canvas" not in html
 
 
 @pytest.mark.parametrize("rows", [3, 30])
-def test_all_campaigns_dashboard_queries_do_not_grow_with_rows(
+def test_every_chart_fragment_runs_one_query_whatever_the_rows(
     manager_client, campaign, other_campaign, rows, django_assert_max_num_queries
 ):
     populate(campaign, rows)
     populate(other_campaign, rows)
 
-    with django_assert_max_num_queries(DASHBOARD_QUERIES):
-        response = manager_client.get(reverse("dashboard:all"))
-
-    assert response.status_code == 200
+    for scope in (campaign, None):
+        for spec in PANELS:
+            with django_assert_max_num_queries(PANEL_QUERIES):
+                response = fetch_panel(manager_client, scope, spec.id)
+            assert response.status_code == 200, spec.id
+            html = response.content.decode()
+            assert html.count("<canvas") == 1, spec.id
+            assert "<html" not in html  # a fragment, not a page
 
 
 def test_members_are_refused_both_dashboards(client, member, campaign):
@@ -91,21 +119,45 @@ def test_members_are_refused_both_dashboards(client, member, campaign):
 
     assert client.get(reverse("campaigns:dashboard", args=[campaign.slug])).status_code == 403
     assert client.get(reverse("dashboard:all")).status_code == 403
+    assert fetch_panel(client, campaign, "links-won").status_code == 403
+    assert fetch_panel(client, None, "links-won").status_code == 403
 
 
-def test_the_dashboard_passes_chart_data_as_json_and_repeats_it_in_tables(manager_client, campaign):
+def test_an_unknown_chart_is_404(manager_client, campaign):
+    assert fetch_panel(manager_client, campaign, "no-such-chart").status_code == 404
+    assert fetch_panel(manager_client, None, "no-such-chart").status_code == 404
+
+
+def test_the_chart_fragment_passes_its_data_as_json_and_repeats_it_in_a_table(
+    manager_client, campaign
+):
     populate(campaign, 4)
 
-    response = manager_client.get(reverse("campaigns:dashboard", args=[campaign.slug]))
+    html = fetch_panel(manager_client, campaign, "links-won").content.decode()
 
-    html = response.content.decode()
-    data = json.loads(html.split('id="links-won-data" type="application/json">')[1].split("<")[0])
+    data = chart_data(html, "links-won")
     assert data["type"] == "bar"
     assert sum(sum(d["data"]) for d in data["datasets"]) == 4
-    assert html.count("<details") == 10
+    assert html.count("<details") == 1
     assert "<caption>Links won per week" in html
-    assert "vendor/chartjs-4.6.1/chart.umd.min" in html
-    assert "js/dashboard-charts" in html
+    page = manager_client.get(reverse("campaigns:dashboard", args=[campaign.slug]))
+    assert "vendor/chartjs-4.6.1/chart.umd.min" in page.content.decode()
+    assert "js/dashboard-charts" in page.content.decode()
+
+
+def test_a_chart_opened_on_its_own_is_a_page_with_that_chart(manager_client, campaign):
+    populate(campaign, 3)
+    url = panel_url(campaign, "funnel")
+
+    response = manager_client.get(url, {"start": timezone.localdate() - timedelta(days=29)})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<h1>Pipeline funnel</h1>" in html
+    assert reverse("campaigns:dashboard", args=[campaign.slug]) in html  # the way back
+    assert html.count("<canvas") == 1
+    assert "chart.umd" in html
+    assert "<caption>Pipeline funnel" in html
 
 
 def test_chart_js_is_loaded_only_on_dashboards(manager_client, campaign):
@@ -152,15 +204,18 @@ def test_bad_dates_are_explained_and_no_chart_is_drawn(manager_client, campaign,
     assert 'aria-invalid="true"' in html
     assert "<canvas" not in html
     assert "chart.umd" not in html
+    fragment = fetch_panel(manager_client, campaign, "links-won", params)
+    assert fragment.status_code == 400
+    assert message in fragment.content.decode()
 
 
 def test_empty_charts_say_what_to_do_next(manager_client, campaign):
-    response = manager_client.get(reverse("campaigns:dashboard", args=[campaign.slug]))
+    won = fetch_panel(manager_client, campaign, "links-won").content.decode()
+    goal = fetch_panel(manager_client, campaign, "goal").content.decode()
 
-    html = response.content.decode()
-    assert "<canvas" not in html
-    assert "No links won in this period" in html
-    assert "No goal set" in html
+    assert "<canvas" not in won + goal
+    assert "No links won in this period" in won
+    assert "No goal set" in goal
 
 
 def test_anchor_warning_shows_past_the_threshold(manager_client, campaign, settings):
@@ -169,21 +224,22 @@ def test_anchor_warning_shows_past_the_threshold(manager_client, campaign, setti
     BacklinkFactory(campaign=campaign, target_page=target, expected_anchor_text="trail shoes")
     BacklinkFactory(campaign=campaign, target_page=target, expected_anchor_text="a review")
 
-    html = manager_client.get(reverse("campaigns:dashboard", args=[campaign.slug])).content.decode()
+    html = fetch_panel(manager_client, campaign, "anchors").content.decode()
+    page = manager_client.get(reverse("campaigns:dashboard", args=[campaign.slug]))
 
     assert "1 of 2 links (50.0%) use an exact-match anchor" in html
     assert "Over-optimized anchors" in html
-    assert "equals the title of the link" in html  # the definition is shown
+    assert "equals the title of the link" in page.content.decode()  # the definition
 
 
 def test_all_campaigns_dashboard_covers_every_campaign(manager_client, campaign, other_campaign):
     BacklinkFactory(campaign=campaign)
     BacklinkFactory(campaign=other_campaign)
 
-    response = manager_client.get(reverse("dashboard:all"))
+    html = fetch_panel(manager_client, None, "links-won").content.decode()
 
-    won = next(p for p in response.context["panels"] if p.spec.id == "links-won")
-    assert sum(sum(s.values) for s in won.chart.series) == 2
+    data = chart_data(html, "links-won")
+    assert sum(sum(d["data"]) for d in data["datasets"]) == 2
 
 
 @pytest.mark.parametrize(

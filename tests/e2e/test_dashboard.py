@@ -78,3 +78,19 @@ def test_member_gets_403_on_the_dashboard(page, login, demo):
 
     assert response is not None
     assert response.status == 403
+
+
+def test_a_chart_that_fails_to_load_says_so_and_the_others_still_draw(page, login, demo):
+    login(demo["manager"])
+    page.route("**/dashboard/funnel/**", lambda route: route.fulfill(status=500, body="boom"))
+
+    page.goto("/campaigns/demo/dashboard/")
+
+    funnel = page.locator("#funnel")
+    expect(funnel.get_by_role("alert")).to_have_text(
+        "These figures could not be loaded (the server answered 500). Reload the page to try again."
+    )
+    expect(funnel).not_to_contain_text("Loading the figures")
+    canvases = page.locator("canvas[data-chart]")
+    expect(canvases).to_have_count(9)
+    page.wait_for_function(CANVAS_IS_DRAWN, arg=page.locator("#links-won canvas").element_handle())
