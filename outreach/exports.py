@@ -10,7 +10,7 @@ Formula injection: a spreadsheet program runs a cell that starts with ``=``,
 prospect's notes come from outside (imports, replies), so every text cell that
 starts so gets a leading single quote, the spreadsheet convention for "this is
 text". In XLSX every cell is also written as a string or a number, never a
-formula. Imports strip that quote again (see ``unquote_cell``), so an export
+formula. Imports strip that quote again (see ``campaigns.spreadsheets.unquote_cell``), so an export
 edited and re-imported round-trips.
 """
 
@@ -27,21 +27,10 @@ from typing import IO, Any
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from campaigns.spreadsheets import neutralize_cell
 from outreach.models import Prospect, Tag
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_SIZE = 2000
-
-
-def safe_cell(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
-def unquote_cell(value: str) -> str:
-    """Undo ``safe_cell`` on a value read back from a spreadsheet."""
-    if len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r":
-        return value[1:]
-    return value
 
 
 @dataclass(frozen=True)
@@ -106,7 +95,7 @@ def _text(value: Any) -> str:
 def csv_rows(rows: Iterable[list[Any]]) -> Iterator[list[str]]:
     """Rows as neutralized text, ready for csv.writer."""
     for row in rows:
-        yield [safe_cell(_text(value)) for value in row]
+        yield [neutralize_cell(_text(value)) for value in row]
 
 
 def csv_lines(rows: Iterable[list[Any]]) -> Iterator[str]:
@@ -137,7 +126,7 @@ def write_xlsx(rows: Iterable[list[Any]], stream: IO[bytes], *, title: str) -> N
     def cell(value: Any) -> WriteOnlyCell:
         if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
             return WriteOnlyCell(sheet, value=value)
-        text = ILLEGAL_CHARACTERS_RE.sub("", safe_cell(_text(value)))
+        text = ILLEGAL_CHARACTERS_RE.sub("", neutralize_cell(_text(value)))
         out = WriteOnlyCell(sheet, value=None)
         if not text:
             return out

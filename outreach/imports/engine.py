@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.utils import timezone
 
-from outreach.exports import unquote_cell
+from campaigns.spreadsheets import unquote_cell
 from outreach.imports.mapping import Field, check_mapping
 from outreach.imports.reader import Cell, Table, UnreadableFile
 from outreach.imports.validate import RowError, RowErrors, is_blank

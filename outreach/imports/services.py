@@ -27,7 +27,7 @@ from django.core.files import File
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.utils import timezone
 
-from outreach.exports import safe_cell
+from campaigns.spreadsheets import neutralize_cell
 from outreach.imports import engine
 from outreach.imports.mapping import (
     check_mapping,
@@ -249,7 +249,9 @@ def _rejected_writer(out: IO[str], headers: list[str]) -> Callable[[engine.Rejec
 
     def write(rejection: engine.Rejection) -> None:
         cells = ["" if cell is None else str(cell) for cell in rejection.cells]
-        writer.writerow([safe_cell(cell) for cell in cells] + [rejection.row, rejection.reason])
+        writer.writerow(
+            [neutralize_cell(cell) for cell in cells] + [rejection.row, rejection.reason]
+        )
 
     return write
 

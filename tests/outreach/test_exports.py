@@ -9,12 +9,12 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from campaigns.spreadsheets import neutralize_cell
 from links.exports import backlink_rows
 from links.models import Backlink, BacklinkState
 from outreach.exports import (
     csv_lines,
     prospect_rows,
-    safe_cell,
     write_csv,
     write_xlsx,
 )
@@ -26,11 +26,11 @@ HOSTILE = ['=HYPERLINK("https://evil.example")', "+1", "-2", "@SUM(A1)", "\tx", 
 
 @pytest.mark.parametrize("value", HOSTILE)
 def test_formula_starts_are_neutralized(value):
-    assert safe_cell(value) == "'" + value
+    assert neutralize_cell(value) == "'" + value
 
 
 def test_plain_text_is_left_alone():
-    assert safe_cell("Ann's blog") == "Ann's blog"
+    assert neutralize_cell("Ann's blog") == "Ann's blog"
 
 
 def test_csv_export_neutralizes_every_hostile_cell(campaign):
