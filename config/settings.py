@@ -95,8 +95,18 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # for PostgreSQL's JIT, whose compiling then took 40-50 ms of queries that run
     # in 5-30 ms (tests/benchmarks/bench_dashboard.py); no query here gains from it.
     # The default 4 MB work_mem made a year of outreach activity sort on disk.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = env_str(
-        "POSTGRES_SESSION_OPTIONS", "-c jit=off -c work_mem=16MB"
+    # Added to any options DATABASE_URL carries (?options=, ?currentSchema=).
+    # Behind PgBouncer, which refuses unknown startup options, set
+    # POSTGRES_SESSION_OPTIONS="" and ALTER ROLE … SET jit = off instead.
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _db_options["options"] = " ".join(
+        filter(
+            None,
+            [
+                _db_options.get("options", ""),
+                env_str("POSTGRES_SESSION_OPTIONS", "-c jit=off -c work_mem=16MB"),
+            ],
+        )
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

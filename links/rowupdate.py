@@ -12,27 +12,36 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from django.db import connection
+from django.db import connections
 from django.db.models import Model
 
-_LENGTH = re.compile(r"\(\d+\)$")
+# "(16)" of varchar(16), "(10, 2)" of numeric(10, 2), wherever they are.
+_MODIFIERS = re.compile(r"\([^)]*\)")
+# PostgreSQL takes at most 65,535 parameters per statement.
+_ROWS_PER_STATEMENT = 1000
 
 
-def update_rows(rows: Sequence[Model], fields: Sequence[str]) -> int:
-    """Write ``fields`` of each row (all of one model) in one statement; return the
-    number of rows updated."""
+def update_rows(rows: Sequence[Model], fields: Sequence[str], *, using: str = "default") -> int:
+    """Write ``fields`` of each row (all of one model) in one statement per
+    thousand rows; return the number of rows updated."""
     if not rows:
         return 0
     model = type(rows[0])
+    connection = connections[using]
     if connection.vendor != "postgresql":
-        return model._default_manager.bulk_update(rows, fields)
+        return model._default_manager.db_manager(using).bulk_update(rows, fields)
+    if len(rows) > _ROWS_PER_STATEMENT:
+        return sum(
+            update_rows(rows[start : start + _ROWS_PER_STATEMENT], fields, using=using)
+            for start in range(0, len(rows), _ROWS_PER_STATEMENT)
+        )
     meta = model._meta
     columns = [meta.pk, *(meta.get_field(name) for name in fields)]
     quote = connection.ops.quote_name
     # Each value is cast to its column's type: an untyped literal in VALUES would
-    # be text. Lengths are dropped so that a too-long value fails on assignment
-    # like any UPDATE instead of being cut by the cast.
-    casts = [_LENGTH.sub("", column.db_type(connection)) for column in columns]
+    # be text. Lengths and precisions are dropped so that a too-long value fails
+    # on assignment like any UPDATE instead of being cut by the cast.
+    casts = [_MODIFIERS.sub("", column.db_type(connection)) for column in columns]
     row = "(" + ", ".join(f"%s::{cast}" for cast in casts) + ")"
     names = [quote(column.column) for column in columns]
     pk = names[0]

@@ -7,7 +7,7 @@ import time
 
 from celery import shared_task
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from links import services
 from links.checking import check_many
@@ -44,10 +44,32 @@ def dispatch_due_checks() -> int:
     return claimed
 
 
-# Finished checks are recorded together, up to this many at a time or once the
-# oldest has waited this long: a few statements per group instead of five per check.
+# Finished checks are recorded together: up to this many at a time, or fewer when
+# the oldest of them has waited this long by the time the next check finishes.
+# A few statements per group instead of five per check.
 RECORD_GROUP_SIZE = 10
 RECORD_GROUP_WAIT_SECONDS = 2.0
+
+
+def _record(finished: list[tuple[Claim, CheckOutcome]]) -> int:
+    """Record a group of finished checks; return how many were recorded. When the
+    group's transaction fails, each is tried alone, so that one bad result costs
+    only itself: a check not recorded stays claimed and is checked again once its
+    lease runs out."""
+    try:
+        return len(services.record_checks(finished))
+    except DatabaseError:
+        log.exception("recording %d checks together failed; trying one by one", len(finished))
+    recorded = 0
+    for claim, outcome in finished:
+        try:
+            recorded += services.record_check(claim, outcome) is not None
+        except DatabaseError:
+            log.exception(
+                "recording the check of backlink %d failed; it is checked again later",
+                claim.backlink_id,
+            )
+    return recorded
 
 
 # Safe to run twice: a claim that was already recorded is skipped by record_checks,
@@ -61,12 +83,6 @@ def check_backlinks(payload: list[list[object]]) -> int:
     recorded = 0
     finished: list[tuple[Claim, CheckOutcome]] = []
     oldest = 0.0
-
-    def record_finished() -> None:
-        nonlocal recorded
-        recorded += len(services.record_checks(finished))
-        finished.clear()
-
     try:
         for backlink_id, outcome in check_many(due):
             if not finished:
@@ -74,16 +90,18 @@ def check_backlinks(payload: list[list[object]]) -> int:
             finished.append((claims[backlink_id], outcome))
             waited = time.monotonic() - oldest
             if len(finished) >= RECORD_GROUP_SIZE or waited >= RECORD_GROUP_WAIT_SECONDS:
-                record_finished()
+                recorded += _record(finished)
+                finished = []
     except HostBusy as exc:
         # The rest of the batch stays claimed; when the lease runs out the
         # dispatcher hands it out again. Nothing is recorded as a page error,
         # because the page was never asked.
-        log.warning("batch stopped after %d of %d checks: %s", recorded, len(due), exc)
+        done = recorded + len(finished)
+        log.warning("batch stopped after %d of %d checks: %s", done, len(due), exc)
     finally:
         try:
             if finished:
-                record_finished()
+                recorded += _record(finished)
         finally:
             # Under the gevent pool every task runs in a new greenlet with its own
             # connection; closing it here keeps one connection per running batch

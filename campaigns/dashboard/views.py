@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 
 from campaigns.access import (
     campaigns_for,
@@ -112,7 +113,10 @@ def _panel(
         if request.htmx
         else "campaigns/dashboard_panel.html"
     )
-    return render(request, template, context, status=status)
+    response = render(request, template, context, status=status)
+    # One URL, two bodies: caches and the back button must tell them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @member_required

@@ -117,11 +117,23 @@
     });
   }
 
+  function drawSafely(canvas) {
+    try {
+      draw(canvas);
+    } catch (error) {
+      var note = document.createElement("p");
+      note.className = "error";
+      note.textContent = "The chart could not be drawn; the figures are in the table below.";
+      canvas.parentNode.replaceWith(note);
+      window.console.error(error);
+    }
+  }
+
   function drawIn(root) {
     if (root.matches && root.matches("canvas[data-chart]")) {
-      draw(root);
+      drawSafely(root);
     }
-    root.querySelectorAll("canvas[data-chart]").forEach(draw);
+    root.querySelectorAll("canvas[data-chart]").forEach(drawSafely);
   }
 
   function failed(event) {
@@ -132,11 +144,16 @@
     var status = event.detail.xhr && event.detail.xhr.status;
     var message = document.createElement("p");
     message.className = "error";
-    message.setAttribute("role", "alert");
+    // A status, not an alert: when the server is down all ten charts fail at once.
+    message.setAttribute("role", "status");
     message.textContent =
       "These figures could not be loaded" +
       (status ? " (the server answered " + status + ")" : " (no answer from the server)") +
-      ". Reload the page to try again.";
+      ". Reload the page to try again, or ";
+    var own = document.createElement("a");
+    own.href = placeholder.getAttribute("hx-get");
+    own.textContent = "open them on their own page";
+    message.append(own, ".");
     placeholder.replaceChildren(message);
     placeholder.removeAttribute("aria-busy");
   }

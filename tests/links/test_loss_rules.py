@@ -259,6 +259,17 @@ def test_a_batch_costs_the_same_queries_whatever_its_size(db, django_assert_num_
     assert LinkCheck.objects.count() == 20
 
 
+def test_alerts_of_a_batch_are_one_more_statement(db, django_assert_num_queries):
+    now = timezone.now()
+    backlinks = BacklinkFactory.create_batch(
+        6, state=BacklinkState.UNCONFIRMED, first_seen_at=now - timedelta(days=5)
+    )
+    # The second "missing" in a row: each link is lost, each raises an alert.
+    with django_assert_num_queries(6):
+        services.record_checks([(b.pk, MISSING) for b in backlinks], now=now)
+    assert Alert.objects.filter(kind=Alert.Kind.LOST).count() == 6
+
+
 def test_one_backlink_twice_in_a_batch_is_refused(backlink):
     with pytest.raises(ValueError, match="twice"):
         services.record_checks([(backlink.pk, LIVE), (backlink.pk, MISSING)])
