@@ -87,6 +87,8 @@ def _dashboard(request: HttpRequest, campaign: Campaign | None) -> HttpResponse:
         return render(request, "campaigns/dashboard.html", context, status=400)
     period = form.period
     query = urlencode({"start": period.start, "end": period.end})
+    # The fields show the range in use, the default one included.
+    context["form"] = PeriodForm(initial={"start": period.start, "end": period.end})
     context["period"] = period
     context["panels"] = [(spec, f"{_panel_url(campaign, spec.id)}?{query}") for spec in PANELS]
     return render(request, "campaigns/dashboard.html", context)

@@ -174,6 +174,9 @@ def test_the_default_period_is_the_last_90_days(manager_client, campaign):
     period = response.context["period"]
     assert period.end == timezone.localdate()
     assert (period.end - period.start).days == 89
+    html = response.content.decode()
+    assert f'name="start" value="{period.start}"' in html  # the fields show the range
+    assert f'name="end" value="{period.end}"' in html
 
 
 def test_a_given_range_is_used(manager_client, campaign):
