@@ -246,11 +246,6 @@ def build_panel(spec: PanelSpec, campaigns: QuerySet[Campaign], period: Period) 
     return panel
 
 
-def build_panels(campaigns: QuerySet[Campaign], period: Period) -> list[Panel]:
-    """Every panel of the dashboard: one query each."""
-    return [build_panel(spec, campaigns, period) for spec in PANELS]
-
-
 def _annotate(panel: Panel) -> None:
     extra = panel.chart.extra
     if panel.spec.id == "anchors" and extra.get("total"):
