@@ -7,6 +7,7 @@ systemd secrets), which wins over the plain variable.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -46,3 +47,26 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+def load_development_env(path: Path) -> bool:
+    """Fill in the environment from ``make run``'s ``var/dev.env`` when no
+    SECRET_KEY was given, so a management command typed by hand in the same
+    checkout finds the development key, DEBUG and the database `make run` uses.
+
+    A process that was given SECRET_KEY (production, the test suite) never reads
+    the file, and the container image never holds it (.dockerignore keeps var/
+    out), so production still refuses to start without a key. Variables already
+    set win over the file."""
+    if "SECRET_KEY" in os.environ or "SECRET_KEY_FILE" in os.environ:
+        return False
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return False
+    for line in text.splitlines():
+        name, sep, value = line.partition("=")
+        name = name.strip()
+        if sep and name and not name.startswith("#"):
+            os.environ.setdefault(name, value.strip())
+    return True

@@ -12,18 +12,20 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_int, env_list, env_str, load_development_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Where the one-box defaults keep their state: SQLite, the folder broker, static files.
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
+load_development_env(VAR_DIR / "dev.env")
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     raise ImproperlyConfigured(
         "SECRET_KEY is not set. Set it (or SECRET_KEY_FILE) in the environment; "
-        "`make run` sets a development key for you."
+        "`make run` makes a development key in var/dev.env, which commands run in "
+        "the same checkout then find."
     )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

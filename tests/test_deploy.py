@@ -49,8 +49,9 @@ def test_check_deploy_is_clean_under_production_settings():
     assert "no issues" in result.stdout
 
 
-def test_production_refuses_to_start_without_a_secret_key():
-    env = production_env()
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    # An empty VAR_DIR: no development settings from a `make run` in this checkout.
+    env = production_env(VAR_DIR=str(tmp_path))
     del env["SECRET_KEY"]
     result = manage("check", env=env)
     assert result.returncode != 0

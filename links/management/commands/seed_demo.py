@@ -17,7 +17,18 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Membership, Role, TargetPage, User
 from links.models import Alert, Backlink, BacklinkState, LinkCheck, Verdict
-from outreach.models import PIPELINE, Kind, OutreachActivity, Prospect, Status, StatusChange, Tag
+from outreach.models import (
+    PIPELINE,
+    EmailTemplate,
+    Kind,
+    Mailbox,
+    OutreachActivity,
+    Prospect,
+    Status,
+    StatusChange,
+    Tag,
+    TemplateFollowUp,
+)
 
 DEMO_SLUG = "demo"
 USERS = [
@@ -89,6 +100,12 @@ class Command(BaseCommand):
             "--credentials-file",
             help="Also write the new users' passwords to this file (mode 600).",
         )
+        parser.add_argument(
+            "--mail-sink-port",
+            type=int,
+            help="Add a demo mailbox that sends to an SMTP sink on 127.0.0.1 at this port "
+            "(make run starts one, filing each email in var/sent-mail/).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         passwords = self.ensure_users()
@@ -99,17 +116,27 @@ class Command(BaseCommand):
                 path = Path(options["credentials_file"])
                 path.write_text("\n".join(lines) + "\n", encoding="utf-8")
                 path.chmod(0o600)
-        if Campaign.objects.filter(slug=DEMO_SLUG).exists():
-            self.stdout.write("Demo campaign already seeded; nothing to do.")
-            return
-        with transaction.atomic():
-            campaign = seed_campaign(random.Random(2026))  # noqa: S311 (demo data, not crypto)
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Seeded '{campaign.name}': {campaign.prospects.count()} prospects, "
-                f"{campaign.backlinks.count()} backlinks."
+        campaign = Campaign.objects.filter(slug=DEMO_SLUG).first()
+        if campaign is not None:
+            self.stdout.write("Demo campaign already seeded.")
+        else:
+            with transaction.atomic():
+                campaign = seed_campaign(random.Random(2026))  # noqa: S311 (demo data)
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Seeded '{campaign.name}': {campaign.prospects.count()} prospects, "
+                    f"{campaign.backlinks.count()} backlinks."
+                )
             )
-        )
+        if ensure_demo_templates(campaign):
+            self.stdout.write("Added the demo email templates.")
+        if options.get("mail_sink_port") and ensure_demo_mailbox(
+            campaign, options["mail_sink_port"]
+        ):
+            self.stdout.write(
+                f"Added the demo mailbox (sends to the SMTP sink on 127.0.0.1:"
+                f"{options['mail_sink_port']})."
+            )
 
     def ensure_users(self) -> dict[str, str]:
         passwords = {}
@@ -382,3 +409,56 @@ def seed_campaign(rng: random.Random) -> Campaign:
     )
     Alert.objects.bulk_create(alerts)
     return campaign
+
+
+DEMO_TEMPLATES = [
+    (
+        "Resource page pitch",
+        "A running resource for {{ site }}",
+        'Hi {{ first_name|default:"there" }},\n\n'
+        "I enjoyed your page {{ url }}. We wrote a guide your readers might like:\n"
+        "{{ target_url }}\n\nWould it fit on your page?\n\n{{ sender_name }}",
+        "Just checking this reached you: {{ target_url }}\n\n{{ sender_name }}",
+    ),
+    (
+        "Broken link replacement",
+        "A dead link on {{ site }}",
+        'Hi {{ first_name|default:"there" }},\n\n'
+        "{{ url }} links to {{ dead_url }}, which no longer answers. Our page covers the "
+        "same ground: {{ target_url }}\n\n{{ sender_name }}",
+        "In case it helps, the dead link is still on {{ url }}.\n\n{{ sender_name }}",
+    ),
+]
+
+
+def ensure_demo_templates(campaign: Campaign) -> bool:
+    """Two templates with a follow-up each, so outreach email can be tried in the demo."""
+    if campaign.email_templates.exists():
+        return False
+    for name, subject, body, follow_up in DEMO_TEMPLATES:
+        template = EmailTemplate.objects.create(
+            campaign=campaign, name=name, subject=subject, body=body
+        )
+        TemplateFollowUp.objects.create(template=template, position=1, delay_days=4, body=follow_up)
+    return True
+
+
+def ensure_demo_mailbox(campaign: Campaign, port: int) -> bool:
+    """A mailbox that delivers to make run's local SMTP sink, open all day, so a
+    sequence started in the demo sends at once and the email lands in var/sent-mail/."""
+    mailbox, created = Mailbox.objects.update_or_create(
+        email="outreach@acme-shoes.example",
+        defaults={
+            "name": "Demo mailbox (local sink)",
+            "from_name": "Mia Chen",
+            "daily_limit": 200,
+            "window_start": time(0),
+            "window_end": time(23, 59),
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port,
+            "smtp_security": Mailbox.Security.NONE,
+            "imap_host": "",
+        },
+    )
+    mailbox.campaigns.add(campaign)
+    return created
