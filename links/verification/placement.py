@@ -63,6 +63,10 @@ MAX_KIND_NODES: Final = 64
 # What an element says about its descendants, and how strongly.
 _MAIN = "main"  # ends the search: content
 _ARTICLE = "article"  # content, unless an outer element says otherwise
+# The body of a post by its theme's name for it ("entry-content", "article-body",
+# itemprop=articleBody): as final as main. Layout wrappers further out are often
+# named after the sidebar they sit beside ("container penci_sidebar").
+_BODY = "body"
 _HEADER_TAG = "header-tag"  # page header only when not inside a section
 _FOOTER_TAG = "footer-tag"
 _SECTIONING = frozenset({"article", "aside", "main", "nav", "section"})
@@ -108,6 +112,8 @@ _NAV_WORDS = frozenset(
         "sitenav",
     }
 )
+# Run-together names: "micronav", "sidenav", "submenu", "dropdownmenu".
+_NAV_SUFFIXES = ("nav", "menu")
 _COMMENT_WORDS = frozenset(
     {"comment", "comments", "commentlist", "comentarios", "disqus", "respond", "discussion"}
 )
@@ -116,7 +122,18 @@ _WIDGET_WORDS = frozenset({"sidebar", "sidebars", "widget", "widgets", "widgetar
 # Recirculation boxes (rails, related and popular posts): complementary content,
 # auto-generated rather than editorial.
 _RAIL_WORDS = frozenset(
-    {"rail", "related", "recommended", "trending", "popular", "mostpopular", "outbrain", "taboola"}
+    {
+        "rail",
+        "related",
+        "recommended",
+        "trending",
+        "popular",
+        "mostpopular",
+        "promo",
+        "promos",
+        "outbrain",
+        "taboola",
+    }
 )
 # A header or footer of a part of the page, not of the page.
 _PART_WORDS = frozenset(
@@ -166,8 +183,14 @@ _NOT_REGION_WORDS = frozenset(
         "counter",
         "number",
         "elementor",  # every Elementor content block is an "elementor-widget"
+        # Theme variants and scripts' wrappers: "header-style-2" on the page
+        # wrapper, "theiaStickySidebar" around the content column too.
+        "style",
+        "sticky",
     }
 )
+# "page-bottom", "site-bottom": the footer by another name.
+_PAGE_WORDS = frozenset({"page", "site", "global"})
 _CONTENT_WORDS = frozenset({"content", "body", "text"})
 _CONTENT_QUALIFIERS = frozenset({"entry", "post", "article", "story", "single", "blog"})
 _CONTENT_NAMES = frozenset({"articlebody", "storybody", "postbody", "entrycontent"})
@@ -189,27 +212,29 @@ def _name_signal(words: list[str]) -> str | None:
         # "skip-link" is the one control name that marks a region of links.
         return NAVIGATION if "skip" in found else None
     part = bool(found & _PART_WORDS)
-    if found & _FOOTER_WORDS and not part:
+    if (found & _FOOTER_WORDS and not part) or ("bottom" in found and found & _PAGE_WORDS):
         return FOOTER
     if found & _WIDGET_WORDS:
         return SIDEBAR
     if found & _COMMENT_WORDS:
         return COMMENTS
-    if found & _NAV_WORDS:
+    if found & _NAV_WORDS or any(word.endswith(_NAV_SUFFIXES) for word in words):
         return NAVIGATION
     if found & _HEADER_WORDS and not part:
         return HEADER
     if found & _RAIL_WORDS:
         return SIDEBAR
     if found & _CONTENT_NAMES or (found & _CONTENT_WORDS and found & _CONTENT_QUALIFIERS):
-        return _ARTICLE
+        return _BODY
     if words == ["secondary"]:
         # WordPress's default themes call their sidebar #secondary.
         return SIDEBAR
     return None
 
 
-_PRIORITY: Final = {FOOTER: 0, SIDEBAR: 1, COMMENTS: 2, NAVIGATION: 3, HEADER: 4, _ARTICLE: 5}
+# Within one element's names: a post body's own name beats a word like
+# "pagination" in a state class beside it ("article-body pagination-first").
+_PRIORITY: Final = {FOOTER: 0, SIDEBAR: 1, COMMENTS: 2, _BODY: 3, NAVIGATION: 4, HEADER: 5}
 
 
 def _names_signal(value: str | None) -> str | None:
@@ -236,7 +261,7 @@ def _signal(element: Any) -> tuple[str | None, bool]:
         if signal is not None:
             return signal, sectioning or signal in (_MAIN, _ARTICLE, NAVIGATION, SIDEBAR)
     if element.get("itemprop") == "articleBody":
-        return _ARTICLE, sectioning
+        return _BODY, sectioning
     by_name = _names_signal(element.get("id")) or _names_signal(element.get("class"))
     if by_name is not None:
         return by_name, sectioning
@@ -266,11 +291,13 @@ def _chain(
 
 
 def _outer_region(chain: list[tuple[str | None, bool]], start: int) -> str | None:
-    """The page footer or header that contains position ``start`` of the chain, if any."""
+    """The page region (header, footer, sidebar) that contains position ``start``, if any."""
     for index in range(start + 1, len(chain)):
         signal = chain[index][0]
-        if signal == _MAIN:
+        if signal in (_MAIN, _BODY):
             return None
+        if signal == SIDEBAR:
+            return SIDEBAR
         region = _page_region(chain, index)
         if region is not None:
             return region
@@ -294,22 +321,21 @@ def placement_of(element: Any, *, cache: dict[Any, tuple[str | None, bool]] | No
     for index, (signal, _sectioning) in enumerate(chain):
         if signal is None or signal == _ARTICLE:
             continue
-        if signal == _MAIN:
+        if signal in (_MAIN, _BODY):
             return CONTENT
         if signal == COMMENTS:
             return COMMENTS
         if signal in (_HEADER_TAG, _FOOTER_TAG):
-            region = _page_region(chain, index)
-            if region is None:
+            signal = _page_region(chain, index)
+            if signal is None:
                 continue  # the header or footer of an article or section
-            return region
-        if signal in (FOOTER, HEADER):
-            return signal
+        # Of two nested regions the outer one is where the reader sees the link:
+        # a widget area in the footer is footer, a "header" of a sidebar box is
+        # sidebar. A menu in the page header is the site navigation.
         outer = _outer_region(chain, index)
-        if signal == SIDEBAR:
-            return outer or SIDEBAR
-        # A menu in the page header is the site navigation; in the footer, footer links.
-        return FOOTER if outer == FOOTER else NAVIGATION
+        if signal == NAVIGATION:
+            return outer if outer in (FOOTER, SIDEBAR) else NAVIGATION
+        return outer or signal
     return CONTENT
 
 
