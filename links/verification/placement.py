@@ -187,6 +187,8 @@ _NOT_REGION_WORDS = frozenset(
         # wrapper, "theiaStickySidebar" around the content column too.
         "style",
         "sticky",
+        # An off-canvas "sidebar" is how a phone shows the menu.
+        "offcanvas",
     }
 )
 # "page-bottom", "site-bottom": the footer by another name.
@@ -209,8 +211,9 @@ def _name_signal(words: list[str]) -> str | None:
         return None
     found = set(words)
     if found & _NOT_REGION_WORDS:
-        # "skip-link" is the one control name that marks a region of links.
-        return NAVIGATION if "skip" in found else None
+        # "skip-link" is the one control name that marks a region of links
+        # (its target, "wp--skip-link--target", is the main content).
+        return NAVIGATION if "skip" in found and "target" not in found else None
     part = bool(found & _PART_WORDS)
     if (found & _FOOTER_WORDS and not part) or ("bottom" in found and found & _PAGE_WORDS):
         return FOOTER
@@ -237,14 +240,15 @@ def _name_signal(words: list[str]) -> str | None:
 _PRIORITY: Final = {FOOTER: 0, SIDEBAR: 1, COMMENTS: 2, _BODY: 3, NAVIGATION: 4, HEADER: 5}
 
 
-def _names_signal(value: str | None) -> str | None:
-    if not value:
-        return None
+def _names_signal(*values: str | None) -> str | None:
     best: str | None = None
-    for words in _words(value):
-        signal = _name_signal(words)
-        if signal is not None and (best is None or _PRIORITY[signal] < _PRIORITY[best]):
-            best = signal
+    for value in values:
+        if not value:
+            continue
+        for words in _words(value):
+            signal = _name_signal(words)
+            if signal is not None and (best is None or _PRIORITY[signal] < _PRIORITY[best]):
+                best = signal
     return best
 
 
@@ -260,9 +264,14 @@ def _signal(element: Any) -> tuple[str | None, bool]:
         signal = _ROLES.get(role[:MAX_ATTRIBUTE_CHARS].split(" ", 1)[0].strip().lower())
         if signal is not None:
             return signal, sectioning or signal in (_MAIN, _ARTICLE, NAVIGATION, SIDEBAR)
+    if tag == "main":
+        # The author's own word for the main content, like role=main.
+        return _MAIN, True
     if element.get("itemprop") == "articleBody":
         return _BODY, sectioning
-    by_name = _names_signal(element.get("id")) or _names_signal(element.get("class"))
+    # The id and the classes are weighed together: a widget's id may say
+    # "recent-comments-2" while its class says "widget".
+    by_name = _names_signal(element.get("id"), element.get("class"))
     if by_name is not None:
         return by_name, sectioning
     return _TAGS.get(tag), sectioning
@@ -291,17 +300,16 @@ def _chain(
 
 
 def _outer_region(chain: list[tuple[str | None, bool]], start: int) -> str | None:
-    """The page region (header, footer, sidebar) that contains position ``start``, if any."""
+    """The outermost page region (header, footer, sidebar) containing position ``start``."""
+    outermost: str | None = None
     for index in range(start + 1, len(chain)):
         signal = chain[index][0]
         if signal in (_MAIN, _BODY):
-            return None
-        if signal == SIDEBAR:
-            return SIDEBAR
-        region = _page_region(chain, index)
+            break
+        region = SIDEBAR if signal == SIDEBAR else _page_region(chain, index)
         if region is not None:
-            return region
-    return None
+            outermost = region
+    return outermost
 
 
 def _page_region(chain: list[tuple[str | None, bool]], index: int) -> str | None:
@@ -340,6 +348,7 @@ def placement_of(element: Any, *, cache: dict[Any, tuple[str | None, bool]] | No
 
 
 _IMAGES: Final = frozenset({"img", "picture", "svg", "image"})
+_UNSEEN: Final = frozenset({"title", "desc"})
 _MEANINGFUL = re.compile(r"\w")
 
 
@@ -350,12 +359,14 @@ def kind_of(element: Any) -> str:
         if seen >= MAX_KIND_NODES:
             break
         tag = node.tag
-        if isinstance(tag, str) and tag.lower() in _IMAGES:
+        name = tag.lower() if isinstance(tag, str) else ""
+        if name in _IMAGES:
             has_image = True
-        # The anchor's own tail is outside it.
-        text = node.text
+        # An SVG's <title> and <desc> are its alt text, not text on the page.
+        text = None if name in _UNSEEN else node.text
         if text and _MEANINGFUL.search(text[:MAX_ATTRIBUTE_CHARS]):
             return TEXT
+        # The anchor's own tail is outside it.
         if node is not element:
             tail = node.tail
             if tail and _MEANINGFUL.search(tail[:MAX_ATTRIBUTE_CHARS]):
