@@ -198,12 +198,9 @@ _CONTENT_QUALIFIERS = frozenset({"entry", "post", "article", "story", "single", 
 _CONTENT_NAMES = frozenset({"articlebody", "storybody", "postbody", "entrycontent"})
 
 
-def _words(value: str) -> list[list[str]]:
-    """The words of each name of a class or id attribute, lower-cased."""
-    return [
-        [word.lower() for word in _WORD.findall(name)]
-        for name in value[:MAX_ATTRIBUTE_CHARS].split()
-    ]
+def _words(name: str) -> list[str]:
+    """The words of one class or id name, lower-cased."""
+    return [word.lower() for word in _WORD.findall(name)]
 
 
 def _name_signal(words: list[str]) -> str | None:
@@ -240,13 +237,25 @@ def _name_signal(words: list[str]) -> str | None:
 _PRIORITY: Final = {FOOTER: 0, SIDEBAR: 1, COMMENTS: 2, _BODY: 3, NAVIGATION: 4, HEADER: 5}
 
 
+# What each class or id name says, remembered across elements and pages: a theme
+# repeats its few hundred names on every page. Bounded, so that a page of
+# millions of unique names cannot grow it without end.
+_NAME_SIGNALS: dict[str, str | None] = {}
+_NAME_SIGNALS_MAX = 20_000
+_UNKNOWN = "?"  # not a signal
+
+
 def _names_signal(*values: str | None) -> str | None:
     best: str | None = None
     for value in values:
         if not value:
             continue
-        for words in _words(value):
-            signal = _name_signal(words)
+        for name in value[:MAX_ATTRIBUTE_CHARS].split():
+            signal = _NAME_SIGNALS.get(name, _UNKNOWN)
+            if signal is _UNKNOWN:
+                if len(_NAME_SIGNALS) >= _NAME_SIGNALS_MAX:
+                    _NAME_SIGNALS.clear()
+                signal = _NAME_SIGNALS[name] = _name_signal(_words(name))
             if signal is not None and (best is None or _PRIORITY[signal] < _PRIORITY[best]):
                 best = signal
     return best
