@@ -17,12 +17,20 @@ banner or contentinfo (the rule of HTML-AAM, which screen readers and search
 engines' boilerplate detection follow), so the byline and the tag list of a post
 stay in its content.
 
-The nearest decisive ancestor wins, with two exceptions that match how a reader
-sees a page: a sidebar or a menu inside the page footer is the footer, and a
-sidebar inside the page header is the header. ``main`` (or ``role=main``) ends
-the search: what is in the main content and marked as nothing else is content.
-An ``article`` does not end it, because an article card inside a sidebar or a
-footer is part of that sidebar or footer.
+The nearest decisive ancestor wins: a comment inside the content is a comment,
+a menu inside the content (previous/next post) is navigation. Two exceptions
+match how a reader sees a page: of nested page regions the outermost counts (a
+widget area in the footer is footer, a "header" box in a sidebar is sidebar),
+and a menu inside the footer or a sidebar is footer or sidebar; a menu in the
+page header stays navigation. ``main``, ``role=main`` and a theme's name for a
+post body (``entry-content``, ``article-body``, ``itemprop=articleBody``) end the
+search: what is in there and marked as nothing else is content. An ``article``
+does not end it, because an article card inside a sidebar or a footer is part
+of that sidebar or footer. "Sidebar" stands for all complementary boxes: asides,
+widgets, rails, related, popular and promoted posts.
+
+The rules were measured on hand-labelled anchors of real pages
+(tests/links/verification/placement_labels.json).
 
 The cost is bounded whatever the page: at most ``MAX_ANCESTORS`` elements are
 looked at and at most ``MAX_ATTRIBUTE_CHARS`` characters of each class or id, so
@@ -252,7 +260,7 @@ def _names_signal(*values: str | None) -> str | None:
             continue
         for name in value[:MAX_ATTRIBUTE_CHARS].split():
             signal = _NAME_SIGNALS.get(name, _UNKNOWN)
-            if signal is _UNKNOWN:
+            if signal == _UNKNOWN:
                 if len(_NAME_SIGNALS) >= _NAME_SIGNALS_MAX:
                     _NAME_SIGNALS.clear()
                 signal = _NAME_SIGNALS[name] = _name_signal(_words(name))
