@@ -15,6 +15,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from links.verification.parse import Anchor, parse_html
@@ -493,3 +495,37 @@ def test_labelled_corpus_pages() -> None:
                 wrong.add((name, item["href"], item["nth"]))
     assert checked == 163
     assert wrong == KNOWN_MISSES
+
+
+_TAGS = ["div", "section", "article", "aside", "nav", "header", "footer", "main", "ul", "li", "p"]
+_NAMES = ["site-footer", "widget", "entry-content", "menu-item", "comment", "has-sidebar",
+          "sidebar", "related-posts", "navbar", "page-bottom", "wrap", "skip-link", "x" * 600]  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(_TAGS),
+            st.lists(st.sampled_from(_NAMES), max_size=3),
+            st.sampled_from(
+                [None, "main", "navigation", "banner", "contentinfo", "complementary", "MAIN x"]
+            ),
+        ),
+        max_size=12,
+    ),
+    st.sampled_from(["", "text", "<img src='a'>", "<svg><title>t</title></svg>"]),
+)
+def test_any_nesting_gives_a_placement_and_a_kind(
+    ancestors: list[tuple[str, list[str], str | None]], inner: str
+) -> None:
+    html = ""
+    for tag, names, role in ancestors:
+        role_attribute = f" role='{role}'" if role else ""
+        html += f"<{tag} class='{' '.join(names)}'{role_attribute}>"
+    html += f"<a href='/x'>{inner}</a>"
+    page = parse_html(html.encode())
+    element = page.anchors[0].element
+    assert placement_of(element) in PLACEMENTS
+    assert placement_of(element, cache={}) == placement_of(element)
+    assert kind_of(element) in ("text", "image")
