@@ -59,7 +59,11 @@ _BLOCKS = frozenset(
     {"p", "li", "td", "th", "dd", "dt", "blockquote", "figcaption", "caption", "h1", "h2",
      "h3", "h4", "h5", "h6", "div", "section", "article", "body"}
 )  # fmt: skip
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
+# Linear: the look-behind admits only a position right after ".", "!" or "?",
+# so each run of spaces is read from at most one start.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s++(?=[A-Z0-9\"'(])")
+# A tag ends at the next "<" as well as at ">": "<<<<..." costs one pass.
+_TAG = re.compile(r"<[^<>]*+>")
 MAX_CONTEXT = 300
 
 
@@ -282,7 +286,7 @@ def sentence_around(anchor: Anchor, page: ParsedPage, *, limit: int = MAX_CONTEX
             block_text = _collapse(node.xpath("string()"))
     elif anchor.offset is not None and page.source is not None:
         raw = page.source[max(0, anchor.offset - limit) : anchor.offset + limit]
-        block_text = _collapse(re.sub(r"<[^>]*>", " ", raw))
+        block_text = _collapse(_TAG.sub(" ", raw))
     if not block_text:
         return text[:limit]
     sentences = _SENTENCE_END.split(block_text)
