@@ -363,6 +363,56 @@ def test_outbound_context_at_the_cap() -> None:
     within_budget(lambda: outbound._SENTENCE_END.split(text))
 
 
+def old_sentence_around(anchor: parse.Anchor, limit: int = outbound.MAX_CONTEXT) -> str:
+    """sentence_around as it was: the whole block read for every link."""
+    node = anchor.element.getparent()
+    while node is not None and node.tag not in outbound._BLOCKS:
+        node = node.getparent()
+    block_text = outbound._collapse(node.xpath("string()"))
+    for sentence in _OLD_SENTENCE_END.split(block_text):
+        if anchor.text in sentence:
+            return outbound._shorten(sentence, anchor.text, limit)
+    return outbound._shorten(block_text, anchor.text, limit)
+
+
+@PROPERTY
+@given(
+    st.lists(
+        st.tuples(text_of("abc ", 20), st.sampled_from([". ", "! ", " ", ", "]), text_of("xy", 5)),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_sentence_around_reads_like_reading_the_whole_block(
+    parts: list[tuple[str, str, str]],
+) -> None:
+    html = "<p>" + "".join(
+        f"{words}{end}<a href='https://o{i}.test/'>Link{i}{extra}</a>"
+        for i, (words, end, extra) in enumerate(parts)
+    )
+    page = parse_html(html.encode())
+    blocks: outbound.Blocks = {}
+    for anchor in page.anchors:
+        found = within_budget(lambda a=anchor: outbound.sentence_around(a, page, blocks=blocks))
+        assert found == old_sentence_around(anchor)
+    assert len(blocks) == 1
+
+
+# Each link's sentence used to cost a read of its whole block: 95 s for this page.
+OUTBOUND_BUDGET = 3.0
+
+
+def test_sentences_of_eight_thousand_links_straight_in_body() -> None:
+    html = "".join(f"Text {i}. <a href='https://s{i}.test/'>L{i}</a> " for i in range(8000))
+    page = parse_html(f"<html><body>{html}</body></html>".encode())
+    blocks: outbound.Blocks = {}
+    started = time.perf_counter()
+    contexts = [outbound.sentence_around(a, page, blocks=blocks) for a in page.anchors]
+    assert time.perf_counter() - started < OUTBOUND_BUDGET
+    assert contexts[4321] == "L4321 Text 4322."
+    assert len(blocks) == 1
+
+
 # -- URLs ------------------------------------------------------------------------------------
 
 
