@@ -35,6 +35,7 @@ from links.prospecting.queries import competitors_of, link_gap
 from links.verification.urls import InvalidURL, domain_of
 from outreach.imports.mapping import Field, guess_mapping, header_key
 from outreach.imports.reader import Cell, UnreadableFile, file_format, open_table, size_of
+from outreach.imports.validate import MAX_URL_CELL
 from outreach.models import Kind, Prospect
 from outreach.services import create_prospect
 
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
     from campaigns.models import User
 
 MAX_ROWS = 500_000
+# A rating is a number from 0 to 100, as "57", "57.0" or "57,3".
+MAX_RATING_CELL = 32
 FIELDS = (
     Field(
         "page",
@@ -80,7 +83,7 @@ def max_upload_mb() -> int:
 
 def _domain(value: Cell) -> str | None:
     text = str(value or "").strip()
-    if not text:
+    if not text or len(text) > MAX_URL_CELL:
         return None
     if "://" not in text:
         text = f"https://{text.lstrip('/')}"
@@ -91,7 +94,7 @@ def _domain(value: Cell) -> str | None:
 
 
 def _rating(value: Cell) -> int | None:
-    if value is None or isinstance(value, bool):
+    if value is None or isinstance(value, bool) or len(str(value)) > MAX_RATING_CELL:
         return None
     try:
         number = float(str(value).strip().replace(",", "."))

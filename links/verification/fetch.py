@@ -66,6 +66,11 @@ HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 # Servers send pages under these too often to refuse them unread; the body decides.
 SNIFFED_TYPES = frozenset({"", "text/plain", "application/octet-stream", "binary/octet-stream"})
 _CHUNK = 64 * 1024
+# Each response header value is cut to this before anything reads it. A page
+# behind nginx's default proxy_buffer_size (4-8 KB for the whole header block)
+# cannot send a longer one; http.client already stops at 64 KB per line and
+# 100 lines.
+MAX_HEADER_VALUE = 8 * 1024
 _CONNECT_TIMEOUT = 10.0
 _POOLS_PER_THREAD = 32
 # Ports the Fetch standard forbids browsers to use: talking HTTP to a mail or
@@ -504,17 +509,27 @@ _WHATWG_CODECS = {
     "big5": "big5hkscs",
 }
 _EXTRA_LABELS = {"x-sjis": "cp932", "windows-31j": "cp932", "x-gbk": "gb18030"}
+# HTML sets where a <meta charset> counts (the first 1024 bytes, by the
+# encoding sniffing algorithm); 4 KB forgives pages that put it late.
+META_CHARSET_BYTES = 4096
+# Comments and a doctype before the first tag: real pages have a few hundred bytes.
+HTML_SNIFF_BYTES = 2048
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+# Possessive quantifiers and "<" kept out of the tag's attributes: each byte is
+# looked at a bounded number of times, whatever the page sends (a run of spaces
+# after "charset=" used to be read once per space).
 _META_CHARSET = re.compile(
-    rb"""<meta[^>]*?charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE
+    rb"""<meta[^<>]*?charset\s*+=\s*+["']?+\s*+([a-zA-Z0-9_.:-]++)""", re.IGNORECASE
 )
-_HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)
+_HEADER_CHARSET = re.compile(r"""charset\s*+=\s*+["']?+\s*+([a-zA-Z0-9_.:-]++)""", re.IGNORECASE)
+# A comment ends at its first "-->" (atomic group): letting ".*?" reach for a
+# later one made a run of empty comments exponential.
 _HTML_START = re.compile(
-    rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title)\b",
+    rb"\s*+(?:<!--(?>.*?-->)\s*+)*+<(?:!doctype\s++html|html|head|body|meta|title)\b",
     re.IGNORECASE | re.DOTALL,
 )
 
@@ -544,7 +559,7 @@ def sniff_encoding(body: bytes, content_type: str | None) -> tuple[str, str]:
         codec = codec_for_label(header.group(1)) if header else None
         if codec:
             return codec, "header"
-    meta = _META_CHARSET.search(body[:4096])
+    meta = _META_CHARSET.search(body[:META_CHARSET_BYTES])
     if meta:
         codec = codec_for_label(meta.group(1).decode("ascii"))
         # A page cannot declare itself UTF-16 in ASCII-compatible bytes: browsers
@@ -571,7 +586,7 @@ def detect_encoding(body: bytes) -> str:
 
 
 def looks_like_html(body: bytes) -> bool:
-    return bool(_HTML_START.match(body[:2048]))
+    return bool(_HTML_START.match(body[:HTML_SNIFF_BYTES]))
 
 
 # --- robots.txt ----------------------------------------------------------------------------
@@ -874,9 +889,10 @@ class Fetcher:
             result.address = str(ip)
             result.status = response.status_code
             result.headers = tuple(
-                (name.lower(), value) for name, value in response.raw.headers.items()
+                (name.lower(), value[:MAX_HEADER_VALUE])
+                for name, value in response.raw.headers.items()
             )
-            result.content_type = response.headers.get("Content-Type", "")
+            result.content_type = response.headers.get("Content-Type", "")[:MAX_HEADER_VALUE]
             return response
         if failure is not None and time.monotonic() < deadline:
             raise failure

@@ -18,6 +18,7 @@ import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from html import unescape
 from html.parser import HTMLParser
 from typing import Any
 
@@ -28,16 +29,31 @@ from lxml import etree
 _INVISIBLE = ("script", "style", "template")
 _NEWLINE = re.compile("\n")
 _DIRECTIVE_SPLIT = re.compile(r"[\s,]+")
-_REFRESH = re.compile(
-    r"""\s*(\d+(?:\.\d*)?)?\s*(?:[;,]\s*)?(?:url\s*=\s*)?(?P<q>['"]?)(?P<url>.*?)(?P=q)\s*$""",
-    re.IGNORECASE | re.DOTALL,
+# The start of a meta refresh content: "5; url='...'" up to the URL. Every
+# quantifier is possessive and nothing follows the URL's opening quote, so the
+# match cannot backtrack; the URL itself is cut out with string methods.
+_REFRESH_HEAD = re.compile(
+    r"""\s*+(\d++(?:\.\d*+)?+)?+\s*+(?:[;,]\s*+)?+(?:url\s*+=\s*+)?+""",
+    re.IGNORECASE,
 )
+_QUOTES = "'\""
+# A meta content is a few directives or one URL. Google documents no limit, but
+# browsers and crawlers treat URLs beyond 2 KB as broken (sitemaps cap them at
+# 2,048 characters); 8 KB leaves room for any real refresh URL or robots list.
+MAX_META_CONTENT = 8 * 1024
+# A rel is a few keywords ("nofollow noopener noreferrer ugc sponsored" is 40
+# characters). A longer one is padding: its keywords are still read, but only so
+# many are kept, those a verdict reads among them.
+MAX_REL_ATTRIBUTE = 1024
+MAX_REL_TOKENS = 16
+# rel keywords that tell search engines a link passes no value.
+NOT_PASSING = frozenset({"nofollow", "ugc", "sponsored"})
 # A bot-scoped X-Robots-Tag value is "name: directives". These directives carry
 # their own colon and must not be mistaken for a bot name.
 _VALUED_DIRECTIVES = frozenset(
     {"unavailable_after", "max-snippet", "max-image-preview", "max-video-preview"}
 )
-_SCOPED = re.compile(r"([a-z0-9_.-]+)\s*:\s*(.*)", re.DOTALL)
+_BOT_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.-")
 
 _local = threading.local()
 
@@ -116,15 +132,40 @@ def _tokens(content: str | None) -> tuple[str, ...]:
     return tuple(token for token in _DIRECTIVE_SPLIT.split(content.lower()) if token)
 
 
+def _rel_tokens(rel: str | None) -> tuple[str, ...]:
+    if not rel:
+        return ()
+    if len(rel) <= MAX_REL_ATTRIBUTE:
+        return tuple(rel.lower().split())
+    # str.split is linear; what is capped is what a 200 KB rel may leave behind
+    # in a LinkCheck row. The keywords that change a verdict are kept wherever
+    # they are, or padding would turn a nofollow link into a dofollow one.
+    tokens = dict.fromkeys(rel.lower().split())
+    kept = list(tokens)[:MAX_REL_TOKENS]
+    kept.extend(token for token in sorted(NOT_PASSING) if token in tokens and token not in kept)
+    return tuple(kept)
+
+
 def _parse_refresh(content: str) -> MetaRefresh | None:
-    match = _REFRESH.match(content)
-    if match is None:
+    """Delay and URL of a meta refresh, in linear time.
+
+    The URL is the rest of the content after an optional ``url=``; a quote
+    before it is dropped only with the same quote closing it at the end.
+    """
+    if len(content) > MAX_META_CONTENT:
+        # No real refresh is this long; a cut URL would send us to the wrong page.
+        return None
+    head = _REFRESH_HEAD.match(content)
+    if head is None:  # pragma: no cover - every part of the pattern is optional
         return None
     try:
-        delay = float(match.group(1)) if match.group(1) else 0.0
+        delay = float(head.group(1)) if head.group(1) else 0.0
     except ValueError:
         return None
-    url = match.group("url").strip()
+    url = content[head.end() :].rstrip()
+    if len(url) >= 2 and url[0] in _QUOTES and url[-1] == url[0]:
+        url = url[1:-1]
+    url = url.strip()
     return MetaRefresh(delay=delay, url=url or None)
 
 
@@ -173,8 +214,7 @@ def _extract(root: Any) -> ParsedPage:
             if not text:
                 # An image link's anchor text is its image's alt, as search engines read it.
                 text = _collapse(" ".join(img.get("alt") or "" for img in element.iter("img")))
-            rel = element.get("rel")
-            anchors.append(Anchor(href, text, tuple(rel.lower().split()) if rel else (), element))
+            anchors.append(Anchor(href, text, _rel_tokens(element.get("rel")), element))
         elif tag == "meta":
             _read_meta(
                 page,
@@ -207,10 +247,12 @@ def _read_meta(
 ) -> None:
     if name:
         name = name.strip().lower()
+        # Directives past the cap are padding, not a page's rules.
+        head = content[:MAX_META_CONTENT] if content else content
         if name == "robots":
-            meta_robots.extend(_tokens(content))
+            meta_robots.extend(_tokens(head))
         elif name == "googlebot":
-            meta_googlebot.extend(_tokens(content))
+            meta_googlebot.extend(_tokens(head))
     elif (
         http_equiv and content and page.refresh is None and http_equiv.strip().lower() == "refresh"
     ):
@@ -256,9 +298,8 @@ class _Streamer(HTMLParser):
             self._close_anchor()
             href = attributes.get("href")
             if href is not None:
-                rel = attributes.get("rel")
                 self._current = Anchor(
-                    href, "", tuple(rel.lower().split()) if rel else (), offset=self._offset()
+                    href, "", _rel_tokens(attributes.get("rel")), offset=self._offset()
                 )
         elif tag == "img" and self._current is not None:
             self._alts.append(attributes.get("alt") or "")
@@ -304,7 +345,27 @@ class _Streamer(HTMLParser):
         if self._in_title:
             self._title.append(data)
 
+    def parse_marked_section(self, i: int, report: int = 1) -> int:
+        # Python 3.11's tokenizer raises AssertionError on "<![" without a known
+        # keyword; browsers read it as a bogus comment up to the next ">".
+        try:
+            return super().parse_marked_section(i, report)
+        except AssertionError:
+            end = self.rawdata.find(">", i + 3)
+            return -1 if end < 0 else end + 1
+
     def finish(self) -> ParsedPage:
+        # What feed() leaves unread is a construct never closed before the end of
+        # the page (a tag without ">", a comment without "-->", a script without
+        # its end tag), or a little text held back for a split character
+        # reference. A browser shows none of the former; close() would re-read the
+        # rest of the page once for every "<" in it (Python 3.11, quadratic: 60 KB
+        # of "<a " took 200 s), so only the text is handed on.
+        leftover = self.rawdata
+        if leftover and not leftover.startswith("<") and not self.cdata_elem:
+            cut = leftover.find("<")
+            self.handle_data(unescape(leftover if cut < 0 else leftover[:cut]))
+        self.rawdata = ""
         self.close()
         self._close_anchor()
         self.page.meta_robots = tuple(self._meta_robots)
@@ -329,9 +390,15 @@ def x_robots_tokens(values: Iterable[str], *, bot: str = "googlebot") -> tuple[s
         scope: str | None = None
         for raw_item in value.split(","):
             item = raw_item.strip().lower()
-            match = _SCOPED.fullmatch(item)
-            if match is not None and match.group(1) not in _VALUED_DIRECTIVES:
-                scope, item = match.group(1), match.group(2).strip()
+            name, colon, rest = item.partition(":")
+            name = name.rstrip()
+            if (
+                colon
+                and name
+                and name not in _VALUED_DIRECTIVES
+                and _BOT_NAME_CHARS.issuperset(name)
+            ):
+                scope, item = name, rest.strip()
             if item and (scope is None or scope == bot):
                 tokens.extend(item.split())
     return tuple(tokens)

@@ -260,7 +260,8 @@ class LinkMatches:
     same_site: list[tuple[int, str]]
 
 
-_ABSOLUTE = re.compile(r"[\x00-\x20]*(?:[a-zA-Z][a-zA-Z0-9+.\-]*:|[/\\]{2})")
+# Possessive: a long run of letters without ":" is read once, not once per letter.
+_ABSOLUTE = re.compile(r"[\x00-\x20]*+(?:[a-zA-Z][a-zA-Z0-9+.\-]*+:|[/\\]{2})")
 # An href with any of these may hide the target host from a plain substring
 # test: escapes, non-ASCII (IDNA, full-width letters) or whitespace inside.
 _OBSCURE = re.compile(r"[%\t\n\r\x80-\U0010ffff]")

@@ -97,7 +97,7 @@ def parse_kind(value: Cell) -> str:
     if kind is None:
         raise v.RowError(
             "kind",
-            f"{v.text(value)!r} is not a prospect type: use blogger, guest post, HARO or "
+            f"{v.text(value)[:60]!r} is not a prospect type: use blogger, guest post, HARO or "
             "broken link",
         )
     return kind

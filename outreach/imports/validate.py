@@ -20,6 +20,14 @@ from links.verification.urls import InvalidURL, domain_of, normalize_url
 from outreach.imports.reader import Cell
 
 MAX_URL_LENGTH = 2000
+# A URL cell is refused unread past this: the stored URL is at most 2,000
+# characters, and a cell can only be longer by what normalizing drops or
+# shrinks (a fragment, dot segments); 8 KB is also the longest request line
+# common servers accept (Apache's LimitRequestLine is 8,190).
+MAX_URL_CELL = 8 * 1024
+# The longest date or date-time written in any format read here is under 40
+# characters ("September 30, 2025", "2025-09-30T12:00:00.000000+00:00").
+MAX_DATE_CELL = 64
 # A name a browser would resolve on the internet: dot-separated labels of
 # letters, digits and inner hyphens, ending in an alphabetic (or IDNA) TLD.
 # normalize_url has already lower-cased the host and turned IDN into ASCII.
@@ -78,6 +86,8 @@ def web_url(value: Cell, *, field: str, bare_domain: bool = False) -> str:
 def web_url_and_domain(value: Cell, *, field: str, bare_domain: bool = False) -> tuple[str, str]:
     """``web_url`` and the URL's domain_of, computed once."""
     raw = text(value)
+    if len(raw) > MAX_URL_CELL:
+        raise RowError(field, f"the URL is longer than {MAX_URL_LENGTH} characters")
     if bare_domain and "://" not in raw:
         raw = "https://" + raw.removeprefix("//")
     if "://" not in raw:
@@ -147,6 +157,8 @@ def a_date(value: Cell, *, field: str) -> date:
     if isinstance(value, date):
         return value
     raw = text(value)
+    if len(raw) > MAX_DATE_CELL:
+        raise RowError(field, f"{_short(raw)} is not a date: write it as YYYY-MM-DD")
     for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(raw, fmt).date()
@@ -167,6 +179,8 @@ def a_datetime(value: Cell, *, field: str, date_only_at: time) -> datetime:
         moment = datetime.combine(value, date_only_at)
     else:
         raw = text(value)
+        if len(raw) > MAX_DATE_CELL:
+            raise RowError(field, f"{_short(raw)} is not a date: write it as YYYY-MM-DD")
         parsed = _parse_datetime(raw)
         if parsed is None:
             moment = datetime.combine(a_date(raw, field=field), date_only_at)
