@@ -44,6 +44,7 @@ from links.verification.urls import (
     domain_of,
     effective_base,
     normalize_url,
+    registrable_domain,
     resolve_href,
     url_key,
 )
@@ -174,13 +175,15 @@ def check_links(
     Closing the iterator stops handing out links and waits only for those in
     flight.
     """
+    # Queued by site (registrable domain), the unit host_slot counts: a page
+    # linking to many subdomains of one server gives that server one queue.
     queues: dict[str, deque[str]] = {}
     for url in urls:
         try:
-            host = domain_of(url)
+            site = registrable_domain(domain_of(url))
         except InvalidURL:
-            host = ""
-        queues.setdefault(host, deque()).append(url)
+            site = ""
+        queues.setdefault(site, deque()).append(url)
     ready: deque[str] = deque(queues)
     in_ready = set(queues)
     busy: dict[str, int] = {}
