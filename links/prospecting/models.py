@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -150,28 +150,46 @@ class DeadLink(models.Model):
 
 
 class DeadLinkCheck(models.Model):
-    """A one-click re-check of a broken_link prospect's dead URL, before the email."""
+    """A one-click re-check of a broken_link prospect's dead URL, before the email.
+    Created when the member asks, filled in by a Celery task; the page polls it
+    until ``checked_at`` is set."""
+
+    # A check with no answer after this long is shown as such (the worker may be
+    # down or busy); the page stops polling.
+    TIMEOUT = timedelta(seconds=60)
 
     prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="dead_checks")
-    checked_at = models.DateTimeField(default=timezone.now)
+    requested_at = models.DateTimeField(default=timezone.now)
+    checked_at = models.DateTimeField(null=True, blank=True)
     checked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     url = models.URLField(max_length=2000)
-    outcome = models.CharField(max_length=16)
+    outcome = models.CharField(max_length=16, blank=True)
     reason = models.CharField(max_length=500, blank=True)
     http_status = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-checked_at"]
-        get_latest_by = "checked_at"
+        ordering = ["-requested_at"]
+        get_latest_by = "requested_at"
+        indexes = [
+            models.Index(fields=["prospect", "-requested_at"], name="deadcheck_prospect_requested")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.url}: {self.outcome}"
+        return f"{self.url}: {self.outcome or 'waiting'}"
 
     @property
     def still_dead(self) -> bool:
         return self.outcome == "dead"
+
+    def progress(self, now: datetime | None = None) -> str:
+        """ "" (answered), "waiting" (queued or running), "timed_out"."""
+        if self.checked_at is not None:
+            return ""
+        if (now or timezone.now()) - self.requested_at > self.TIMEOUT:
+            return "timed_out"
+        return "waiting"
 
 
 # --- Competitor link gap -------------------------------------------------------------------

@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from campaigns.models import Campaign, TargetPage
+from links import budgets
 from links.checking import fetch_config, host_limiter
 from links.hostlimit import HostBusy
 from links.prospecting.models import (
@@ -395,24 +397,60 @@ def make_prospect(dead_link: DeadLink, *, target: TargetPage | None, by: User | 
     return prospect
 
 
-def recheck_dead_link(prospect: Prospect, *, by: User | None) -> DeadLinkCheck:
-    """Check a broken_link prospect's dead URL now: it may have been fixed since
-    it was found, and an email about a link that works is a wasted pitch."""
+def request_dead_link_check(
+    prospect: Prospect, *, by: User, now: datetime | None = None
+) -> DeadLinkCheck:
+    """ "Re-check the dead link": queue a check of a broken_link prospect's dead
+    URL (it may have been fixed since it was found, and an email about a link
+    that works is a wasted pitch). The web request only writes the row; the
+    fetch runs in a worker and the page polls the row.
+
+    A check still waiting for its answer is returned as it is, so a second click
+    queues nothing. Budgets as for "re-check now": one link at most once per
+    RECHECK_LINK_INTERVAL_SECONDS, a member at most RECHECK_PER_USER_PER_HOUR;
+    raises OverBudget, queueing nothing, when either is spent."""
     if prospect.kind != Kind.BROKEN_LINK or not prospect.dead_url:
         raise ValidationError("This prospect has no dead link to check.")
-    fetcher = scan_fetcher()
-    try:
-        with host_limiter().slot(domain_of(prospect.dead_url)):
-            status = check_link(prospect.dead_url, fetcher=fetcher, robots_agent=ROBOTS_AGENT)
-    except HostBusy as exc:
-        status = LinkStatus(
-            url=prospect.dead_url, outcome=LinkOutcome.UNKNOWN, reason=f"not checked: {exc}"
+    now = now or timezone.now()
+    with transaction.atomic():
+        # One request at a time per prospect, across web processes.
+        Prospect.objects.select_for_update().filter(pk=prospect.pk).exists()
+        last = DeadLinkCheck.objects.filter(prospect=prospect).order_by("-requested_at").first()
+        if last is not None and last.progress(now) == "waiting":
+            return last
+        since = now - timedelta(seconds=settings.RECHECK_LINK_INTERVAL_SECONDS)
+        if last is not None and last.requested_at > since:
+            raise budgets.link_rechecked_recently((now - last.requested_at).total_seconds())
+        budgets.spend_recheck(by.pk)
+        check = DeadLinkCheck.objects.create(
+            prospect=prospect, checked_by=by, url=prospect.dead_url, requested_at=now
         )
-    return DeadLinkCheck.objects.create(
-        prospect=prospect,
-        checked_by=by,
-        url=prospect.dead_url,
+        transaction.on_commit(lambda: _enqueue_dead_link_check(check.pk))
+    return check
+
+
+def _enqueue_dead_link_check(check_id: int) -> None:
+    from links.prospecting.tasks import check_dead_link
+
+    check_dead_link.delay(check_id)
+
+
+def run_dead_link_check(check_id: int) -> DeadLinkCheck | None:
+    """Answer a queued dead-link check (the task's body). Safe to run twice: only
+    a check without an answer is answered, and only once."""
+    check = DeadLinkCheck.objects.filter(pk=check_id, checked_at__isnull=True).first()
+    if check is None:
+        return None
+    try:
+        with host_limiter().slot(domain_of(check.url)):
+            status = check_link(check.url, fetcher=scan_fetcher(), robots_agent=ROBOTS_AGENT)
+    except (HostBusy, InvalidURL) as exc:
+        reason = f"not checked: {exc}"
+        status = LinkStatus(url=check.url, outcome=LinkOutcome.UNKNOWN, reason=reason)
+    DeadLinkCheck.objects.filter(pk=check_id, checked_at__isnull=True).update(
+        checked_at=timezone.now(),
         outcome=str(status.outcome),
         reason=status.reason[:500],
         http_status=status.status,
     )
+    return DeadLinkCheck.objects.get(pk=check_id)
