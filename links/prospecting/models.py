@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from campaigns.models import Campaign
@@ -22,6 +23,16 @@ class ScanState(models.TextChoices):
 FINISHED_STATES = (ScanState.DONE, ScanState.CANCELLED, ScanState.FAILED)
 STALLED_AFTER = timedelta(minutes=2)
 WAITING_LONG = timedelta(minutes=1)
+
+
+class BrokenLinkScanQuerySet(models.QuerySet["BrokenLinkScan"]):
+    def active(self, now: datetime | None = None) -> BrokenLinkScanQuerySet:
+        """Queued, or running with a recent heartbeat: what the scan budgets
+        count. A scan whose worker died stops counting once it is stalled."""
+        fresh = (now or timezone.now()) - STALLED_AFTER
+        return self.annotate(last_sign=Coalesce("heartbeat_at", "started_at", "created_at")).filter(
+            Q(state=ScanState.QUEUED) | Q(state=ScanState.RUNNING, last_sign__gte=fresh)
+        )
 
 
 class BrokenLinkScan(models.Model):
@@ -51,6 +62,11 @@ class BrokenLinkScan(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # Set when a budget cut the scan short (links per page, links per scan):
+    # the sentence the results show, so nobody takes a partial scan for a full one.
+    cap_notice = models.TextField(blank=True)
+
+    objects = BrokenLinkScanQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -105,6 +121,8 @@ class ScanPage(models.Model):
     final_url = models.URLField(max_length=2000, blank=True)
     http_status = models.PositiveSmallIntegerField(null=True, blank=True)
     links_found = models.PositiveIntegerField(default=0)
+    # The page had more outbound links than BROKEN_LINKS_MAX_LINKS_PER_PAGE.
+    links_capped = models.BooleanField(default=False)
     done = models.BooleanField(default=False)
     error = models.TextField(blank=True)
 

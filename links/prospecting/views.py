@@ -44,6 +44,7 @@ def _errors(exc: ValidationError) -> list[str]:
 def scan_list(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     errors: list[str] = []
+    status = 200
     urls_text = ""
     if request.method == "POST":
         urls_text = request.POST.get("urls", "")
@@ -61,6 +62,9 @@ def scan_list(request: HttpRequest, slug: str) -> HttpResponse:
                 )
             except ValidationError as exc:
                 errors = _errors(exc)
+            except OverBudget as exc:
+                errors = [exc.message]
+                status = 429
             else:
                 return redirect("prospecting:scan_detail", slug=campaign.slug, scan_id=scan.pk)
     scans = Paginator(
@@ -74,7 +78,9 @@ def scan_list(request: HttpRequest, slug: str) -> HttpResponse:
         "pickable": queries.pickable_prospects(campaign),
         "to_recheck": queries.broken_link_prospects(campaign)[:25],
     }
-    return render(request, "prospecting/scan_list.html", context, status=400 if errors else 200)
+    if errors and status == 200:
+        status = 400
+    return render(request, "prospecting/scan_list.html", context, status=status)
 
 
 @member_required

@@ -98,6 +98,8 @@ class PageLinks:
     error: str | None = None
     error_kind: str | None = None
     status: int | None = None
+    # True when the page had more outbound links than the caller's max_links.
+    capped: bool = False
 
     @property
     def ok(self) -> bool:
@@ -229,8 +231,9 @@ def check_links(
 # --- A page's outbound links -----------------------------------------------------------
 
 
-def outbound_links(url: str, *, fetcher: Fetcher) -> PageLinks:
-    """Fetch a page and list its links to other sites, one per distinct URL."""
+def outbound_links(url: str, *, fetcher: Fetcher, max_links: int | None = None) -> PageLinks:
+    """Fetch a page and list its links to other sites, one per distinct URL: the
+    first ``max_links`` of them at most (``capped`` says when there were more)."""
     fetched = fetcher.fetch(url, html_only=True)
     page_links = PageLinks(url=url, final_url=fetched.final_url, status=fetched.status)
     if not fetched.ok:
@@ -238,16 +241,28 @@ def outbound_links(url: str, *, fetcher: Fetcher) -> PageLinks:
         page_links.error_kind = str(fetched.error_kind)
         return page_links
     page = parse_html(fetched.body, fetched.encoding or "utf-8")
-    page_links.links = extract_outbound(page, fetched.final_url)
+    # One more than the cap tells "exactly at the cap" from "more than the cap".
+    limit = None if max_links is None else max_links + 1
+    links = extract_outbound(page, fetched.final_url, max_links=limit)
+    if max_links is not None and len(links) > max_links:
+        links, page_links.capped = links[:max_links], True
+    page_links.links = links
     return page_links
 
 
-def extract_outbound(page: ParsedPage, page_url: str) -> list[OutboundLink]:
+def extract_outbound(
+    page: ParsedPage, page_url: str, *, max_links: int | None = None
+) -> list[OutboundLink]:
     """Links from ``page`` to other sites (another host than the page's, ``www.``
-    aside), first occurrence of each URL, with anchor text and the sentence."""
+    aside), first occurrence of each URL, with anchor text and the sentence; the
+    first ``max_links`` distinct ones at most. A hostile page holds a hundred
+    thousand links, and each kept one costs a sentence here and requests later."""
     base = effective_base(page_url, page.base_href)
     own = domain_of(page_url)
     found: dict[str, OutboundLink] = {}
+    # Sentences of each block, split once: a list of ten thousand links in one
+    # <body> would otherwise read and split the whole body once per link.
+    blocks: dict[Any, list[str]] = {}
     for anchor in page.anchors:
         resolved = resolve_href(anchor.href, base)
         if resolved is None:
@@ -260,11 +275,14 @@ def extract_outbound(page: ParsedPage, page_url: str) -> list[OutboundLink]:
             continue
         existing = found.get(key)
         if existing is None:
-            found[key] = OutboundLink(resolved, anchor.text, sentence_around(anchor, page))
+            if max_links is not None and len(found) >= max_links:
+                break
+            context = sentence_around(anchor, page, blocks=blocks)
+            found[key] = OutboundLink(resolved, anchor.text, context)
         elif not existing.anchor_text and anchor.text:
             # An image link first and a text link later: the words say more.
             existing.anchor_text = anchor.text
-            existing.context = sentence_around(anchor, page)
+            existing.context = sentence_around(anchor, page, blocks=blocks)
     return list(found.values())
 
 
@@ -272,28 +290,42 @@ def _collapse(text: str) -> str:
     return " ".join(text.split())
 
 
-def sentence_around(anchor: Anchor, page: ParsedPage, *, limit: int = MAX_CONTEXT) -> str:
-    """The sentence a link sits in, as plain text: what the page says about it."""
+def sentence_around(
+    anchor: Anchor,
+    page: ParsedPage,
+    *,
+    limit: int = MAX_CONTEXT,
+    blocks: dict[Any, list[str]] | None = None,
+) -> str:
+    """The sentence a link sits in, as plain text: what the page says about it.
+    ``blocks`` keeps each block's sentences across calls on one page."""
     text = anchor.text
-    block_text = ""
+    sentences: list[str] = []
     element = anchor.element
     if element is not None:
         node = element.getparent()
         while node is not None and node.tag not in _BLOCKS:
             node = node.getparent()
         if node is not None:
-            block_text = _collapse(node.xpath("string()"))
+            cached = blocks.get(node) if blocks is not None else None
+            if cached is None:
+                block_text = _collapse(node.xpath("string()"))
+                cached = _SENTENCE_END.split(block_text) if block_text else []
+                if blocks is not None:
+                    blocks[node] = cached
+            sentences = cached
     elif anchor.offset is not None and page.source is not None:
         raw = page.source[max(0, anchor.offset - limit) : anchor.offset + limit]
         block_text = _collapse(re.sub(r"<[^>]*>", " ", raw))
-    if not block_text:
+        sentences = _SENTENCE_END.split(block_text) if block_text else []
+    if not sentences:
         return text[:limit]
-    sentences = _SENTENCE_END.split(block_text)
     if text:
         for sentence in sentences:
             if text in sentence:
                 return _shorten(sentence, text, limit)
-        return _shorten(block_text, text, limit)
+        # _collapse left single spaces, and the split took exactly those.
+        return _shorten(" ".join(sentences), text, limit)
     return _shorten(sentences[0], "", limit)
 
 
