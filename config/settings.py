@@ -239,7 +239,14 @@ VERIFIER_UNREACHABLE_DAYS = env_int("VERIFIER_UNREACHABLE_DAYS", 3)
 VERIFIER_LEASE_SECONDS = env_int("VERIFIER_LEASE_SECONDS", 900)
 VERIFIER_BATCH_SIZE = env_int("VERIFIER_BATCH_SIZE", 25)
 VERIFIER_CONCURRENCY = env_int("VERIFIER_CONCURRENCY", 32)
+# Requests at once to one site, across every worker. A site is a registrable
+# domain (a.example.com and b.example.com share it), despite the name.
 VERIFIER_PER_HOST_LIMIT = env_int("VERIFIER_PER_HOST_LIMIT", 2)
+# "Re-check now" and "Re-check the dead link": at most this many a member may
+# ask for in an hour, and one link (backlink or prospect's dead link) at most
+# once per this many seconds.
+RECHECK_PER_USER_PER_HOUR = env_int("RECHECK_PER_USER_PER_HOUR", 60)
+RECHECK_LINK_INTERVAL_SECONDS = env_int("RECHECK_LINK_INTERVAL_SECONDS", 300)
 VERIFIER_DISPATCH_MAX = env_int("VERIFIER_DISPATCH_MAX", 20000)
 VERIFIER_USER_AGENT = env_str(
     "VERIFIER_USER_AGENT", f"AnchorageBot/0.1 (+{SITE_URL}/about/bot; backlink monitor)"
@@ -259,6 +266,14 @@ BROKEN_LINKS_CONCURRENCY = env_int("BROKEN_LINKS_CONCURRENCY", 16)
 BROKEN_LINKS_MAX_PAGES = env_int("BROKEN_LINKS_MAX_PAGES", 20)
 BROKEN_LINKS_RETRY_SECONDS = env_int("BROKEN_LINKS_RETRY_SECONDS", 5)
 BROKEN_LINKS_TIMEOUT_SECONDS = env_int("BROKEN_LINKS_TIMEOUT_SECONDS", 10)
+# Budgets of the finder: scans queued or running at once per member and per
+# campaign, and outbound links kept from one resource page and from one scan
+# (each kept link costs a HEAD and perhaps a robots.txt; the rest are skipped
+# and the scan says how many).
+BROKEN_LINKS_SCANS_PER_USER = env_int("BROKEN_LINKS_SCANS_PER_USER", 2)
+BROKEN_LINKS_SCANS_PER_CAMPAIGN = env_int("BROKEN_LINKS_SCANS_PER_CAMPAIGN", 3)
+BROKEN_LINKS_MAX_LINKS_PER_PAGE = env_int("BROKEN_LINKS_MAX_LINKS_PER_PAGE", 1000)
+BROKEN_LINKS_MAX_LINKS_PER_SCAN = env_int("BROKEN_LINKS_MAX_LINKS_PER_SCAN", 5000)
 # Competitor backlink exports: the largest upload read.
 LINK_GAP_MAX_UPLOAD_MB = env_int("LINK_GAP_MAX_UPLOAD_MB", 25)
 # The journalist-query inbox: the key that encrypts stored IMAP passwords

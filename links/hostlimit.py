@@ -1,9 +1,14 @@
-"""At most N requests at once to one source host, across every worker.
+"""At most N requests at once to one site, across every worker.
 
-With Redis, each host is a sorted set of holders scored by when their hold
+A site is a registrable domain (``a.example.com`` and ``b.example.com`` are one
+site, ``x.blogspot.com`` and ``y.blogspot.com`` two): keyed by host name, a page
+linking to a thousand made-up subdomains of one server would get a thousand
+budgets. Callers pass the host they connect to; the limiter counts its site.
+
+With Redis, each site is a sorted set of holders scored by when their hold
 expires: a worker killed while holding a slot frees it when the hold expires
-instead of blocking that host forever. Without Redis (``make run``'s one box),
-a semaphore per host in this process does the same job.
+instead of blocking that site forever. Without Redis (``make run``'s one box),
+a semaphore per site in this process does the same job.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
 import redis
+
+from links.verification.urls import registrable_domain
 
 # Acquire atomically: drop expired holders, then take a slot if one is free.
 _ACQUIRE = """
@@ -36,7 +43,7 @@ log = logging.getLogger(__name__)
 
 
 class HostBusy(Exception):
-    """No slot for this host freed up in time."""
+    """No slot for this site freed up in time."""
 
 
 class LocalHostLimiter:
@@ -50,10 +57,11 @@ class LocalHostLimiter:
 
     @contextmanager
     def slot(self, host: str) -> Iterator[None]:
+        site = registrable_domain(host)
         with self._lock:
-            semaphore = self._semaphores[host]
+            semaphore = self._semaphores[site]
         if not semaphore.acquire(timeout=self.wait_seconds):
-            raise HostBusy(f"{host}: {self.limit} requests already in flight")
+            raise HostBusy(f"{site}: {self.limit} requests already in flight")
         try:
             yield
         finally:
@@ -68,7 +76,7 @@ class RedisHostLimiter:
         limit: int,
         hold_seconds: float,
         wait_seconds: float,
-        prefix: str = "anchorage:host:",
+        prefix: str = "anchorage:site:",
     ) -> None:
         self.client = client
         self.limit = limit
@@ -82,10 +90,11 @@ class RedisHostLimiter:
 
     @contextmanager
     def slot(self, host: str) -> Iterator[None]:
-        key = f"{self.prefix}{host}"
+        site = registrable_domain(host)
+        key = f"{self.prefix}{site}"
         token = uuid.uuid4().hex
         try:
-            self._wait_for_slot(host, key, token)
+            self._wait_for_slot(site, key, token)
         except redis.RedisError as exc:
             log.warning("host limit: Redis unavailable (%s); limiting per process", exc)
             with self.fallback.slot(host):
@@ -97,7 +106,7 @@ class RedisHostLimiter:
             with suppress(redis.RedisError):  # the hold expires by itself
                 self.client.zrem(key, token)
 
-    def _wait_for_slot(self, host: str, key: str, token: str) -> None:
+    def _wait_for_slot(self, site: str, key: str, token: str) -> None:
         deadline = time.monotonic() + self.wait_seconds
         delay = 0.02
         while True:
@@ -105,11 +114,11 @@ class RedisHostLimiter:
             if self._acquire(keys=[key], args=[now, self.limit, now + self.hold_seconds, token]):
                 return
             if time.monotonic() > deadline:
-                raise HostBusy(f"{host}: {self.limit} requests already in flight")
+                raise HostBusy(f"{site}: {self.limit} requests already in flight")
             time.sleep(delay)
             delay = min(delay * 2, 0.05)
 
     def holders(self, host: str) -> int:
-        key = f"{self.prefix}{host}"
+        key = f"{self.prefix}{registrable_domain(host)}"
         self.client.zremrangebyscore(key, "-inf", time.time())
         return int(self.client.zcard(key))

@@ -15,10 +15,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import JSONField, OuterRef, QuerySet, Subquery
+from django.db.models import JSONField, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from links import scheduling
+from links import budgets, scheduling
 from links.models import Alert, Backlink, BacklinkState, LinkCheck, Verdict
 from links.outcome import CheckOutcome
 from links.rowupdate import update_rows
@@ -88,6 +88,28 @@ def request_check(backlink: Backlink, *, now: datetime | None = None) -> datetim
     backlink.check_requested_at, backlink.next_check_at = now, claims[0].lease
     enqueue_checks(claims)
     return now
+
+
+def request_recheck(backlink: Backlink, *, by: User, now: datetime | None = None) -> datetime:
+    """A member's "re-check now", within their budgets: one link at most once per
+    RECHECK_LINK_INTERVAL_SECONDS, a member at most RECHECK_PER_USER_PER_HOUR.
+    Raises OverBudget, queueing nothing, when either is spent."""
+    now = now or timezone.now()
+    since = now - timedelta(seconds=settings.RECHECK_LINK_INTERVAL_SECONDS)
+    with transaction.atomic():
+        # A conditional UPDATE, so two clicks racing in two web processes cannot
+        # both pass: the row is the per-link budget.
+        taken = (
+            Backlink.objects.filter(pk=backlink.pk)
+            .filter(Q(check_requested_at__isnull=True) | Q(check_requested_at__lte=since))
+            .update(check_requested_at=now)
+        )
+        if not taken:
+            last = Backlink.objects.values_list("check_requested_at", flat=True).get(pk=backlink.pk)
+            raise budgets.link_rechecked_recently((now - last).total_seconds())
+        # Refused here, the UPDATE above is rolled back with the transaction.
+        budgets.spend_recheck(by.pk)
+        return request_check(backlink, now=now)
 
 
 def record_check(

@@ -22,7 +22,7 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from campaigns.access import campaigns_for, get_campaign_for_user, member_required
 from campaigns.models import Campaign
-from links import queries, services
+from links import budgets, queries, services
 from links.forms import WonLinkForm
 from links.models import Alert, Backlink, LinkCheck
 from outreach import queries as outreach_queries
@@ -106,7 +106,15 @@ def backlink_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def backlink_recheck(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     backlink = _get_backlink(campaign, pk)
-    services.request_check(backlink)
+    try:
+        services.request_recheck(backlink, by=request.user)
+    except budgets.OverBudget as exc:
+        backlink.refresh_from_db()
+        if _htmx_target(request) == f"backlink-{backlink.pk}":
+            # 200, not 429: htmx swaps only 2xx answers, and the row must show why.
+            return _render_row(request, campaign, backlink, refused=exc.message)
+        back = reverse("links:backlink_detail", args=[slug, pk])
+        return budgets.refusal_page(request, exc, back=back)
     if _htmx_target(request) == f"backlink-{backlink.pk}":
         return _render_row(request, campaign, backlink)
     messages.success(request, "Check requested: the result appears here within a minute.")
@@ -126,8 +134,10 @@ def backlink_row(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return response
 
 
-def _render_row(request: HttpRequest, campaign: Campaign, backlink: Backlink) -> HttpResponse:
-    context = {"campaign": campaign, "backlink": backlink}
+def _render_row(
+    request: HttpRequest, campaign: Campaign, backlink: Backlink, *, refused: str = ""
+) -> HttpResponse:
+    context = {"campaign": campaign, "backlink": backlink, "refused": refused}
     return render(request, "links/partials/backlink_row.html", context)
 
 

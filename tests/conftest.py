@@ -97,3 +97,22 @@ def other_site() -> Iterator[TestSite]:
     server = TestSite()
     yield server
     server.close()
+
+
+@pytest.fixture
+def fresh_budgets() -> Iterator[None]:
+    """Budgets with nothing spent, in Redis and in this process, before and after."""
+    import redis
+
+    from links import budgets
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+
+    def clear() -> None:
+        for key in client.scan_iter(f"{budgets.PREFIX}*"):
+            client.delete(key)
+        budgets._local.clear()
+
+    clear()
+    yield
+    clear()

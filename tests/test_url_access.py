@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from campaigns.models import Role
+from links.prospecting.models import DeadLinkCheck
 from tests.factories import (
     AlertFactory,
     BacklinkExportFactory,
@@ -83,6 +84,14 @@ def broken_prospect_kwargs(ctx: dict[str, Any]) -> dict[str, Any]:
         campaign=ctx["campaign"], kind="broken_link", dead_url="http://127.0.0.1:1/gone"
     )
     return {"slug": ctx["campaign"].slug, "prospect_id": prospect.pk}
+
+
+def dead_link_check_kwargs(ctx: dict[str, Any]) -> dict[str, Any]:
+    kwargs = broken_prospect_kwargs(ctx)
+    check = DeadLinkCheck.objects.create(
+        prospect_id=kwargs["prospect_id"], url="http://127.0.0.1:1/gone"
+    )
+    return {**kwargs, "check_id": check.pk}
 
 
 def export_kwargs(ctx: dict[str, Any]) -> dict[str, Any]:
@@ -256,6 +265,12 @@ ROUTES: list[Route] = [
         kwargs=broken_prospect_kwargs,
         method="post",
         ok=(302,),
+    ),
+    Route(
+        "prospecting:dead_link_check",
+        campaign_scoped=True,
+        kwargs=dead_link_check_kwargs,
+        headers={"HX-Request": "true"},
     ),
     Route("prospecting:link_gap", campaign_scoped=True, kwargs=slug),
     Route(

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from campaigns.models import Campaign
@@ -22,6 +23,16 @@ class ScanState(models.TextChoices):
 FINISHED_STATES = (ScanState.DONE, ScanState.CANCELLED, ScanState.FAILED)
 STALLED_AFTER = timedelta(minutes=2)
 WAITING_LONG = timedelta(minutes=1)
+
+
+class BrokenLinkScanQuerySet(models.QuerySet["BrokenLinkScan"]):
+    def active(self, now: datetime | None = None) -> BrokenLinkScanQuerySet:
+        """Queued, or running with a recent heartbeat: what the scan budgets
+        count. A scan whose worker died stops counting once it is stalled."""
+        fresh = (now or timezone.now()) - STALLED_AFTER
+        return self.annotate(last_sign=Coalesce("heartbeat_at", "started_at", "created_at")).filter(
+            Q(state=ScanState.QUEUED) | Q(state=ScanState.RUNNING, last_sign__gte=fresh)
+        )
 
 
 class BrokenLinkScan(models.Model):
@@ -51,6 +62,11 @@ class BrokenLinkScan(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # Set when a budget cut the scan short (links per page, links per scan):
+    # the sentence the results show, so nobody takes a partial scan for a full one.
+    cap_notice = models.TextField(blank=True)
+
+    objects = BrokenLinkScanQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -105,6 +121,8 @@ class ScanPage(models.Model):
     final_url = models.URLField(max_length=2000, blank=True)
     http_status = models.PositiveSmallIntegerField(null=True, blank=True)
     links_found = models.PositiveIntegerField(default=0)
+    # The page had more outbound links than BROKEN_LINKS_MAX_LINKS_PER_PAGE.
+    links_capped = models.BooleanField(default=False)
     done = models.BooleanField(default=False)
     error = models.TextField(blank=True)
 
@@ -150,28 +168,46 @@ class DeadLink(models.Model):
 
 
 class DeadLinkCheck(models.Model):
-    """A one-click re-check of a broken_link prospect's dead URL, before the email."""
+    """A one-click re-check of a broken_link prospect's dead URL, before the email.
+    Created when the member asks, filled in by a Celery task; the page polls it
+    until ``checked_at`` is set."""
+
+    # A check with no answer after this long is shown as such (the worker may be
+    # down or busy); the page stops polling.
+    TIMEOUT = timedelta(seconds=60)
 
     prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="dead_checks")
-    checked_at = models.DateTimeField(default=timezone.now)
+    requested_at = models.DateTimeField(default=timezone.now)
+    checked_at = models.DateTimeField(null=True, blank=True)
     checked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     url = models.URLField(max_length=2000)
-    outcome = models.CharField(max_length=16)
+    outcome = models.CharField(max_length=16, blank=True)
     reason = models.CharField(max_length=500, blank=True)
     http_status = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-checked_at"]
-        get_latest_by = "checked_at"
+        ordering = ["-requested_at"]
+        get_latest_by = "requested_at"
+        indexes = [
+            models.Index(fields=["prospect", "-requested_at"], name="deadcheck_prospect_requested")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.url}: {self.outcome}"
+        return f"{self.url}: {self.outcome or 'waiting'}"
 
     @property
     def still_dead(self) -> bool:
         return self.outcome == "dead"
+
+    def progress(self, now: datetime | None = None) -> str:
+        """ "" (answered), "waiting" (queued or running), "timed_out"."""
+        if self.checked_at is not None:
+            return ""
+        if (now or timezone.now()) - self.requested_at > self.TIMEOUT:
+            return "timed_out"
+        return "waiting"
 
 
 # --- Competitor link gap -------------------------------------------------------------------

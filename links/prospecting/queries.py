@@ -35,7 +35,9 @@ def pickable_prospects(campaign: Campaign) -> QuerySet[Prospect]:
 def broken_link_prospects(campaign: Campaign) -> QuerySet[Prospect]:
     """Open broken_link prospects with a dead link, each with its latest re-check:
     the list to go through before sending the emails."""
-    latest = DeadLinkCheck.objects.filter(prospect=OuterRef("pk")).order_by("-checked_at")
+    latest = DeadLinkCheck.objects.filter(
+        prospect=OuterRef("pk"), checked_at__isnull=False
+    ).order_by("-checked_at")
     return (
         Prospect.objects.open()
         .filter(campaign=campaign, kind=Kind.BROKEN_LINK)

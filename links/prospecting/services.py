@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from campaigns.models import Campaign, TargetPage
+from links import budgets
 from links.checking import fetch_config, host_limiter
 from links.hostlimit import HostBusy
 from links.prospecting.models import (
@@ -122,6 +124,7 @@ def start_scan(
         raise ValidationError("Enter at least one page to scan, or pick a prospect.")
     if len(pages) > settings.BROKEN_LINKS_MAX_PAGES:
         raise ValidationError(f"At most {settings.BROKEN_LINKS_MAX_PAGES} pages per scan.")
+    _check_scan_budgets(campaign, by)
     scan = BrokenLinkScan.objects.create(
         campaign=campaign, created_by=by, pages_total=len(pages), task_id=str(uuid.uuid4())
     )
@@ -131,6 +134,35 @@ def start_scan(
     )
     transaction.on_commit(lambda: _enqueue(scan))
     return scan
+
+
+def _check_scan_budgets(campaign: Campaign, by: User | None) -> None:
+    """Scans queued or running at once: BROKEN_LINKS_SCANS_PER_USER for one
+    member, BROKEN_LINKS_SCANS_PER_CAMPAIGN for one campaign. Raises OverBudget.
+
+    Runs inside start_scan's transaction with the member's and the campaign's
+    rows locked (in that order, always), so two starts racing for the last slot
+    in two web processes are served one after the other and cannot both pass."""
+    from campaigns.models import User
+
+    if by is not None:
+        User.objects.select_for_update().filter(pk=by.pk).exists()
+    Campaign.objects.select_for_update().filter(pk=campaign.pk).exists()
+    active = BrokenLinkScan.objects.active()
+    per_user = settings.BROKEN_LINKS_SCANS_PER_USER
+    if by is not None and per_user > 0 and active.filter(created_by=by).count() >= per_user:
+        raise budgets.OverBudget(
+            f"You already have {per_user} broken-link scan{'s' if per_user != 1 else ''} "
+            "queued or running, the most one member may run at once. Wait for one to "
+            "finish, or cancel one, then start this scan."
+        )
+    per_campaign = settings.BROKEN_LINKS_SCANS_PER_CAMPAIGN
+    if per_campaign > 0 and active.filter(campaign=campaign).count() >= per_campaign:
+        raise budgets.OverBudget(
+            f"This campaign already has {per_campaign} broken-link "
+            f"scan{'s' if per_campaign != 1 else ''} queued or running, the most at once. "
+            "Wait for one to finish, or cancel one, then start this scan."
+        )
 
 
 def _enqueue(scan: BrokenLinkScan) -> None:
@@ -238,37 +270,80 @@ def _sleep_unless_cancelled(seconds: float, progress: _Progress) -> None:
 
 def _read_pages(scan_id: int, fetcher: Fetcher) -> dict[str, tuple[OutboundLink, list[ScanPage]]]:
     """Fetch each resource page (robots.txt and the host limit respected) and
-    collect its outbound links, one entry per distinct URL across all pages."""
+    collect its outbound links, one entry per distinct URL across all pages:
+    at most BROKEN_LINKS_MAX_LINKS_PER_PAGE of a page and
+    BROKEN_LINKS_MAX_LINKS_PER_SCAN in all, each cap said in the scan's notice."""
+    per_page = settings.BROKEN_LINKS_MAX_LINKS_PER_PAGE
+    per_scan = settings.BROKEN_LINKS_MAX_LINKS_PER_SCAN
     found: dict[str, tuple[OutboundLink, list[ScanPage]]] = {}
+    pages_capped = 0
+    scan_capped = False
     slot = host_limiter().slot
     for page in ScanPage.objects.filter(scan_id=scan_id).order_by("position"):
         if BrokenLinkScan.objects.filter(pk=scan_id, cancel_requested=True).exists():
             raise ScanCancelled
-        try:
-            with slot(domain_of(page.url)):
-                robots = fetcher.robots(page.url, user_agent=ROBOTS_AGENT)
-                result = None if not robots.allowed else outbound_links(page.url, fetcher=fetcher)
-        except (HostBusy, InvalidURL) as exc:
-            page.error = f"Not fetched: {exc}"
-            result = None
+        result = None
+        if len(found) >= per_scan:
+            scan_capped = True
+            page.error = f"Not read: the scan already has {per_scan:,} links, its most."
         else:
-            if result is None:
-                page.error = f"Not fetched: {robots.robots_url} disallows crawling this page."
-            elif not result.ok:
-                page.error = _page_error(result.error_kind, result.error, result.status)
+            try:
+                with slot(domain_of(page.url)):
+                    robots = fetcher.robots(page.url, user_agent=ROBOTS_AGENT)
+                    if robots.allowed:
+                        result = outbound_links(page.url, fetcher=fetcher, max_links=per_page)
+            except (HostBusy, InvalidURL) as exc:
+                page.error = f"Not fetched: {exc}"
+            else:
+                if result is None:
+                    page.error = f"Not fetched: {robots.robots_url} disallows crawling this page."
+                elif not result.ok:
+                    page.error = _page_error(result.error_kind, result.error, result.status)
         if result is not None:
             page.final_url = result.final_url
             page.http_status = result.status
             page.links_found = len(result.links)
+            page.links_capped = result.capped
+            pages_capped += result.capped
             for link in result.links:
-                entry = found.setdefault(url_key(link.url), (link, []))
+                key = url_key(link.url)
+                entry = found.get(key)
+                if entry is None:
+                    if len(found) >= per_scan:
+                        scan_capped = True
+                        continue  # a link already kept may still be on this page
+                    entry = found[key] = (link, [])
                 entry[1].append(page)
         page.done = True
-        page.save(update_fields=["final_url", "http_status", "links_found", "done", "error"])
+        page.save(
+            update_fields=["final_url", "http_status", "links_found", "links_capped", "done",
+                           "error"]
+        )  # fmt: skip
         BrokenLinkScan.objects.filter(pk=scan_id).update(
-            pages_done=F("pages_done") + 1, links_total=len(found), heartbeat_at=timezone.now()
+            pages_done=F("pages_done") + 1,
+            links_total=len(found),
+            heartbeat_at=timezone.now(),
+            cap_notice=_cap_notice(pages_capped, scan_capped),
         )
     return found
+
+
+def _cap_notice(pages_capped: int, scan_capped: bool) -> str:
+    notes = []
+    if pages_capped:
+        cap = settings.BROKEN_LINKS_MAX_LINKS_PER_PAGE
+        pages = "1 page has" if pages_capped == 1 else f"{pages_capped} pages have"
+        notes.append(
+            f"{pages} more than {cap:,} outbound links: only the first {cap:,} of a page "
+            "are checked."
+        )
+    if scan_capped:
+        cap = settings.BROKEN_LINKS_MAX_LINKS_PER_SCAN
+        notes.append(
+            f"The scan stopped at {cap:,} links, the most one scan checks: links (and "
+            "pages) past that were not checked."
+        )
+    return " ".join(notes)
 
 
 def _page_error(kind: str | None, error: str | None, status: int | None) -> str:
@@ -395,24 +470,60 @@ def make_prospect(dead_link: DeadLink, *, target: TargetPage | None, by: User | 
     return prospect
 
 
-def recheck_dead_link(prospect: Prospect, *, by: User | None) -> DeadLinkCheck:
-    """Check a broken_link prospect's dead URL now: it may have been fixed since
-    it was found, and an email about a link that works is a wasted pitch."""
+def request_dead_link_check(
+    prospect: Prospect, *, by: User, now: datetime | None = None
+) -> DeadLinkCheck:
+    """ "Re-check the dead link": queue a check of a broken_link prospect's dead
+    URL (it may have been fixed since it was found, and an email about a link
+    that works is a wasted pitch). The web request only writes the row; the
+    fetch runs in a worker and the page polls the row.
+
+    A check still waiting for its answer is returned as it is, so a second click
+    queues nothing. Budgets as for "re-check now": one link at most once per
+    RECHECK_LINK_INTERVAL_SECONDS, a member at most RECHECK_PER_USER_PER_HOUR;
+    raises OverBudget, queueing nothing, when either is spent."""
     if prospect.kind != Kind.BROKEN_LINK or not prospect.dead_url:
         raise ValidationError("This prospect has no dead link to check.")
-    fetcher = scan_fetcher()
-    try:
-        with host_limiter().slot(domain_of(prospect.dead_url)):
-            status = check_link(prospect.dead_url, fetcher=fetcher, robots_agent=ROBOTS_AGENT)
-    except HostBusy as exc:
-        status = LinkStatus(
-            url=prospect.dead_url, outcome=LinkOutcome.UNKNOWN, reason=f"not checked: {exc}"
+    now = now or timezone.now()
+    with transaction.atomic():
+        # One request at a time per prospect, across web processes.
+        Prospect.objects.select_for_update().filter(pk=prospect.pk).exists()
+        last = DeadLinkCheck.objects.filter(prospect=prospect).order_by("-requested_at").first()
+        if last is not None and last.progress(now) == "waiting":
+            return last
+        since = now - timedelta(seconds=settings.RECHECK_LINK_INTERVAL_SECONDS)
+        if last is not None and last.requested_at > since:
+            raise budgets.link_rechecked_recently((now - last.requested_at).total_seconds())
+        budgets.spend_recheck(by.pk)
+        check = DeadLinkCheck.objects.create(
+            prospect=prospect, checked_by=by, url=prospect.dead_url, requested_at=now
         )
-    return DeadLinkCheck.objects.create(
-        prospect=prospect,
-        checked_by=by,
-        url=prospect.dead_url,
+        transaction.on_commit(lambda: _enqueue_dead_link_check(check.pk))
+    return check
+
+
+def _enqueue_dead_link_check(check_id: int) -> None:
+    from links.prospecting.tasks import check_dead_link
+
+    check_dead_link.delay(check_id)
+
+
+def run_dead_link_check(check_id: int) -> DeadLinkCheck | None:
+    """Answer a queued dead-link check (the task's body). Safe to run twice: only
+    a check without an answer is answered, and only once."""
+    check = DeadLinkCheck.objects.filter(pk=check_id, checked_at__isnull=True).first()
+    if check is None:
+        return None
+    try:
+        with host_limiter().slot(domain_of(check.url)):
+            status = check_link(check.url, fetcher=scan_fetcher(), robots_agent=ROBOTS_AGENT)
+    except (HostBusy, InvalidURL) as exc:
+        reason = f"not checked: {exc}"
+        status = LinkStatus(url=check.url, outcome=LinkOutcome.UNKNOWN, reason=reason)
+    DeadLinkCheck.objects.filter(pk=check_id, checked_at__isnull=True).update(
+        checked_at=timezone.now(),
         outcome=str(status.outcome),
         reason=status.reason[:500],
         http_status=status.status,
     )
+    return DeadLinkCheck.objects.get(pk=check_id)

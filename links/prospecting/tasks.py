@@ -19,6 +19,16 @@ def run_broken_link_scan(scan_id: int) -> None:
         connection.close()
 
 
+# Safe to run twice (only an unanswered check is answered), so acknowledged
+# after it ran: a worker killed mid-check leaves it to be run again.
+@shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+def check_dead_link(check_id: int) -> None:
+    try:
+        services.run_dead_link_check(check_id)
+    finally:
+        connection.close()
+
+
 @shared_task(ignore_result=True)
 def read_backlink_export(export_id: int) -> None:
     try:

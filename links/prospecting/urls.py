@@ -23,6 +23,11 @@ urlpatterns = [
         views.recheck_dead_link,
         name="recheck_dead_link",
     ),
+    path(
+        "<slug:slug>/prospects/<int:prospect_id>/dead-link-checks/<int:check_id>/",
+        views.dead_link_check,
+        name="dead_link_check",
+    ),
     path("<slug:slug>/link-gap/", views.link_gap, name="link_gap"),
     path("<slug:slug>/link-gap/upload/", views.link_gap_upload, name="link_gap_upload"),
     path("<slug:slug>/link-gap/exports/", views.link_gap_exports, name="link_gap_exports"),

@@ -7,14 +7,17 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRefresh
+from django_htmx.http import HttpResponseClientRefresh, HttpResponseStopPolling
 
 from campaigns.access import get_campaign_for_user, manager_required, member_required
+from links import budgets
+from links.budgets import OverBudget
 from links.prospecting import gap, queries, services
-from links.prospecting.models import BrokenLinkScan, DeadLink
+from links.prospecting.models import BrokenLinkScan, DeadLink, DeadLinkCheck
 from outreach.models import Kind, Prospect
 
 PAGE_SIZE = 25
@@ -41,6 +44,7 @@ def _errors(exc: ValidationError) -> list[str]:
 def scan_list(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     errors: list[str] = []
+    status = 200
     urls_text = ""
     if request.method == "POST":
         urls_text = request.POST.get("urls", "")
@@ -58,6 +62,9 @@ def scan_list(request: HttpRequest, slug: str) -> HttpResponse:
                 )
             except ValidationError as exc:
                 errors = _errors(exc)
+            except OverBudget as exc:
+                errors = [exc.message]
+                status = 429
             else:
                 return redirect("prospecting:scan_detail", slug=campaign.slug, scan_id=scan.pk)
     scans = Paginator(
@@ -71,7 +78,9 @@ def scan_list(request: HttpRequest, slug: str) -> HttpResponse:
         "pickable": queries.pickable_prospects(campaign),
         "to_recheck": queries.broken_link_prospects(campaign)[:25],
     }
-    return render(request, "prospecting/scan_list.html", context, status=400 if errors else 200)
+    if errors and status == 200:
+        status = 400
+    return render(request, "prospecting/scan_list.html", context, status=status)
 
 
 @member_required
@@ -151,23 +160,52 @@ def dead_link_prospect(request: HttpRequest, slug: str, link_id: int) -> HttpRes
 @require_POST
 @member_required
 def recheck_dead_link(request: HttpRequest, slug: str, prospect_id: int) -> HttpResponse:
+    """Queue a check of the prospect's dead link; the fragment polls it."""
     campaign = get_campaign_for_user(request, slug)
     prospect = get_object_or_404(Prospect, campaign=campaign, pk=prospect_id, kind=Kind.BROKEN_LINK)
     error = None
     check = None
     try:
-        check = services.recheck_dead_link(prospect, by=request.user)
+        check = services.request_dead_link_check(prospect, by=request.user)
     except ValidationError as exc:
         error = " ".join(_errors(exc))
+    except OverBudget as exc:
+        if not request.htmx:
+            back = _next_or(request, campaign.get_absolute_url())
+            return budgets.refusal_page(request, exc, back=back)
+        # 200, not 429: htmx swaps only 2xx answers, and the notice must show.
+        error = exc.message
+        check = prospect.dead_checks.order_by("-requested_at").first()
     context = {"campaign": campaign, "prospect": prospect, "check": check, "error": error}
     if request.htmx:
         return render(request, "prospecting/partials/dead_link_recheck.html", context)
     if error:
         messages.error(request, error)
-    elif check is not None:
-        verdict = "still dead" if check.still_dead else f"not dead now ({check.reason})"
-        messages.info(request, f"{prospect.dead_url}: {verdict}.")
+    else:
+        messages.info(request, f"Checking {prospect.dead_url}: the answer shows here shortly.")
     return redirect(_next_or(request, campaign.get_absolute_url()))
+
+
+@member_required
+def dead_link_check(
+    request: HttpRequest, slug: str, prospect_id: int, check_id: int
+) -> HttpResponse:
+    """One dead-link check, polled every 2 s until it has an answer or times out."""
+    campaign = get_campaign_for_user(request, slug)
+    check = get_object_or_404(
+        DeadLinkCheck.objects.select_related("prospect"),
+        prospect__campaign=campaign,
+        prospect_id=prospect_id,
+        pk=check_id,
+    )
+    context = {"campaign": campaign, "prospect": check.prospect, "check": check, "error": None}
+    if request.htmx and check.progress() != "waiting":
+        # The answer (or the give-up) is the last swap: tell htmx to stop polling.
+        html = render_to_string(
+            "prospecting/partials/dead_link_recheck.html", context, request=request
+        )
+        return HttpResponseStopPolling(html)
+    return render(request, "prospecting/partials/dead_link_recheck.html", context)
 
 
 # --- Competitor link gap --------------------------------------------------------------------

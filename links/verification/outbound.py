@@ -46,6 +46,7 @@ from links.verification.urls import (
     domain_of,
     effective_base,
     normalize_url,
+    registrable_domain,
     resolve_href,
     url_key,
 )
@@ -103,6 +104,8 @@ class PageLinks:
     error: str | None = None
     error_kind: str | None = None
     status: int | None = None
+    # True when the page had more outbound links than the caller's max_links.
+    capped: bool = False
 
     @property
     def ok(self) -> bool:
@@ -180,13 +183,15 @@ def check_links(
     Closing the iterator stops handing out links and waits only for those in
     flight.
     """
+    # Queued by site (registrable domain), the unit host_slot counts: a page
+    # linking to many subdomains of one server gives that server one queue.
     queues: dict[str, deque[str]] = {}
     for url in urls:
         try:
-            host = domain_of(url)
+            site = registrable_domain(domain_of(url))
         except InvalidURL:
-            host = ""
-        queues.setdefault(host, deque()).append(url)
+            site = ""
+        queues.setdefault(site, deque()).append(url)
     ready: deque[str] = deque(queues)
     in_ready = set(queues)
     busy: dict[str, int] = {}
@@ -232,8 +237,9 @@ def check_links(
 # --- A page's outbound links -----------------------------------------------------------
 
 
-def outbound_links(url: str, *, fetcher: Fetcher) -> PageLinks:
-    """Fetch a page and list its links to other sites, one per distinct URL."""
+def outbound_links(url: str, *, fetcher: Fetcher, max_links: int | None = None) -> PageLinks:
+    """Fetch a page and list its links to other sites, one per distinct URL: the
+    first ``max_links`` of them at most (``capped`` says when there were more)."""
     fetched = fetcher.fetch(url, html_only=True)
     page_links = PageLinks(url=url, final_url=fetched.final_url, status=fetched.status)
     if not fetched.ok:
@@ -241,13 +247,22 @@ def outbound_links(url: str, *, fetcher: Fetcher) -> PageLinks:
         page_links.error_kind = str(fetched.error_kind)
         return page_links
     page = parse_html(fetched.body, fetched.encoding or "utf-8")
-    page_links.links = extract_outbound(page, fetched.final_url)
+    # One more than the cap tells "exactly at the cap" from "more than the cap".
+    limit = None if max_links is None else max_links + 1
+    links = extract_outbound(page, fetched.final_url, max_links=limit)
+    if max_links is not None and len(links) > max_links:
+        links, page_links.capped = links[:max_links], True
+    page_links.links = links
     return page_links
 
 
-def extract_outbound(page: ParsedPage, page_url: str) -> list[OutboundLink]:
+def extract_outbound(
+    page: ParsedPage, page_url: str, *, max_links: int | None = None
+) -> list[OutboundLink]:
     """Links from ``page`` to other sites (another host than the page's, ``www.``
-    aside), first occurrence of each URL, with anchor text and the sentence."""
+    aside), first occurrence of each URL, with anchor text and the sentence; the
+    first ``max_links`` distinct ones at most. A hostile page holds a hundred
+    thousand links, and each kept one costs a sentence here and requests later."""
     base = effective_base(page_url, page.base_href)
     own = domain_of(page_url)
     found: dict[str, OutboundLink] = {}
@@ -264,6 +279,8 @@ def extract_outbound(page: ParsedPage, page_url: str) -> list[OutboundLink]:
             continue
         existing = found.get(key)
         if existing is None:
+            if max_links is not None and len(found) >= max_links:
+                break
             found[key] = OutboundLink(
                 resolved, anchor.text, sentence_around(anchor, page, blocks=blocks)
             )

@@ -18,10 +18,13 @@ before any URL parsing, because parsing every href costs more than parsing the p
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from urllib.parse import SplitResult, unquote, urljoin, urlsplit, urlunsplit
+
+from publicsuffixlist import PublicSuffixList
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _PERCENT_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
@@ -311,3 +314,40 @@ def find_links(
         else:
             same_site.append((index, resolved))
     return LinkMatches(exact=exact, same_site=same_site)
+
+
+# --- Sites --------------------------------------------------------------------------
+
+
+@cache
+def _public_suffixes() -> PublicSuffixList:
+    # The list bundled with the package, read once: no download at run time.
+    # Private suffixes stay in (only_icann off), so x.blogspot.com and
+    # y.github.io are sites of their own, as DESIGN.md's "Domain" says.
+    return PublicSuffixList()
+
+
+@lru_cache(maxsize=8192)
+def registrable_domain(host: str) -> str:
+    """The site a host belongs to: its registrable domain (eTLD+1) by the Public
+    Suffix List, ``a.example.co.uk`` -> ``example.co.uk``. An IP address, a
+    single-label name such as ``localhost``, or a bare public suffix is its own site.
+
+    For counting and budgets only; a connection still goes to the host itself.
+    """
+    host = host.strip().rstrip(".").lower()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return host
+    try:
+        host = to_ascii_host(host)
+    except InvalidURL:
+        return host
+    if "." not in host:
+        return host
+    return _public_suffixes().privatesuffix(host) or host

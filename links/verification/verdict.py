@@ -51,6 +51,7 @@ from links.verification.urls import (
     domain_of,
     effective_base,
     find_links,
+    registrable_domain,
     resolve_href,
     url_key,
 )
@@ -199,7 +200,8 @@ HostSlot = Callable[[str], AbstractContextManager[Any]]
 
 
 class HostLimiter:
-    """At most ``per_host`` checks of one source host at a time, in this process."""
+    """At most ``per_host`` checks of one source site (registrable domain: every
+    subdomain of ``example.com`` shares one count) at a time, in this process."""
 
     def __init__(self, per_host: int = 2) -> None:
         if per_host < 1:
@@ -210,6 +212,7 @@ class HostLimiter:
 
     @contextmanager
     def slot(self, host: str) -> Iterator[None]:
+        host = registrable_domain(host)
         with self._cond:
             while self._active.get(host, 0) >= self.per_host:
                 self._cond.wait()
@@ -227,7 +230,7 @@ class HostLimiter:
 
     def active(self, host: str) -> int:
         with self._cond:
-            return self._active.get(host, 0)
+            return self._active.get(registrable_domain(host), 0)
 
 
 _default_limiter = HostLimiter(2)
@@ -594,13 +597,15 @@ def verify_many(
     """
     fetcher = fetcher or shared_fetcher(config or FetchConfig())
     limiter = limiter or _default_limiter
+    # Queued by site, the unit the limiter counts, so that made-up subdomains of
+    # one server do not each look like a free site and fill every thread.
     queues: dict[str, deque[Check]] = {}
     for check in checks:
         try:
-            host = domain_of(check.source_url)
+            site = registrable_domain(domain_of(check.source_url))
         except InvalidURL:
-            host = ""
-        queues.setdefault(host, deque()).append(check)
+            site = ""
+        queues.setdefault(site, deque()).append(check)
     ready: deque[str] = deque(queues)
     in_ready = set(queues)
     busy: dict[str, int] = {}

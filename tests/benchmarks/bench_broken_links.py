@@ -134,7 +134,7 @@ def run_scan(campaign, owner, concurrency: int) -> tuple[float, object, int]:
 
     settings.BROKEN_LINKS_CONCURRENCY = concurrency
     redis.Redis.from_url(settings.REDIS_URL).delete(
-        *[f"anchorage:host:{host}" for host in [*HOSTS, PAGE_HOST]]
+        *[f"anchorage:site:{host}" for host in [*HOSTS, PAGE_HOST]]
     )
     # A fresh fetcher: no robots.txt cached from the previous run.
     verdict._fetchers.clear()

@@ -104,3 +104,42 @@ def test_hosts_do_not_share_slots(client):
 
 def test_local_limiter_allows_two_at_once_per_host():
     assert most_at_once(LocalHostLimiter(limit=2, wait_seconds=5), "blog.example") == 2
+
+
+# --- Per site, not per host ------------------------------------------------------
+
+
+def test_two_subdomains_share_one_budget_across_workers(client):
+    # Two limiter objects stand for two worker processes sharing one Redis.
+    first = RedisHostLimiter(client, limit=1, hold_seconds=5, wait_seconds=0.2, prefix="test:host:")
+    second = RedisHostLimiter(
+        client, limit=1, hold_seconds=5, wait_seconds=0.2, prefix="test:host:"
+    )
+    with first.slot("a.example.com"):
+        assert second.holders("b.example.com") == 1
+        with (
+            pytest.raises(HostBusy, match=r"example\.com: 1 requests"),
+            second.slot("b.example.com"),
+        ):
+            pass
+        with second.slot("www.example.co.uk"):  # another site entirely
+            pass
+    with second.slot("b.example.com"):  # freed once the first let go
+        pass
+
+
+def test_private_suffixes_are_separate_sites(client):
+    limiter = RedisHostLimiter(
+        client, limit=1, hold_seconds=5, wait_seconds=0.2, prefix="test:host:"
+    )
+    with limiter.slot("alice.blogspot.com"), limiter.slot("bob.blogspot.com"):
+        assert limiter.holders("alice.blogspot.com") == 1
+
+
+def test_local_limiter_counts_sites_too():
+    limiter = LocalHostLimiter(limit=1, wait_seconds=0.2)
+    with limiter.slot("a.example.com"):
+        with pytest.raises(HostBusy, match=r"example\.com"), limiter.slot("b.example.com"):
+            pass
+        with limiter.slot("c.example.org"):
+            pass

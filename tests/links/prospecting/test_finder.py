@@ -281,21 +281,37 @@ def test_a_target_page_of_another_campaign_is_refused(campaign, other_campaign, 
 # -- re-check before the email ------------------------------------------------------------------
 
 
-def test_recheck_finds_a_fixed_link(elsewhere, campaign, member):
+def recheck(prospect, member, *, at=None):
+    """Ask for a re-check and run its task's body, as a worker would."""
+    asked = services.request_dead_link_check(prospect, by=member, now=at)
+    return services.run_dead_link_check(asked.pk)
+
+
+def test_recheck_finds_a_fixed_link(elsewhere, campaign, member, settings, fresh_budgets):
+    settings.RECHECK_LINK_INTERVAL_SECONDS = 60
     url = elsewhere.route("/guide", status=404)
     prospect = ProspectFactory(campaign=campaign, kind=Kind.BROKEN_LINK, dead_url=url)
-    assert services.recheck_dead_link(prospect, by=member).still_dead
+    assert recheck(prospect, member, at=timezone.now() - timedelta(minutes=5)).still_dead
     elsewhere.page("/guide", "<html>back again</html>")
-    check = services.recheck_dead_link(prospect, by=member)
+    check = recheck(prospect, member)
     assert not check.still_dead
     assert check.outcome == "ok"
     assert check.checked_by == member
     assert prospect.dead_checks.count() == 2
 
 
+def test_a_check_is_answered_once(elsewhere, campaign, member, fresh_budgets):
+    url = elsewhere.route("/guide", status=404)
+    prospect = ProspectFactory(campaign=campaign, kind=Kind.BROKEN_LINK, dead_url=url)
+    check = recheck(prospect, member)
+    hits = elsewhere.hit_count
+    assert services.run_dead_link_check(check.pk) is None  # a redelivered task
+    assert elsewhere.hit_count == hits
+
+
 def test_recheck_needs_a_dead_link(campaign, member):
     with pytest.raises(ValidationError):
-        services.recheck_dead_link(ProspectFactory(campaign=campaign), by=member)
+        services.request_dead_link_check(ProspectFactory(campaign=campaign), by=member)
 
 
 def test_a_scan_whose_worker_died_can_be_cleared(campaign, member):

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
-from links.prospecting import gap
+from links.prospecting import gap, services
 from links.prospecting.models import (
     BacklinkExport,
     BrokenLinkScan,
@@ -149,7 +150,7 @@ def test_scan_detail_empty_state(member_client, campaign):
     assert "No dead links on these pages" in page.content.decode()
 
 
-def test_recheck_fragment(member_client, campaign, settings):
+def test_recheck_fragment(member_client, campaign, settings, fresh_budgets):
     settings.VERIFIER_ALLOW_PRIVATE_NETWORKS = False
     prospect = Prospect.objects.create(
         campaign=campaign,
@@ -163,6 +164,15 @@ def test_recheck_fragment(member_client, campaign, settings):
     )
     text = response.content.decode()
     assert f'id="recheck-{prospect.pk}"' in text
+    assert "Checking the dead link" in text
+    check = prospect.dead_checks.get()
+    services.run_dead_link_check(check.pk)
+    response = member_client.get(
+        reverse("prospecting:dead_link_check", args=[campaign.slug, prospect.pk, check.pk]),
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 286  # htmx stops polling
+    text = response.content.decode()
     assert "Could not tell" in text
     assert "10.1.2.3" in text
 
@@ -201,7 +211,12 @@ def test_scan_list_queries_do_not_grow_with_rows(
             dead_url=f"https://gone{n}.example/",
             offered_target=TargetPageFactory(campaign=campaign),
         )
-        prospect.dead_checks.create(url=prospect.dead_url, outcome="dead", reason="answered 404")
+        prospect.dead_checks.create(
+            url=prospect.dead_url,
+            outcome="dead",
+            reason="answered 404",
+            checked_at=timezone.now(),
+        )
     with django_assert_max_num_queries(10):
         response = member_client.get(reverse("prospecting:scan_list", args=[campaign.slug]))
     text = response.content.decode()
