@@ -299,4 +299,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # flufl.bounce logs every detector it runs, for every delivery notice, at INFO.
+    "loggers": {"flufl.bounce": {"level": "WARNING"}},
 }

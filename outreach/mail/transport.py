@@ -148,6 +148,9 @@ class ImapError(Exception):
     """The IMAP server could not be reached or refused a command."""
 
 
+# Both run on one response line of the IMAP server (imaplib caps a line at 1 MB):
+# a literal then one run of digits, and an anchored pattern whose parts cannot
+# overlap, so neither can backtrack more than linearly.
 _UID = re.compile(rb"\bUID (\d+)")
 _LIST_LINE = re.compile(rb'^\((?P<flags>[^)]*)\) (?:"[^"]*"|NIL) (?P<name>.+)$')
 
@@ -208,9 +211,12 @@ class ImapSession:
         # "n:*" always matches the newest message, even below n.
         return [uid for uid in found if after_uid is None or uid > after_uid]
 
-    def fetch(self, uid: int) -> bytes | None:
+    def fetch(self, uid: int, *, limit: int | None = None) -> bytes | None:
+        """The raw message, or its first ``limit`` bytes (an IMAP partial fetch:
+        the rest of a 30 MB message never crosses the wire)."""
         # BODY.PEEK leaves the message unread for the people sharing the mailbox.
-        status, data = self.client.uid("FETCH", str(uid), "(BODY.PEEK[])")
+        part = "BODY.PEEK[]" if limit is None else f"BODY.PEEK[]<0.{int(limit)}>"
+        status, data = self.client.uid("FETCH", str(uid), f"({part})")
         if status != "OK":
             raise ImapError(f"UID FETCH {uid} failed: {data!r}")
         for item in data:
