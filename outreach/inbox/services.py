@@ -25,6 +25,7 @@ from links.verification.urls import InvalidURL, domain_of
 from outreach.inbox.models import Digest, JournalistQuery, Mailbox, QueryProspect
 from outreach.inbox.parsing import SERVICE_SITES, ParsedQuery, parse_email, parse_text
 from outreach.inbox.parsing import Digest as ParsedDigest
+from outreach.mail.message import MAX_RAW_BYTES
 from outreach.models import Kind, Prospect
 from outreach.services import create_prospect
 
@@ -173,7 +174,8 @@ def poll_mailbox(mailbox: Mailbox) -> int:
             status, data = client.uid("SEARCH", f"UID {last_uid + 1}:*")
             uids = sorted(int(uid) for uid in (data[0] or b"").split() if int(uid) > last_uid)
             for uid in uids[:MAX_MESSAGES_PER_POLL]:
-                status, parts = client.uid("FETCH", str(uid), "(BODY.PEEK[])")
+                # A partial fetch: the reader parses MAX_RAW_BYTES at most anyway.
+                status, parts = client.uid("FETCH", str(uid), f"(BODY.PEEK[]<0.{MAX_RAW_BYTES}>)")
                 raw = next((p[1] for p in parts if isinstance(p, tuple)), None)
                 if status == "OK" and raw is not None:
                     created += ingest_email(raw, mailbox=mailbox).created
@@ -260,6 +262,8 @@ def matching_filter(keywords: list[str]) -> Q:
 
 
 def matched_keywords(query: JournalistQuery, keywords: list[str]) -> list[str]:
+    # A literal after a one-character lookbehind: linear in the text (at most
+    # MAX_QUERY_TEXT plus a title and category) times the keyword's length.
     text = f"{query.title}\n{query.category}\n{query.query_text}".lower()
     return [k for k in keywords if re.search(rf"(?<!\w){re.escape(k)}", text)]
 

@@ -200,19 +200,19 @@ def read(raw: bytes) -> Inbound:
     # quadratic time on some address lists.
     message = email.message_from_bytes(bound(raw), policy=email.policy.compat32)
     from_name, from_address = _first_address(message, "From")
-    subject = _header(message, "Subject")
+    subject = header(message, "Subject")
     inbound = Inbound(
         kind="reply",
-        message_id=next(iter(_ids(_header(message, "Message-ID"))), ""),
+        message_id=next(iter(_ids(header(message, "Message-ID"))), ""),
         from_address=from_address,
         from_name=from_name,
         subject=subject,
-        date=_date(message),
+        date=date_of(message),
     )
     # Our List-Unsubscribe puts the message's id in the subject of the
     # unsubscribe mail it asks for.
     inbound.referenced_ids = _ids(
-        _header(message, "In-Reply-To") + " " + _header(message, "References") + " " + subject
+        header(message, "In-Reply-To") + " " + header(message, "References") + " " + subject
     )
     if _is_delivery_report(message):
         return _read_delivery_report(message, inbound)
@@ -229,7 +229,7 @@ def read(raw: bytes) -> Inbound:
     return inbound
 
 
-def _header(message: Message, name: str, limit: int = MAX_HEADER_BYTES) -> str:
+def header(message: Message, name: str, limit: int = MAX_HEADER_BYTES) -> str:
     """A header as one line of text, encoded words decoded, at most ``limit`` chars."""
     value = message.get(name)
     if value is None:
@@ -243,7 +243,7 @@ def _header(message: Message, name: str, limit: int = MAX_HEADER_BYTES) -> str:
 
 def _first_address(message: Message, name: str) -> tuple[str, str]:
     try:
-        pairs = getaddresses([_header(message, name, MAX_ADDRESS_HEADER_CHARS)])
+        pairs = getaddresses([header(message, name, MAX_ADDRESS_HEADER_CHARS)])
     except RecursionError:
         # Comments nested hundreds deep: no mail program writes that.
         return "", ""
@@ -257,9 +257,9 @@ def _ids(text: str) -> list[str]:
     return list(dict.fromkeys(MSGID.findall(text)))
 
 
-def _date(message: Message) -> datetime | None:
+def date_of(message: Message) -> datetime | None:
     try:
-        parsed = parsedate_to_datetime(_header(message, "Date", 200))
+        parsed = parsedate_to_datetime(header(message, "Date", 200))
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
     return parsed if parsed.tzinfo else None
@@ -285,12 +285,12 @@ def _is_bounce(message: Message, from_address: str, subject: str) -> bool:
 
 
 def _is_auto_reply(message: Message, subject: str) -> bool:
-    auto = _header(message, "Auto-Submitted", 200).lower()
+    auto = header(message, "Auto-Submitted", 200).lower()
     if auto and auto != "no":
         return True
     if message.get("X-Autoreply") or message.get("X-Autorespond"):
         return True
-    if _header(message, "Precedence", 200).lower() == "auto_reply":
+    if header(message, "Precedence", 200).lower() == "auto_reply":
         return True
     return bool(AUTO_REPLY_SUBJECT.match(subject))
 
@@ -390,7 +390,7 @@ def _for_detectors(message: Message) -> Message:
 
 
 def _detector_text(part: Message, limit: int) -> str:
-    text = _decoded(part)[:limit]
+    text = decoded_text(part)[:limit]
     return "\n".join(line[:DETECTOR_LINE_CHARS] for line in text.splitlines())
 
 
@@ -433,7 +433,7 @@ def _embedded_ids(message: Message) -> list[str]:
 def _original_message_id(part: Message) -> str:
     payload = part.get_payload()
     if isinstance(payload, list) and payload:
-        return _header(payload[0], "Message-ID", MAX_LINE_CHARS)
+        return header(payload[0], "Message-ID", MAX_LINE_CHARS)
     if isinstance(payload, str):
         # text/rfc822-headers: the original's header block, read by the email
         # package's own header parser.
@@ -442,12 +442,12 @@ def _original_message_id(part: Message) -> str:
                 "utf-8", "replace"
             )
         )
-        return _header(headers, "Message-ID", MAX_LINE_CHARS)
+        return header(headers, "Message-ID", MAX_LINE_CHARS)
     return ""
 
 
-def _decoded(part: Message) -> str:
-    """A leaf part's text, transfer encoding and charset undone, at most MAX_TEXT_CHARS."""
+def decoded_text(part: Message, limit: int = MAX_TEXT_CHARS) -> str:
+    """A leaf part's text, transfer encoding and charset undone, at most ``limit`` chars."""
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         return ""
@@ -456,29 +456,33 @@ def _decoded(part: Message) -> str:
         text = payload.decode(charset, errors="replace")
     except LookupError:  # an unknown or lying charset
         text = payload.decode("utf-8", errors="replace")
-    return text[:MAX_TEXT_CHARS]
+    return text[:limit]
 
 
-def _plain_text(message: Message) -> str:
-    """The text a person wrote: the first text/plain part that is not an
-    attachment, else the first text/html one as text, else the first text part."""
-    chosen: Message | None = None
-    fallback: Message | None = None
+def body_part(message: Message, preference: tuple[str, ...] = ("plain", "html")) -> Message | None:
+    """The part a mail client shows: the first text part of the preferred
+    subtypes, in order, that is not an attachment."""
+    found: dict[str, Message] = {}
     for part in message.walk():
         if part.is_multipart() or part.get_content_maintype() != "text":
             continue
         if part.get_content_disposition() == "attachment":
             continue
-        subtype = part.get_content_subtype()
-        if subtype == "plain":
-            chosen = part
+        found.setdefault(part.get_content_subtype(), part)
+        if part.get_content_subtype() == preference[0]:
             break
-        if fallback is None or (subtype == "html" and fallback.get_content_subtype() != "html"):
-            fallback = part
-    chosen = chosen or fallback
+    return next((found[subtype] for subtype in preference if subtype in found), None)
+
+
+def _plain_text(message: Message) -> str:
+    """The text a person wrote: the plain part, else the HTML part as text, else
+    (multipart/report and friends) the first text part."""
+    chosen = body_part(message) or next(
+        (p for p in message.walk() if p.get_content_maintype() == "text"), None
+    )
     if chosen is None:
         return ""
-    text = _decoded(chosen)
+    text = decoded_text(chosen)
     if chosen.get_content_subtype() == "html":
         # lxml's HTML parser is linear; the text is capped before it.
         text = BeautifulSoup(text, "lxml").get_text("\n")[:MAX_TEXT_CHARS]
