@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 
 from campaigns.models import Campaign
-from outreach.mail.merge import FIELDS
+from outreach.mail.merge import FIELDS, MAX_TEMPLATE_CHARS
 from outreach.models import EmailTemplate, Mailbox
 
 FOLLOW_UP_SLOTS = 3
@@ -32,7 +32,9 @@ class TemplateForm(_NoColon, forms.Form):
         label="Name", max_length=120, help_text="For the team, e.g. “Resource page pitch”."
     )
     subject = forms.CharField(label="Subject", max_length=250)
-    body = forms.CharField(label="Pitch", widget=forms.Textarea(attrs={"rows": 9}))
+    body = forms.CharField(
+        label="Pitch", max_length=MAX_TEMPLATE_CHARS, widget=forms.Textarea(attrs={"rows": 9})
+    )
     is_archived = forms.BooleanField(
         label="Archived (kept for the stats, no longer offered)", required=False
     )
@@ -49,6 +51,7 @@ class TemplateForm(_NoColon, forms.Form):
             self.fields[f"follow_up_{slot}"] = forms.CharField(
                 label=f"Follow-up {slot}",
                 required=False,
+                max_length=MAX_TEMPLATE_CHARS,
                 widget=forms.Textarea(attrs={"rows": 4}),
                 help_text="Sent in the same thread (“Re: subject”). Leave empty for none.",
             )

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from outreach.mail import message
+from outreach.mail import merge, message
 
 BUDGET = 0.5  # seconds, for one call on an input at its cap
 PROPERTY = settings(max_examples=150, deadline=None)
@@ -344,3 +344,49 @@ Status: {status}
     parsed = message.read(raw)
     assert parsed.kind == kind
     assert parsed.failed_recipients == (["jo@runner-blog.example"] if kind == "bounce" else [])
+
+
+# --- merge fields (templates are written by members) ----------------------------------
+
+template_text = st.lists(
+    st.sampled_from([*'{}|:" a_1%', "{{", "}}", "default", "first_name", " "]), max_size=300
+).map("".join)
+
+
+@PROPERTY
+@given(prefix=template_text, suffix=template_text)
+def test_merge_fields_are_found_in_any_text(prefix, suffix):
+    text = f"{prefix} {{{{ first_name }}}} {suffix}"
+    used, elapsed = timed(merge.fields_used, text)
+    assert "first_name" in used
+    assert elapsed < BUDGET
+    _, elapsed = timed(merge.problems, text)
+    assert elapsed < BUDGET
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{{" + " " * merge.MAX_TEMPLATE_CHARS,
+        "{{ a" * (merge.MAX_TEMPLATE_CHARS // 4),
+        "{{" + "a" * merge.MAX_TEMPLATE_CHARS,
+        '{{ a|default:"' + "x" * merge.MAX_TEMPLATE_CHARS,
+        '{{ a | default : "x"' + " " * merge.MAX_TEMPLATE_CHARS,
+        "{" * merge.MAX_TEMPLATE_CHARS,
+    ],
+    ids=["spaces", "names", "long-name", "open-default", "default-spaces", "braces"],
+)
+def test_merge_fields_at_the_template_cap(text):
+    _, elapsed = timed(merge.problems, text)
+    assert elapsed < BUDGET
+    _, elapsed = timed(merge.render, text, {"a": "x"})
+    assert elapsed < BUDGET
+
+
+def test_the_template_form_refuses_text_beyond_the_cap():
+    from outreach.email_forms import TemplateForm
+
+    body = "x" * (merge.MAX_TEMPLATE_CHARS + 1)
+    form = TemplateForm(data={"name": "Pitch", "subject": "Hi", "body": body})
+    assert not form.is_valid()
+    assert "body" in form.errors
