@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from outreach.mail import merge, message
+from outreach.mail import merge, message, secrets, transport
 
 BUDGET = 0.5  # seconds, for one call on an input at its cap
 PROPERTY = settings(max_examples=150, deadline=None)
@@ -390,3 +390,65 @@ def test_the_template_form_refuses_text_beyond_the_cap():
     form = TemplateForm(data={"name": "Pitch", "subject": "Hi", "body": body})
     assert not form.is_valid()
     assert "body" in form.errors
+
+
+# --- IMAP responses (the server's lines; imaplib caps one at 1 MB) ---------------------
+
+IMAP_LINE_CAP = 1_000_000
+imap_line = st.lists(
+    st.sampled_from([b"(", b")", b'"', b"\\", b" ", b"UID ", b"NIL", b"\\Sent", b"7", b"x"]),
+    max_size=200,
+).map(b"".join)
+
+
+@PROPERTY
+@given(prefix=imap_line, suffix=imap_line)
+def test_the_uid_of_a_fetch_response_is_found(prefix, suffix):
+    found, elapsed = timed(transport._UID.search, prefix + b" UID 42 " + suffix)
+    assert found is not None
+    assert found.group(1).isdigit()
+    assert elapsed < BUDGET
+
+
+@PROPERTY
+@given(flags=imap_line.filter(lambda f: b")" not in f), name=imap_line.filter(bool))
+def test_list_lines_give_flags_and_name(flags, name):
+    line = b"(" + flags + b') "/" ' + name
+    match, elapsed = timed(transport._LIST_LINE.match, line)
+    assert match is not None
+    assert match["flags"] == flags
+    assert elapsed < BUDGET
+
+
+@pytest.mark.parametrize(
+    ("pattern", "line"),
+    [
+        (transport._UID.search, b"UID " * (IMAP_LINE_CAP // 4)),
+        (transport._UID.search, b"UID" + b"9" * IMAP_LINE_CAP),
+        (transport._LIST_LINE.match, b"(" + b"\\" * IMAP_LINE_CAP),
+        (transport._LIST_LINE.match, b'() "' + b"x" * IMAP_LINE_CAP),
+        (transport._LIST_LINE.match, b"() NIL " + b" " * IMAP_LINE_CAP),
+    ],
+    ids=["uid-words", "uid-digits", "list-flags", "list-delimiter", "list-name"],
+)
+def test_imap_patterns_on_a_line_at_imaplibs_cap(pattern, line):
+    _, elapsed = timed(pattern, line)
+    assert elapsed < BUDGET
+
+
+# --- mailbox secrets: the variable name -------------------------------------------------
+
+
+@PROPERTY
+@given(st.text(alphabet="ANCHORAGE_SECRET_x0 ", max_size=100))
+def test_only_names_under_the_prefix_pass(name):
+    try:
+        secrets.check_name(name)
+    except secrets.SecretNameRefused:
+        accepted = False
+    else:
+        accepted = True
+    rest = name.removeprefix("ANCHORAGE_SECRET_")
+    allowed = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+    expected = name.startswith("ANCHORAGE_SECRET_") and rest != "" and set(rest) <= allowed
+    assert accepted == expected

@@ -160,3 +160,32 @@ def test_an_email_with_a_hostile_content_type_is_still_read():
 def test_detect_service_on_a_long_subject():
     _, elapsed = timed(parsing.detect_service, "x" * 998, "haro " * 200, "a" * CAP)
     assert elapsed < BUDGET
+
+
+# --- campaign keywords in a query (services.matched_keywords) ---------------------------
+
+
+def query_with(text: str):
+    from outreach.inbox.models import JournalistQuery
+
+    return JournalistQuery(title="t", category="c", query_text=text)
+
+
+@PROPERTY
+@given(prefix=digest_text, suffix=digest_text)
+def test_keywords_are_found_at_word_starts(prefix, suffix):
+    from outreach.inbox.services import matched_keywords
+
+    text = f"{prefix} trail shoes {suffix}"
+    found, elapsed = timed(matched_keywords, query_with(text), ["trail shoes", "zzz-absent"])
+    assert found == ["trail shoes"]
+    assert elapsed < BUDGET
+
+
+def test_keywords_at_the_query_text_cap():
+    from outreach.inbox.services import matched_keywords
+
+    keywords = ["a" * 99 + "b", "aa aa", "x"]
+    text = "a" * parsing.MAX_QUERY_TEXT
+    _, elapsed = timed(matched_keywords, query_with(text), keywords * 33)
+    assert elapsed < BUDGET
