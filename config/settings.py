@@ -307,6 +307,10 @@ OUTREACH_SENDS_PER_MINUTE = env_int("OUTREACH_SENDS_PER_MINUTE", 5)
 OUTREACH_MAX_ATTEMPTS = env_int("OUTREACH_MAX_ATTEMPTS", 5)
 # Messages read from one mailbox per poll at most.
 OUTREACH_POLL_BATCH = env_int("OUTREACH_POLL_BATCH", 200)
+# Let mailboxes' SMTP/IMAP hosts be private, loopback or link-local addresses (a
+# mail server on this machine or the intranet, and tests). Off: such hosts are
+# refused like the verifier refuses them, so a mailbox cannot reach internal services.
+MAIL_ALLOW_PRIVATE_NETWORKS = env_bool("MAIL_ALLOW_PRIVATE_NETWORKS", False)
 # Mailbox passwords are encrypted with FIELD_ENCRYPTION_KEY (see Prospecting).
 
 # --- Logging ------------------------------------------------------------------
@@ -316,4 +320,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # flufl.bounce logs every detector it runs, for every delivery notice, at INFO.
+    "loggers": {"flufl.bounce": {"level": "WARNING"}},
 }

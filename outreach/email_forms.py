@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 import zoneinfo
 from typing import Any
 
@@ -12,11 +11,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 
 from campaigns.models import Campaign
-from outreach.mail.merge import FIELDS
+from outreach.mail import secrets
+from outreach.mail.merge import FIELDS, MAX_TEMPLATE_CHARS
 from outreach.models import EmailTemplate, Mailbox
 
 FOLLOW_UP_SLOTS = 3
-ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 
 
 class _NoColon:
@@ -32,7 +31,9 @@ class TemplateForm(_NoColon, forms.Form):
         label="Name", max_length=120, help_text="For the team, e.g. “Resource page pitch”."
     )
     subject = forms.CharField(label="Subject", max_length=250)
-    body = forms.CharField(label="Pitch", widget=forms.Textarea(attrs={"rows": 9}))
+    body = forms.CharField(
+        label="Pitch", max_length=MAX_TEMPLATE_CHARS, widget=forms.Textarea(attrs={"rows": 9})
+    )
     is_archived = forms.BooleanField(
         label="Archived (kept for the stats, no longer offered)", required=False
     )
@@ -49,6 +50,7 @@ class TemplateForm(_NoColon, forms.Form):
             self.fields[f"follow_up_{slot}"] = forms.CharField(
                 label=f"Follow-up {slot}",
                 required=False,
+                max_length=MAX_TEMPLATE_CHARS,
                 widget=forms.Textarea(attrs={"rows": 4}),
                 help_text="Sent in the same thread (“Re: subject”). Leave empty for none.",
             )
@@ -158,8 +160,10 @@ class MailboxForm(_NoColon, forms.ModelForm):
             "sent_folder",
         ]
         labels = {
-            "smtp_password_env": "…or read the SMTP password from this environment variable",
-            "imap_password_env": "…or read the IMAP password from this environment variable",
+            "smtp_password_env": "…or read the SMTP password from this environment variable "
+            "(named ANCHORAGE_SECRET_…)",
+            "imap_password_env": "…or read the IMAP password from this environment variable "
+            "(named ANCHORAGE_SECRET_…)",
             "is_active": "Active (sends and reads replies)",
             "smtp_host": "SMTP host",
             "smtp_port": "SMTP port",
@@ -190,8 +194,11 @@ class MailboxForm(_NoColon, forms.ModelForm):
 
     def _env_name(self, field: str) -> str:
         value = self.cleaned_data.get(field, "").strip()
-        if value and not ENV_NAME.match(value):
-            raise ValidationError("An environment variable name: capitals, digits and _.")
+        if value:
+            try:
+                secrets.check_name(value)
+            except secrets.SecretNameRefused as exc:
+                raise ValidationError(str(exc)) from exc
         return value
 
     def clean_smtp_password_env(self) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -12,7 +11,7 @@ from django.utils import timezone
 
 from campaigns import crypto
 from campaigns.models import Campaign
-from outreach.mail import transport
+from outreach.mail import secrets, transport
 from outreach.models import Mailbox, ScheduledEmail
 
 # The states that used up a send of the day: sent, being sent, or perhaps sent.
@@ -49,7 +48,10 @@ def set_passwords(mailbox: Mailbox, *, smtp: str | None = None, imap: str | None
 
 def _secret(stored: str, env_name: str, what: str) -> str:
     if env_name:
-        value = os.environ.get(env_name)
+        try:
+            value = secrets.from_environment(env_name)
+        except secrets.SecretNameRefused as exc:
+            raise MailboxSecretMissing(f"The {what} password: {exc}") from exc
         if value is None:
             raise MailboxSecretMissing(f"The {what} password variable {env_name} is not set.")
         return value
@@ -74,6 +76,7 @@ def smtp_server(mailbox: Mailbox) -> transport.Server:
         password=_secret(mailbox.smtp_password, mailbox.smtp_password_env, "SMTP"),
         timeout=settings.OUTREACH_SMTP_TIMEOUT_SECONDS,
         local_hostname=_domain(mailbox),
+        allow_private_networks=settings.MAIL_ALLOW_PRIVATE_NETWORKS,
     )
 
 
@@ -91,6 +94,7 @@ def imap_server(mailbox: Mailbox) -> transport.Server:
         password=password,
         timeout=settings.OUTREACH_SMTP_TIMEOUT_SECONDS,
         local_hostname=_domain(mailbox),
+        allow_private_networks=settings.MAIL_ALLOW_PRIVATE_NETWORKS,
     )
 
 

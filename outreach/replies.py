@@ -4,9 +4,11 @@ Each poll reads INBOX from the last UID it saw (under the same UIDVALIDITY),
 leaving messages unread. Every message is recorded once (``InboundEmail``, unique
 per mailbox by UID and by Message-ID), so a poll that runs twice or crashes half
 way never logs a reply twice. A message is matched to a sequence by its thread
-headers (our Message-IDs in In-Reply-To/References, or inside a bounce), else by
-the sender's address (a bounce: the failed recipient's) among sequences this
-mailbox sent to before the message arrived.
+headers (our Message-IDs in In-Reply-To/References, or inside a bounce), else,
+for a reply or an auto-reply, by the sender's address among sequences this
+mailbox sent to before the message arrived. Bounces and unsubscribes, which
+stop sequences and block addresses, are matched by thread only: a forged one
+that names none of our messages does nothing.
 """
 
 from __future__ import annotations
@@ -52,6 +54,12 @@ REPLY_MOVES_FROM = {
 }
 
 
+# Kinds that stop a sequence or block an address for every campaign: matched
+# only through the thread (In-Reply-To/References, the original inside a
+# bounce, our message's id in the unsubscribe subject), never by sender alone.
+THREAD_ONLY = {"bounce", "unsubscribe"}
+
+
 @dataclass(frozen=True)
 class PollResult:
     read: int
@@ -84,7 +92,7 @@ def poll(mailbox_id: int, *, now: datetime | None = None) -> PollResult | None:
             # mailbox's creation on, not years of history.
             since = None if known else (mailbox.created_at - timedelta(days=1)).date()
             for uid in session.uids(after_uid=after, since=since)[: settings.OUTREACH_POLL_BATCH]:
-                raw = session.fetch(uid)
+                raw = session.fetch(uid, limit=message.MAX_RAW_BYTES)
                 if raw is not None:
                     row = record(mailbox, raw, uidvalidity=validity, uid=uid, now=now)
                     read += 1
@@ -149,10 +157,11 @@ def match(mailbox: Mailbox, inbound: Inbound, *, received: datetime) -> Sequence
         )
         if email is not None:
             return email.sequence
-    if inbound.kind == "bounce":
-        addresses = inbound.failed_recipients
-    else:
-        addresses = [inbound.from_address] if inbound.from_address else []
+    if inbound.kind in THREAD_ONLY:
+        # Anyone can write "From: jo@…" or "From: MAILER-DAEMON": a bounce or an
+        # unsubscribe acts only when it names a message we sent.
+        return None
+    addresses = [inbound.from_address] if inbound.from_address else []
     if not addresses:
         return None
     # Only sequences that had written to the sender before the message was

@@ -537,6 +537,8 @@ def send(claim: Claim) -> str:
             mark_sent(email.pk, token=claim.token, at=timezone.now(), server_reply=reply)
     except transport.LoginRefused as exc:
         return _release(email, claim, error=f"Login refused: {exc}", mailbox_problem=True)
+    except transport.HostRefused as exc:
+        return _release(email, claim, error=str(exc), mailbox_problem=True)
     except transport.PermanentFailure as exc:
         _fail(email, claim, exc)
         return "failed"

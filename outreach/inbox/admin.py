@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 
 from outreach.inbox.models import Digest, JournalistQuery, Mailbox
+from outreach.mail import secrets
 
 
 class MailboxForm(forms.ModelForm):
@@ -19,6 +20,15 @@ class MailboxForm(forms.ModelForm):
         model = Mailbox
         fields = ["name", "host", "port", "security", "username", "password", "password_env",
                   "folder", "enabled"]  # fmt: skip
+
+    def clean_password_env(self) -> str:
+        value = self.cleaned_data.get("password_env", "").strip()
+        if value:
+            try:
+                secrets.check_name(value)
+            except secrets.SecretNameRefused as exc:
+                raise forms.ValidationError(str(exc)) from exc
+        return value
 
     def save(self, commit: bool = True) -> Mailbox:
         mailbox = super().save(commit=False)

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from campaigns.crypto import decrypt, encrypt
 from campaigns.models import Campaign
+from outreach.mail import secrets
 from outreach.models import Prospect
 
 
@@ -32,7 +33,8 @@ class Mailbox(models.Model):
     password_env = models.CharField(
         max_length=100,
         blank=True,
-        help_text="Read the password from this environment variable instead of storing it.",
+        help_text="Read the password from this environment variable instead of storing it "
+        "(its name must start with ANCHORAGE_SECRET_).",
     )
     folder = models.CharField(max_length=200, default="INBOX")
     enabled = models.BooleanField(default=True)
@@ -58,10 +60,10 @@ class Mailbox(models.Model):
         self.password_encrypted = encrypt(password) if password else ""
 
     def get_password(self) -> str:
-        import os
-
+        """The password; SecretNameRefused if ``password_env`` names a variable
+        outside ANCHORAGE_SECRET_… (checked here too: rows may predate the rule)."""
         if self.password_env:
-            return os.environ.get(self.password_env, "")
+            return secrets.from_environment(self.password_env) or ""
         return decrypt(self.password_encrypted) if self.password_encrypted else ""
 
 

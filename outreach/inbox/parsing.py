@@ -13,6 +13,7 @@ email is never lost to a parser that did not understand it.
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import hashlib
@@ -20,7 +21,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
+from email.message import Message
 from email.utils import parsedate_to_datetime
 
 from dateutil import parser as dateparser
@@ -28,7 +29,14 @@ from dateutil import tz
 from lxml import etree
 from lxml import html as lxml_html
 
+from outreach.mail import message as mail
+
 MAX_QUERY_TEXT = 20_000
+# The text of one digest we split. HARO's largest digests list ~100 queries of a
+# few hundred words: ~250 KB of text. Pasted text is capped the same way.
+MAX_DIGEST_TEXT = 512 * 1024
+# An HTML digest before it is made text (HARO's HTML runs to ~400 KB).
+MAX_DIGEST_HTML = 1024 * 1024
 
 # Label synonyms, lower case, without the colon.
 TITLE_LABELS = (
@@ -50,21 +58,31 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 _LABEL_TO_FIELD = {label: name for name, labels in FIELD_LABELS.items() for label in labels}
 _ALL_LABELS = sorted({*TITLE_LABELS, *_LABEL_TO_FIELD}, key=len, reverse=True)
+# Matched (anchored) against one line: possessive whitespace and a bounded
+# alternation of literals, so a line costs a pass over its start, whatever it holds.
 _LABEL_LINE = re.compile(
-    r"^\s*(?:\d{1,3}[).]\s*)?(?P<label>"
+    r"\s*+(?:\d{1,3}[).]\s*+)?(?P<label>"
     + "|".join(re.escape(label) for label in _ALL_LABELS)
-    + r")\s*:\s*(?P<value>.*)$",
+    + r")\s*+:\s*+(?P<value>.*)",
     re.IGNORECASE,
 )
 # Lines that end an entry's text: navigation and footers of the digests.
 _FOOTER = re.compile(
-    r"^\s*(back to top|back to category|-{5,}|\*{5,}|={5,}|_{5,}|unsubscribe|"
-    r"you are receiving|manage (your )?(email )?preferences|view in browser)",
+    r"\s*+(?:back to top|back to category|-{5,}|\*{5,}|={5,}|_{5,}|unsubscribe|"
+    r"you are receiving|manage (?:your )?(?:email )?preferences|view in browser)",
     re.IGNORECASE,
 )
 _PITCH_BUTTON = re.compile(r"\b(pitch|respond|reply|view|apply|answer)\b", re.IGNORECASE)
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Starts only where a run of address characters starts (the lookbehind), and
+# gives nothing back (possessive): "aaaa…" without an "@" is one pass, not n².
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]++)+")
+# A literal start, then one greedy run that needs nothing after it: linear.
 _URL = re.compile(r"https?://[^\s<>\"')\]]+")
+# A tag, for markup lxml refused: "<" then no "<" or ">" (each scan stops at the
+# next "<", so "<<<<…" is linear).
+_TAG = re.compile(r"<[^<>]*+>")
+# "Deadline: …" in a digest nothing else could be made of.
+_DEADLINE = re.compile(r"deadline\s*+:?+\s*+(.+)", re.IGNORECASE)
 # Where a digest comes from, by the sender's domain (or a word of the subject).
 SERVICES = (
     ("haro", ("helpareporter.com", "helpareporter.net", "haro")),
@@ -142,7 +160,7 @@ def html_to_text(markup: str) -> str:
     try:
         root = lxml_html.fromstring(markup)
     except (etree.ParserError, ValueError):  # empty or junk markup: it is text then
-        return re.sub(r"<[^>]+>", " ", markup)
+        return _TAG.sub(" ", markup)
     for bad in root.xpath("//script|//style|//head"):
         bad.drop_tree()
     for br in root.xpath("//br"):
@@ -164,38 +182,30 @@ def html_to_text(markup: str) -> str:
     return root.text_content()
 
 
-def message_text(message: EmailMessage) -> str:
+def message_text(message: Message) -> str:
     """The text of an email: its plain part, else its HTML part as text."""
-    plain = message.get_body(preferencelist=("plain",))
-    if plain is not None:
-        return str(plain.get_content())
-    rich = message.get_body(preferencelist=("html",))
-    if rich is not None:
-        return html_to_text(str(rich.get_content()))
-    return ""
+    part = mail.body_part(message)
+    if part is None:
+        return ""
+    if part.get_content_subtype() == "html":
+        return html_to_text(mail.decoded_text(part, MAX_DIGEST_HTML))
+    return mail.decoded_text(part, MAX_DIGEST_TEXT)
 
 
 def parse_email(raw: bytes) -> Digest:
-    message = email.message_from_bytes(raw, policy=email.policy.default)
-    assert isinstance(message, EmailMessage)
-    subject = str(message.get("Subject", "") or "")
-    sender = str(message.get("From", "") or "")
+    # The reply reader's caps and its compat32 parse: the structured header parser
+    # of policy.default recurses and slows on hostile headers.
+    message = email.message_from_bytes(mail.bound(raw), policy=email.policy.compat32)
     received_at = None
-    if message.get("Date"):
-        try:
-            received_at = parsedate_to_datetime(str(message["Date"]))
-        except (TypeError, ValueError):
-            received_at = None
-    try:
-        text = message_text(message)
-    except (LookupError, UnicodeError, KeyError):
-        payload = message.get_payload(decode=True)
-        text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+    date = mail.header(message, "Date", 200)
+    if date:
+        with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError):
+            received_at = parsedate_to_datetime(date)
     return parse_text(
-        text,
-        subject=subject,
-        sender=sender,
-        message_id=str(message.get("Message-ID", "") or "").strip(),
+        message_text(message),
+        subject=mail.header(message, "Subject", 998),
+        sender=mail.header(message, "From", 998),
+        message_id=mail.header(message, "Message-ID", 998),
         received_at=received_at,
     )
 
@@ -210,9 +220,12 @@ def parse_text(
 ) -> Digest:
     """Split a digest's text into queries; never returns an empty list for a
     non-empty text: what cannot be split is one query."""
+    text = text[:MAX_DIGEST_HTML]
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")
     if "<html" in text[:2000].lower() or "<body" in text[:4000].lower():
         text = html_to_text(text)
+    text = text[:MAX_DIGEST_TEXT]
+    subject, sender = subject[:998], sender[:998]
     service = detect_service(sender, subject, text)
     digest = Digest(subject, sender, message_id, received_at, service, text)
     queries = [q for q in _entries(text, received_at) if q.query_text or q.requirements]
@@ -330,7 +343,7 @@ def _whole(text: str, subject: str, received_at: datetime | None) -> ParsedQuery
         query_text=body[:MAX_QUERY_TEXT],
         unparsed=True,
     )
-    found = re.search(r"deadline\s*:?\s*(.+)", body, re.IGNORECASE)
+    found = _DEADLINE.search(body)
     if found:
         query.deadline_text = found.group(1)[:200]
         query.deadline = parse_deadline(query.deadline_text, received_at)

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
@@ -25,6 +26,9 @@ from links.verification.urls import InvalidURL, domain_of
 from outreach.inbox.models import Digest, JournalistQuery, Mailbox, QueryProspect
 from outreach.inbox.parsing import SERVICE_SITES, ParsedQuery, parse_email, parse_text
 from outreach.inbox.parsing import Digest as ParsedDigest
+from outreach.mail import transport
+from outreach.mail.message import MAX_RAW_BYTES
+from outreach.mail.secrets import SecretNameRefused
 from outreach.models import Kind, Prospect
 from outreach.services import create_prospect
 
@@ -135,15 +139,15 @@ class MailboxError(Exception):
 
 
 def _connect(mailbox: Mailbox) -> imaplib.IMAP4:
-    if mailbox.security == Mailbox.Security.SSL:
-        context = ssl.create_default_context()
-        return imaplib.IMAP4_SSL(
-            mailbox.host, mailbox.port, ssl_context=context, timeout=IMAP_TIMEOUT
-        )
-    client = imaplib.IMAP4(mailbox.host, mailbox.port, timeout=IMAP_TIMEOUT)
-    if mailbox.security == Mailbox.Security.STARTTLS:
-        client.starttls(ssl_context=ssl.create_default_context())
-    return client
+    # The outreach mailboxes' connection: the same private-address guard, and the
+    # socket goes to the address that was checked.
+    return transport.open_imap(
+        mailbox.host,
+        mailbox.port,
+        security=mailbox.security,
+        timeout=IMAP_TIMEOUT,
+        allow_private_networks=settings.MAIL_ALLOW_PRIVATE_NETWORKS,
+    )
 
 
 def poll_mailbox(mailbox: Mailbox) -> int:
@@ -173,7 +177,8 @@ def poll_mailbox(mailbox: Mailbox) -> int:
             status, data = client.uid("SEARCH", f"UID {last_uid + 1}:*")
             uids = sorted(int(uid) for uid in (data[0] or b"").split() if int(uid) > last_uid)
             for uid in uids[:MAX_MESSAGES_PER_POLL]:
-                status, parts = client.uid("FETCH", str(uid), "(BODY.PEEK[])")
+                # A partial fetch: the reader parses MAX_RAW_BYTES at most anyway.
+                status, parts = client.uid("FETCH", str(uid), f"(BODY.PEEK[]<0.{MAX_RAW_BYTES}>)")
                 raw = next((p[1] for p in parts if isinstance(p, tuple)), None)
                 if status == "OK" and raw is not None:
                     created += ingest_email(raw, mailbox=mailbox).created
@@ -185,7 +190,15 @@ def poll_mailbox(mailbox: Mailbox) -> int:
         finally:
             with contextlib.suppress(imaplib.IMAP4.error, OSError):
                 client.logout()
-    except (imaplib.IMAP4.error, OSError, ssl.SSLError, MailboxError, UndecryptableSecret) as exc:
+    except (
+        imaplib.IMAP4.error,
+        OSError,
+        ssl.SSLError,
+        MailboxError,
+        UndecryptableSecret,
+        SecretNameRefused,
+        transport.TemporaryFailure,
+    ) as exc:
         message = _describe(exc, mailbox)
         log.warning("mailbox %s: %s", mailbox, message)
         Mailbox.objects.filter(pk=mailbox.pk).update(
@@ -260,6 +273,8 @@ def matching_filter(keywords: list[str]) -> Q:
 
 
 def matched_keywords(query: JournalistQuery, keywords: list[str]) -> list[str]:
+    # A literal after a one-character lookbehind: linear in the text (at most
+    # MAX_QUERY_TEXT plus a title and category) times the keyword's length.
     text = f"{query.title}\n{query.category}\n{query.query_text}".lower()
     return [k for k in keywords if re.search(rf"(?<!\w){re.escape(k)}", text)]
 

@@ -35,10 +35,16 @@ FIELDS: dict[str, str] = {
     "sender_name": "The sending mailbox's name",
 }
 
+# A template's text at most (the pitch and each follow-up): a long pitch is 2,000
+# characters; the form refuses more than this.
+MAX_TEMPLATE_CHARS = 20_000
+
 # {{ name }} or {{ name|default:"text" }}; whitespace inside the braces is free.
+# Every quantifier is possessive and each is followed by a character it cannot
+# match, so nothing is ever given back: a scan from each "{{" is linear.
 _FIELD = re.compile(
-    r"\{\{\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*"
-    r"(?:\|\s*default\s*:\s*\"(?P<default>[^\"{}]*)\"\s*)?\}\}"
+    r"\{\{\s*+(?P<name>[A-Za-z_][A-Za-z0-9_]*+)\s*+"
+    r"(?:\|\s*+default\s*+:\s*+\"(?P<default>[^\"{}]*+)\"\s*+)?\}\}"
 )
 _BRACES = re.compile(r"\{\{|\}\}|\{%|%\}")
 

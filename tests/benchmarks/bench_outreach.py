@@ -19,6 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("SECRET_KEY", "benchmark-only")
+# The benchmark's SMTP sink listens on 127.0.0.1.
+os.environ.setdefault("MAIL_ALLOW_PRIVATE_NETWORKS", "1")
 
 import django
 

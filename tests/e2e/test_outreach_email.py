@@ -24,7 +24,8 @@ from tests.factories import (
 
 
 @pytest.fixture
-def mail_world(transactional_db, smtp_sink, imap_mailbox):
+def mail_world(transactional_db, smtp_sink, imap_mailbox, settings):
+    settings.MAIL_ALLOW_PRIVATE_NETWORKS = True  # the test servers are on 127.0.0.1
     member = UserFactory(username="mia", role=Role.MEMBER, first_name="Mia")
     campaign = CampaignFactory(name="Acme shoes", slug="acme", members=[member])
     TargetPageFactory(campaign=campaign, url="https://acme.example/trail-shoes/", priority=1)

@@ -26,6 +26,7 @@ from tests.support.workers import Worker, purge_queue
 
 WORKER_ENV = {
     "VERIFIER_ALLOW_PRIVATE_NETWORKS": "1",
+    "MAIL_ALLOW_PRIVATE_NETWORKS": "1",
     "BROKEN_LINKS_RETRY_SECONDS": "0",
     "BROKEN_LINKS_TIMEOUT_SECONDS": "2",
 }
@@ -39,6 +40,8 @@ def _unhashed_static(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # The test Dovecot is on 127.0.0.1, for the live server as for the worker.
+    settings.MAIL_ALLOW_PRIVATE_NETWORKS = True
 
 
 @pytest.fixture

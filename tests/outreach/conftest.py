@@ -37,10 +37,12 @@ class Outreach:
 
 
 @pytest.fixture
-def outreach(campaign, member, smtp_sink, imap_mailbox) -> Outreach:
+def outreach(campaign, member, smtp_sink, imap_mailbox, settings) -> Outreach:
     """A campaign with a target page, a template (+3, +7 days), a mailbox that
     sends through the test SMTP server with a login and reads the Dovecot INBOX,
     and a blogger to write to."""
+    # The test servers listen on 127.0.0.1, which mailboxes may not reach by default.
+    settings.MAIL_ALLOW_PRIVATE_NETWORKS = True
     imap_mailbox.clear("Sent")
     TargetPageFactory(campaign=campaign, url="https://ours.example/guide/", priority=1)
     mailbox = MailboxFactory(

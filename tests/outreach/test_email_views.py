@@ -412,11 +412,15 @@ def test_a_password_from_the_environment_replaces_the_stored_one(as_admin, monke
     from outreach.mailboxes import smtp_server
 
     mailbox = MailboxFactory(passwords={"smtp": "old"})
-    form = {**MAILBOX_FORM, "smtp_password_new": "", "smtp_password_env": "MAILBOX_PASSWORD"}
+    form = {
+        **MAILBOX_FORM,
+        "smtp_password_new": "",
+        "smtp_password_env": "ANCHORAGE_SECRET_MAILBOX_PASSWORD",
+    }
     as_admin.post(reverse("outreach:mailbox_edit", args=[mailbox.pk]), form)
     mailbox.refresh_from_db()
     assert mailbox.smtp_password == ""
-    monkeypatch.setenv("MAILBOX_PASSWORD", "from-env")
+    monkeypatch.setenv("ANCHORAGE_SECRET_MAILBOX_PASSWORD", "from-env")
     assert smtp_server(mailbox).password == "from-env"
 
 
@@ -424,7 +428,7 @@ def test_a_password_from_the_environment_replaces_the_stored_one(as_admin, monke
     ("change", "error"),
     [
         ({"time_zone": "Mars/Olympus"}, "Select a valid choice"),
-        ({"smtp_password_env": "lower-case"}, "An environment variable name"),
+        ({"smtp_password_env": "lower-case"}, "cannot hold a mailbox password"),
         ({"window_end": "09:00"}, "must not start and end at the same time"),
         ({"daily_limit": 0}, "greater than or equal to 1"),
     ],

@@ -95,7 +95,9 @@ def test_build_sets_threading_and_unsubscribe_headers():
     assert parsed.message_id == "<b@agency.example>"
     assert parsed.referenced_ids == ["<a@agency.example>"]
     assert built["Date"] == "Mon, 02 Mar 2026 09:30:00 +0000"
-    assert built["List-Unsubscribe"] == "<mailto:mia@agency.example?subject=unsubscribe>"
+    assert built["List-Unsubscribe"] == (
+        "<mailto:mia@agency.example?subject=unsubscribe%20%3Cb%40agency.example%3E>"
+    )
 
 
 # --- incoming -----------------------------------------------------------------------
@@ -139,6 +141,7 @@ def test_unsubscribe_requests(body):
         ("Subject: Out of Office: back Monday", "auto_reply"),
         ("Subject: Automatic reply: hi", "auto_reply"),
         ("X-Failed-Recipients: jo@runner-blog.example\nSubject: whatever", "bounce"),
+        ("Subject: unsubscribe <b@agency.example>", "unsubscribe"),
     ],
 )
 def test_robots_are_told_apart(headers, kind):
@@ -146,7 +149,9 @@ def test_robots_are_told_apart(headers, kind):
     assert message.read(raw).kind == kind
 
 
-def test_a_free_form_bounce_finds_the_recipient_and_the_original():
+def test_a_free_form_notice_nothing_recognizes_is_not_a_bounce():
+    # Only a permanent failure marks an address bad: a notice from a mailer-daemon
+    # that neither RFC 3464 nor the detectors can read stays a notice.
     raw = (
         b"From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\n"
         b"Subject: Delivery Status Notification (Failure)\n\n"
@@ -155,8 +160,8 @@ def test_a_free_form_bounce_finds_the_recipient_and_the_original():
         b"Message-ID: <a@agency.example>\n"
     )
     parsed = message.read(raw)
-    assert parsed.kind == "bounce"
-    assert "jo@runner-blog.example" in parsed.failed_recipients
+    assert parsed.kind == "notice"
+    assert parsed.failed_recipients == []
     assert parsed.referenced_ids == ["<a@agency.example>"]
 
 

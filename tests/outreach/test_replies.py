@@ -3,6 +3,7 @@ headers or sender, stopping follow-ups, bounces, unsubscribes and auto-replies."
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -233,6 +234,163 @@ def test_a_delay_notice_is_not_a_bounce(outreach, pitched):
     assert outreach.prospect.contact_invalid_at is None
 
 
+def exim_failure(message_id: str) -> str:
+    # Exim's own words (deliver.c), with the X-Failed-Recipients header it adds.
+    return f"""From: Mail Delivery System <Mailer-Daemon@mx.runner-blog.example>
+To: mia@agency.example
+Subject: Mail delivery failed: returning message to sender
+Message-ID: <E1vXyZ-0007Ab-3c@mx.runner-blog.example>
+X-Failed-Recipients: jo@runner-blog.example
+Auto-Submitted: auto-replied
+
+This message was created automatically by mail delivery software.
+
+A message that you sent could not be delivered to one or more of its
+recipients. This is a permanent error. The following address(es) failed:
+
+  jo@runner-blog.example
+    host mx.runner-blog.example [192.0.2.25]
+    SMTP error from remote mail server after RCPT TO:<jo@runner-blog.example>:
+    550 5.1.1 User unknown
+
+------ This is a copy of the message, including all the headers. ------
+
+From: Mia Chen <mia@agency.example>
+To: Jo Novak <jo@runner-blog.example>
+Subject: A resource for runner-blog.example
+Message-ID: {message_id}
+
+Hi Jo,
+"""
+
+
+def postfix_failure(message_id: str) -> str:
+    # A Postfix notice in its plain (non-DSN) form: multipart/mixed, the reason in
+    # the part described as "notification", the original's headers after it.
+    return f"""From: MAILER-DAEMON@mx.runner-blog.example (Mail Delivery System)
+To: mia@agency.example
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <20260112100000.AB12C3D4E5@mx.runner-blog.example>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="PF"
+
+--PF
+Content-Description: Notification
+Content-Type: text/plain
+
+This is the Postfix program at host mx.runner-blog.example.
+
+I'm sorry to have to inform you that the message returned
+below could not be delivered to one or more destinations.
+
+For further assistance, please contact <postmaster@runner-blog.example>
+
+If you do so, please include this problem report. You can
+delete your own text from the message returned below.
+
+			The Postfix program
+
+<jo@runner-blog.example>: unknown user: "jo"
+
+--PF
+Content-Description: Undelivered Message
+Content-Type: message/rfc822
+
+From: Mia Chen <mia@agency.example>
+To: Jo Novak <jo@runner-blog.example>
+Subject: A resource for runner-blog.example
+Message-ID: {message_id}
+
+Hi Jo,
+
+--PF--
+"""
+
+
+def assert_bounced(outreach, pitched):
+    assert InboundEmail.objects.get().kind == "bounce"
+    pitched.sequence.refresh_from_db()
+    assert (pitched.sequence.state, pitched.sequence.stop_reason) == ("stopped", "bounced")
+    outreach.prospect.refresh_from_db()
+    assert outreach.prospect.contact_invalid_at is not None
+
+
+def assert_untouched(outreach, pitched):
+    pitched.sequence.refresh_from_db()
+    assert pitched.sequence.state == "active"
+    outreach.prospect.refresh_from_db()
+    assert outreach.prospect.contact_invalid_at is None
+    assert not OutreachActivity.objects.filter(kind="note").exists()
+
+
+def test_an_exim_permanent_failure_is_a_bounce(outreach, pitched):
+    outreach.imap.deliver(exim_failure(pitched.message_id))
+    assert poll(outreach).matched == 1
+    assert_bounced(outreach, pitched)
+
+
+def test_a_postfix_permanent_failure_is_a_bounce(outreach, pitched):
+    outreach.imap.deliver(postfix_failure(pitched.message_id))
+    assert poll(outreach).matched == 1
+    assert_bounced(outreach, pitched)
+
+
+def test_a_plain_text_delay_warning_from_mailer_daemon_is_not_a_bounce(outreach, pitched):
+    warning = f"""From: Mail Delivery System <Mailer-Daemon@mx.runner-blog.example>
+To: mia@agency.example
+Subject: Warning: message 1vABCD-0001xY-2Q delayed 24 hours
+Message-ID: <E1vABCD-0001xY-9Z@mx.runner-blog.example>
+Auto-Submitted: auto-replied
+
+This message was created automatically by mail delivery software.
+A message that you sent has not yet been delivered to one or more of its
+recipients after more than 24 hours on the queue on mx.runner-blog.example.
+
+The message identifier is:     1vABCD-0001xY-2Q
+The subject of the message is: {pitched.subject}
+
+The address to which the message has not yet been delivered is:
+
+  jo@runner-blog.example
+    Delay reason: SMTP error from remote mail server after RCPT TO:<jo@runner-blog.example>:
+    451 4.7.1 Please try again later
+
+No action is required on your part. Delivery attempts will continue for
+some time, and this warning may be repeated at intervals if the message
+remains undelivered.
+
+------ This is a copy of the message's headers. ------
+
+Message-ID: {pitched.message_id}
+"""
+    outreach.imap.deliver(warning)
+    poll(outreach)
+    assert InboundEmail.objects.get().kind == "notice"
+    assert_untouched(outreach, pitched)
+
+
+def test_a_forged_bounce_naming_none_of_our_messages_does_nothing(outreach, pitched):
+    forged = exim_failure("<never-sent@agency.example>")
+    outreach.imap.deliver(forged)
+    assert poll(outreach).matched == 0
+    assert InboundEmail.objects.get().kind == "bounce"
+    assert_untouched(outreach, pitched)
+
+
+def test_a_megabyte_of_blank_lines_is_read_fast_and_passed(outreach, pitched):
+    # The issue's attack: 64 KB of these took 16 s and froze the worker, and the
+    # UID did not advance, so the next poll froze too.
+    outreach.imap.deliver(reply(pitched, body="\n" * (1024 * 1024)))
+    started = time.perf_counter()
+    assert poll(outreach).read == 1
+    elapsed = time.perf_counter() - started
+    # The IMAP round trip of a megabyte is in this too; the parsing alone is
+    # budgeted at 0.5 s in test_mail_hostile.
+    assert elapsed < 2.0, elapsed
+    assert InboundEmail.objects.get().kind == "reply"
+    assert poll(outreach).read == 0
+
+
 def test_an_unsubscribe_reply_lists_the_address_and_stops(outreach, pitched):
     outreach.imap.deliver(reply(pitched, body="Please unsubscribe me, not interested."))
     poll(outreach)
@@ -255,9 +413,30 @@ def test_an_unsubscribe_reply_lists_the_address_and_stops(outreach, pitched):
 
 
 def test_the_one_click_unsubscribe_mail_is_understood(outreach, pitched):
-    outreach.imap.deliver(reply(pitched, body="", thread=False, subject="unsubscribe"))
+    # What a mail client sends for our List-Unsubscribe: a new message, no thread
+    # headers, the subject we asked for (which names our message).
+    subject = f"unsubscribe {pitched.message_id}"
+    outreach.imap.deliver(reply(pitched, body="", thread=False, subject=subject))
     poll(outreach)
     assert DoNotContact.objects.filter(value="jo@runner-blog.example").exists()
+    pitched.sequence.refresh_from_db()
+    assert pitched.sequence.stop_reason == "unsubscribed"
+
+
+def test_a_forged_unsubscribe_in_no_thread_does_nothing(outreach, pitched):
+    # Anyone can write "From: jo@…": without one of our Message-IDs it neither
+    # blocks the address for every campaign nor stops the sequence.
+    outreach.imap.deliver(
+        reply(pitched, body="Please unsubscribe me.", thread=False, subject="unsubscribe")
+    )
+    assert poll(outreach).matched == 0
+    assert InboundEmail.objects.get().kind == "unsubscribe"
+    assert InboundEmail.objects.get().sequence is None
+    assert not DoNotContact.objects.exists()
+    pitched.sequence.refresh_from_db()
+    assert pitched.sequence.state == "active"
+    outreach.prospect.refresh_from_db()
+    assert outreach.prospect.status == Status.CONTACTED
 
 
 def test_quoted_text_does_not_make_an_unsubscribe(outreach, pitched):

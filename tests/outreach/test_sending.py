@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, time, timedelta
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -78,7 +79,9 @@ def test_the_pitch_is_delivered_exactly_as_previewed(outreach):
     assert message["Message-ID"] == pitch.message_id
     assert message["In-Reply-To"] is None
     assert message["References"] is None
-    assert message["List-Unsubscribe"] == "<mailto:mia@agency.example?subject=unsubscribe>"
+    assert message["List-Unsubscribe"] == (
+        f"<mailto:mia@agency.example?subject=unsubscribe%20{quote(pitch.message_id, safe='')}>"
+    )
     assert message.get_content_type() == "text/plain"
     assert message.get_content().rstrip("\n") == pitch.body
 

@@ -43,16 +43,18 @@ def pitch(outreach, monkeypatch):
     """A pitch due now, from a mailbox whose passwords come from the environment
     (the worker process reads the same variables)."""
     env = {
-        "OUTREACH_TEST_SMTP_PASSWORD": outreach.smtp.password,
-        "OUTREACH_TEST_IMAP_PASSWORD": outreach.imap.password,
+        "ANCHORAGE_SECRET_OUTREACH_TEST_SMTP": outreach.smtp.password,
+        "ANCHORAGE_SECRET_OUTREACH_TEST_IMAP": outreach.imap.password,
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
+    # The worker processes talk to the test servers on 127.0.0.1 too.
+    env["MAIL_ALLOW_PRIVATE_NETWORKS"] = "1"
     Mailbox.objects.filter(pk=outreach.mailbox.pk).update(
         smtp_password="",
-        smtp_password_env="OUTREACH_TEST_SMTP_PASSWORD",
+        smtp_password_env="ANCHORAGE_SECRET_OUTREACH_TEST_SMTP",
         imap_password="",
-        imap_password_env="OUTREACH_TEST_IMAP_PASSWORD",
+        imap_password_env="ANCHORAGE_SECRET_OUTREACH_TEST_IMAP",
     )
     from outreach import sending
 

@@ -132,15 +132,15 @@ def test_a_closed_port_is_recorded(imap_server):
 
 def test_password_from_the_environment(imap_mailbox, monkeypatch):
     imap_mailbox.deliver(haro_email())
-    mailbox = mailbox_for(imap_mailbox, password_env="DIGEST_IMAP_PASSWORD")
+    mailbox = mailbox_for(imap_mailbox, password_env="ANCHORAGE_SECRET_DIGEST_IMAP")
     mailbox.password_encrypted = ""
     mailbox.save()
-    monkeypatch.setenv("DIGEST_IMAP_PASSWORD", imap_mailbox.password)
+    monkeypatch.setenv("ANCHORAGE_SECRET_DIGEST_IMAP", imap_mailbox.password)
     assert services.poll_mailbox(mailbox) == 3
 
 
 def test_a_missing_password_says_so(imap_server):
-    mailbox = mailbox_for(imap_server, password_env="UNSET_PASSWORD_VARIABLE")
+    mailbox = mailbox_for(imap_server, password_env="ANCHORAGE_SECRET_UNSET_VARIABLE")
     services.poll_mailbox(mailbox)
     mailbox.refresh_from_db()
     assert "No password" in mailbox.last_error
