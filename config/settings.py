@@ -134,7 +134,9 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Uploaded files (imports). Never served by URL: the views that need them read
 # them through the storage, after checking who asks.
-MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+# docker-compose.yml mounts one volume here in every app container: web saves an
+# upload that bulk-worker reads.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -211,6 +213,8 @@ else:
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
+        # kombu's default is ./control, the working folder (it once landed in git).
+        "control_folder": str(BROKER_DIR / "control"),
     }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -223,7 +227,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Imports are CPU-bound for seconds at a time; on the link checkers' gevent pool
 # they would stall every check in flight, so they have a queue of their own
 # (docker-compose.yml runs a prefork worker for it; `make run` consumes both).
-CELERY_TASK_ROUTES = {"outreach.tasks.run_import": {"queue": "bulk"}}
+# Reading a competitor's backlink export is the same kind of job.
+CELERY_TASK_ROUTES = {
+    "outreach.tasks.run_import": {"queue": "bulk"},
+    "links.prospecting.tasks.read_backlink_export": {"queue": "bulk"},
+}
 
 # --- Verifier -----------------------------------------------------------------
 VERIFIER_ALLOW_PRIVATE_NETWORKS = env_bool("VERIFIER_ALLOW_PRIVATE_NETWORKS", False)

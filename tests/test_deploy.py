@@ -99,11 +99,14 @@ def test_compose_names_the_production_services():
         assert "SECRET_KEY" in env or "SECRET_KEY_FILE" in env
 
 
-def test_compose_web_migrates_collects_static_and_runs_gunicorn():
-    web = compose()["services"]["web"]
+def test_compose_migrates_before_web_runs_gunicorn_with_static_files_from_the_image():
+    services = compose()["services"]
+    assert "migrate" in " ".join(services["migrate"]["command"])
+    web = services["web"]
+    migrated = {"condition": "service_completed_successfully"}
+    assert web["depends_on"]["migrate"] == migrated
     command = " ".join(web["command"]) if isinstance(web["command"], list) else web["command"]
-    assert "migrate" in command
-    assert "collectstatic" in command
+    assert "manage.py collectstatic" in (ROOT / "Dockerfile").read_text()
     assert "gunicorn config.wsgi" in command
     assert "healthcheck" in web
 
