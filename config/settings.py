@@ -6,6 +6,7 @@ the development values it needs. ``.env.example`` documents every variable.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_celery_beat",
+    "axes",
     "campaigns",
     "outreach",
     "links",
@@ -58,6 +60,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a refused sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -117,6 +121,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out username before a password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 # "home" sends members to My day and managers to the campaign list.
 LOGIN_REDIRECT_URL = "home"
@@ -161,6 +170,21 @@ if env_bool("BEHIND_TLS_PROXY", False):
 # A reverse proxy terminating TLS may also handle the redirect and HSTS itself;
 # then these checks are false alarms.
 SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS")
+
+# --- Sign-in throttling (django-axes) -----------------------------------------
+# A username that fails LOGIN_FAILURE_LIMIT times from one address is refused
+# there for LOGIN_COOLOFF_MINUTES, counted from its last failure. Keyed on the
+# pair, so a stranger guessing from elsewhere cannot lock the owner out. An
+# admin lifts a lockout in the admin (Axes: access attempts, delete) or with
+# `manage.py axes_reset_username NAME`.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# A fixed wait, so the lockout page can say when it ends.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "campaigns.accounts.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
 
 # --- Email --------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Anchorage <anchorage@localhost>")

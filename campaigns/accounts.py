@@ -1,0 +1,40 @@
+"""Sign-in guards around Django's auth views: the page django-axes answers
+with once a username has failed too often from one address."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from axes.helpers import get_client_username, get_cool_off
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.db.models import Max
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+
+def retry_at(request: HttpRequest, username: str) -> datetime:
+    """When this username may try again from this address: the cool-off runs
+    from its last failure (failures during the lockout do not extend it, see
+    AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT)."""
+    last = AccessAttempt.objects.filter(
+        username=username, ip_address=getattr(request, "axes_ip_address", None)
+    ).aggregate(last=Max("attempt_time"))["last"]
+    return (last or timezone.now()) + get_cool_off(request)
+
+
+def lockout_response(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict | None = None,
+) -> HttpResponse:
+    username = get_client_username(request, credentials) or ""
+    until = retry_at(request, username)
+    minutes = max(1, -(-int((until - timezone.now()).total_seconds()) // 60))
+    return render(
+        request,
+        "registration/locked_out.html",
+        {"username": username, "retry_at": until, "minutes": minutes},
+        status=settings.AXES_HTTP_RESPONSE_CODE,
+    )
