@@ -1,5 +1,6 @@
 """Sign-in guards around Django's auth views: the page django-axes answers
-with once a username has failed too often from one address."""
+with once a username has failed too often from one address, and the password
+reset that also lifts such a lockout."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from datetime import datetime
 
 from axes.helpers import get_client_username, get_cool_off
 from axes.models import AccessAttempt
+from axes.utils import reset as reset_lockout
 from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.db.models import Max
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -38,3 +42,13 @@ def lockout_response(
         {"username": username, "retry_at": until, "minutes": minutes},
         status=settings.AXES_HTTP_RESPONSE_CODE,
     )
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's, and a new password set from the emailed link also lifts a
+    lockout: whoever holds the mailbox is the account's owner."""
+
+    def form_valid(self, form: Form) -> HttpResponse:
+        response = super().form_valid(form)
+        reset_lockout(username=self.user.get_username())
+        return response

@@ -121,6 +121,8 @@ def test_password_reset_round_trip_through_smtp(client, user, settings, smtp_sin
     settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD = smtp_sink.user, smtp_sink.password
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     settings.EMAIL_TIMEOUT = 5
+    # Locked out first: the reset lifts the lockout too.
+    fail_until_locked(client, "sam", settings)
 
     response = client.post(reverse("password_reset"), {"email": "sam@team.example"})
     assert response.status_code == 302
@@ -150,6 +152,7 @@ def test_password_reset_round_trip_through_smtp(client, user, settings, smtp_sin
     again = client.get(urlsplit(links[0]).path, follow=True)
     assert "This link no longer works" in again.content.decode()
 
+    assert not AccessAttempt.objects.exists()
     assert log_in(client, "sam", PASSWORD).status_code == 200
     assert not signed_in(client)
     assert log_in(client, "sam", new_password).status_code == 302
