@@ -107,6 +107,18 @@ def test_an_import_upload_still_needs_the_csrf_token(client, caps, admin_with_ca
     assert_nothing_stored(caps)
 
 
+def test_a_link_gap_upload_still_needs_the_csrf_token(client, caps, admin_with_campaign):
+    admin, campaign = admin_with_campaign
+    client = type(client)(enforce_csrf_checks=True)
+    client.force_login(admin)
+    response = client.post(
+        reverse("prospecting:link_gap_upload", args=[campaign.slug]),
+        {"file": SimpleUploadedFile("ahrefs.csv", csv_of(1000))},
+    )
+    assert response.status_code == 403
+    assert_nothing_stored(caps)
+
+
 def test_a_link_gap_export_over_the_cap_is_refused(client, caps, admin_with_campaign):
     admin, campaign = admin_with_campaign
     client.force_login(admin)
