@@ -18,6 +18,25 @@ from django.shortcuts import render
 from django.utils import timezone
 
 
+def client_ip(request: HttpRequest) -> str | None:
+    """The address a sign-in is counted against. Behind TRUSTED_PROXY_HOPS
+    proxies that each append to X-Forwarded-For, it is that many entries from
+    the right: entries further left are whatever the client wrote, and trusting
+    them would let a guesser take a fresh address on every try. Without it,
+    every sign-in would come from the proxy, and five wrong guesses by anyone
+    would lock the owner out."""
+    hops = settings.TRUSTED_PROXY_HOPS
+    if hops > 0:
+        forwarded = [
+            part.strip()
+            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if part.strip()
+        ]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
+    return request.META.get("REMOTE_ADDR")
+
+
 def retry_at(request: HttpRequest, username: str) -> datetime:
     """When this username may try again from this address: the cool-off runs
     from its last failure (failures during the lockout do not extend it, see

@@ -206,6 +206,10 @@ AXES_RESET_ON_SUCCESS = True
 # A fixed wait, so the lockout page can say when it ends.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "campaigns.accounts.lockout_response"
+# Proxies in front of the web service that append the client's address to
+# X-Forwarded-For (compose runs behind one TLS proxy); 0 counts REMOTE_ADDR.
+TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 1 if env_bool("BEHIND_TLS_PROXY") else 0)
+AXES_CLIENT_IP_CALLABLE = "campaigns.accounts.client_ip"
 AXES_HTTP_RESPONSE_CODE = 429
 
 # --- Email --------------------------------------------------------------------

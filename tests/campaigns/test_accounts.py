@@ -20,9 +20,9 @@ ATTACKER = "10.9.8.7"
 OWNER = "10.1.2.3"
 
 
-def log_in(client, username: str, password: str, *, ip: str = OWNER):
+def log_in(client, username: str, password: str, *, ip: str = OWNER, **meta: str):
     return client.post(
-        reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=ip
+        reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=ip, **meta
     )
 
 
@@ -166,3 +166,29 @@ def test_password_reset_for_an_unknown_address_sends_nothing(client, db, setting
     # The same answer as for a known address: the form tells no one who has an account.
     assert response["Location"] == reverse("password_reset_done")
     assert smtp_sink.messages == []
+
+
+PROXY = "172.16.0.2"
+
+
+def test_behind_a_proxy_the_address_it_appended_is_the_one_counted(client, user, settings):
+    settings.TRUSTED_PROXY_HOPS = 1
+    # The guesser writes a fresh address of its own on each try; the proxy
+    # appends the real one, which is what counts.
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        response = log_in(
+            client, "sam", "guess", ip=PROXY, HTTP_X_FORWARDED_FOR=f"192.0.2.{n}, {ATTACKER}"
+        )
+    assert response.status_code == 429
+    assert AccessAttempt.objects.get().ip_address == ATTACKER
+    # The owner, through the same proxy, is not locked out.
+    response = log_in(client, "sam", PASSWORD, ip=PROXY, HTTP_X_FORWARDED_FOR=OWNER)
+    assert response.status_code == 302
+
+
+def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(client, user, settings):
+    settings.TRUSTED_PROXY_HOPS = 0
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        log_in(client, "sam", "guess", ip=ATTACKER, HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")
+    assert AccessAttempt.objects.get().ip_address == ATTACKER
+    assert log_in(client, "sam", PASSWORD, ip=ATTACKER).status_code == 429
