@@ -113,6 +113,23 @@ ROUTES: list[Route] = [
     Route("logout", min_role=PUBLIC, method="post", ok=(302,)),
     Route("password_change"),
     Route("password_change_done"),
+    Route("password_reset", min_role=PUBLIC),
+    Route(
+        "password_reset",
+        min_role=PUBLIC,
+        method="post",
+        data=lambda ctx: {"email": "nobody@team.example"},
+        ok=(302,),
+    ),
+    Route("password_reset_done", min_role=PUBLIC),
+    # A link that never was: the page says so (a real one is tested in
+    # tests/campaigns/test_accounts.py).
+    Route(
+        "password_reset_confirm",
+        min_role=PUBLIC,
+        kwargs=lambda ctx: {"uidb64": "MQ", "token": "set-password"},
+    ),
+    Route("password_reset_complete", min_role=PUBLIC),
     Route("campaigns:list"),
     Route("campaigns:detail", campaign_scoped=True, kwargs=slug),
     Route("campaigns:dashboard", min_role=Role.MANAGER, campaign_scoped=True, kwargs=slug),
@@ -434,7 +451,11 @@ ROUTES: list[Route] = [
 
 # Django's admin site checks is_staff itself; the matrix checks that only admins
 # get in.
-ADMIN_ROUTES = ["admin:index", "admin:campaigns_campaign_changelist"]
+ADMIN_ROUTES = [
+    "admin:index",
+    "admin:campaigns_campaign_changelist",
+    "admin:axes_accessattempt_changelist",
+]
 
 
 def project_url_names() -> set[str]:

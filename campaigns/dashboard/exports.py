@@ -53,7 +53,7 @@ class _Echo:
 def csv_lines(header: list[str], rows: Iterable[Iterable[object]]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     # A byte-order mark, or Excel reads UTF-8 as Windows-1252.
-    yield "\ufeff" + writer.writerow(header)
+    yield "\ufeff" + writer.writerow([cell(value) for value in header])
     for row in rows:
         yield writer.writerow([cell(value) for value in row])
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh, HttpResponseStopPolling
 
 from campaigns.access import get_campaign_for_user, manager_required, member_required
+from campaigns.uploads import too_large_message, upload_cap, upload_exceeded
 from links import budgets
 from links.budgets import OverBudget
 from links.prospecting import gap, queries, services
@@ -236,9 +237,13 @@ def link_gap(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 @manager_required
+@upload_cap(lambda: gap.max_upload_mb() * 1024 * 1024)
 def link_gap_upload(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     upload = request.FILES.get("file")
+    if upload_exceeded(request):
+        messages.error(request, too_large_message(gap.max_upload_mb() * 1024 * 1024))
+        return redirect("prospecting:link_gap", slug=campaign.slug)
     if upload is None:
         messages.error(request, "Choose a backlink export file (CSV or XLSX) to upload.")
         return redirect("prospecting:link_gap", slug=campaign.slug)

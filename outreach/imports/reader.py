@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import IO, Any
 
+from campaigns.spreadsheets import unquote_cell
+
 Cell = str | int | float | bool | datetime | date | None
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -293,11 +295,17 @@ def _header(rows: Iterator[tuple[int, list[Cell]]]) -> list[str]:
     """The first non-blank row, as stripped text."""
     for _number, cells in rows:
         if not _is_blank(cells):
-            headers = ["" if cell is None else str(cell).strip() for cell in cells]
-            while headers and not headers[-1]:
-                headers.pop()
-            return headers
+            return _header_text(cells)
     raise UnreadableFile("The file has no header row: it is empty or blank.")
+
+
+def _header_text(cells: list[Cell]) -> list[str]:
+    # Our own rejected-rows file neutralizes its header like any cell; the quote
+    # comes off again so that file, fixed and uploaded, maps as the original did.
+    headers = ["" if cell is None else unquote_cell(str(cell).strip()) for cell in cells]
+    while headers and not headers[-1]:
+        headers.pop()
+    return headers
 
 
 # --- XLSX ----------------------------------------------------------------------
@@ -362,10 +370,7 @@ def _xlsx_header(sheet: Any) -> tuple[list[str], int]:
     try:
         for number, cells in rows:
             if not _is_blank(cells):
-                headers = ["" if cell is None else str(cell).strip() for cell in cells]
-                while headers and not headers[-1]:
-                    headers.pop()
-                return headers, number
+                return _header_text(cells), number
     finally:
         rows.close()
     raise UnreadableFile("The first sheet of the workbook is empty.")

@@ -245,13 +245,16 @@ def run_import_job(
 
 def _rejected_writer(out: IO[str], headers: list[str]) -> Callable[[engine.Rejection], None]:
     writer = csv.writer(out)
-    writer.writerow([*headers, *REJECTED_EXTRA_HEADERS])
+
+    def write_row(cells: list[object]) -> None:
+        # Every cell, the file's own header and our reason (which quotes that
+        # header) included: all of it was written by whoever made the upload.
+        writer.writerow([neutralize_cell("" if cell is None else str(cell)) for cell in cells])
+
+    write_row([*headers, *REJECTED_EXTRA_HEADERS])
 
     def write(rejection: engine.Rejection) -> None:
-        cells = ["" if cell is None else str(cell) for cell in rejection.cells]
-        writer.writerow(
-            [neutralize_cell(cell) for cell in cells] + [rejection.row, rejection.reason]
-        )
+        write_row([*rejection.cells, rejection.row, rejection.reason])
 
     return write
 

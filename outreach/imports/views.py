@@ -12,16 +12,15 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from campaigns.access import admin_required, campaigns_for
+from campaigns.uploads import too_large_message, upload_cap, upload_exceeded
 from outreach.imports import services
 from outreach.imports.mapping import mapping_from_json
 from outreach.imports.reader import UnreadableFile
@@ -30,31 +29,6 @@ from outreach.imports.validate import RowError, web_url
 from outreach.models import ImportJob, Kind
 
 IGNORE = ""
-
-
-class CappedUploadHandler(FileUploadHandler):
-    """Stops storing an upload once it passes the import size cap, so a huge
-    file is refused without first being written to disk in full."""
-
-    def __init__(self, request: HttpRequest, limit: int) -> None:
-        super().__init__(request)
-        self.limit = limit
-        self.received = 0
-        self.exceeded = False
-
-    def new_file(self, *args: Any, **kwargs: Any) -> None:
-        super().new_file(*args, **kwargs)
-        self.received = 0
-
-    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
-        self.received += len(raw_data)
-        if self.received > self.limit:
-            self.exceeded = True
-            raise SkipFile
-        return raw_data
-
-    def file_complete(self, file_size: int) -> None:
-        return None
 
 
 class UploadForm(forms.Form):
@@ -123,26 +97,14 @@ def import_list(request: HttpRequest) -> HttpResponse:
     return render(request, "imports/import_list.html", {"page": page})
 
 
-@csrf_exempt
 @admin_required
+@upload_cap(lambda: settings.IMPORT_MAX_BYTES)
 def upload(request: HttpRequest) -> HttpResponse:
-    # CSRF is checked by _upload below: the size cap has to be in place before
-    # anything reads the body, and the CSRF middleware reads it.
-    handler = CappedUploadHandler(request, settings.IMPORT_MAX_BYTES)
-    request.upload_handlers.insert(0, handler)
-    return _upload(request, handler)
-
-
-@csrf_protect
-def _upload(request: HttpRequest, handler: CappedUploadHandler) -> HttpResponse:
     if request.method == "POST":
         form = UploadForm(request.POST, request.FILES, user=request.user)
-        if handler.exceeded:
-            form.add_error(
-                "file",
-                f"The file is larger than {settings.IMPORT_MAX_BYTES / (1024 * 1024):.0f} MB, "
-                "the most one import takes. Split it into smaller files.",
-            )
+        if upload_exceeded(request):
+            # In place of "This field is required": the file was cut off.
+            form.errors["file"] = form.error_class([too_large_message(settings.IMPORT_MAX_BYTES)])
         if form.is_valid():
             try:
                 job = services.start_job(

@@ -61,6 +61,12 @@
       return;
     }
     canvas.dataset.drawn = "1";
+    // The height rides in data-height, not style="": the Content-Security-Policy
+    // refuses inline style attributes, but not element.style set from a script.
+    var box = canvas.parentNode;
+    if (box && box.dataset && box.dataset.height) {
+      box.style.height = box.dataset.height + "px";
+    }
     var spec = JSON.parse(source.textContent);
     var line = spec.type === "line";
     var valueFormat = spec.datasets.length ? spec.datasets[0].format : "int";

@@ -56,13 +56,46 @@ def browser():
         browser.close()
 
 
+# Runs in every document before its own scripts (injected by the browser's
+# debugging protocol, so the page's Content-Security-Policy does not stop it),
+# and reports each violation of that policy to the test.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__reportCspViolation({
+    page: document.location.pathname,
+    directive: event.effectiveDirective || event.violatedDirective,
+    blocked: event.blockedURI,
+    source: event.sourceFile,
+    line: event.lineNumber,
+    sample: event.sample,
+  });
+});
+"""
+
+
 @pytest.fixture
-def page(browser, live_server):
+def csp_violations() -> list[dict]:
+    """Every Content-Security-Policy violation any page of the test reported."""
+    return []
+
+
+@pytest.fixture
+def page(browser, live_server, csp_violations):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
+
+    def report(violation: dict) -> None:
+        csp_violations.append(violation)
+
+    context.expose_function("__reportCspViolation", report)
+    context.add_init_script(CSP_LISTENER)
     page = context.new_page()
     yield page
+    # A round trip, so a report the page sent last has arrived.
+    if not page.is_closed():
+        page.evaluate("1")
     context.close()
+    assert not csp_violations, f"the page broke its Content-Security-Policy: {csp_violations}"
 
 
 @pytest.fixture
