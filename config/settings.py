@@ -293,10 +293,21 @@ OUTREACH_POLL_BATCH = env_int("OUTREACH_POLL_BATCH", 200)
 # Mailbox passwords are encrypted with FIELD_ENCRYPTION_KEY (see Prospecting).
 
 # --- Logging ------------------------------------------------------------------
+# "plain" for people reading a terminal; "json" for a log shipper: every line is
+# one JSON object (time, level, logger, message, exc_info).
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be plain or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "config.logformat.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+# A Celery worker replaces the root logger's handlers with its own plain ones
+# unless told not to; in json mode its lines go through the handler above.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
