@@ -6,6 +6,7 @@ the development values it needs. ``.env.example`` documents every variable.
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -242,6 +243,9 @@ VERIFIER_DISPATCH_MAX = env_int("VERIFIER_DISPATCH_MAX", 20000)
 VERIFIER_USER_AGENT = env_str(
     "VERIFIER_USER_AGENT", f"AnchorageBot/0.1 (+{SITE_URL}/about/bot; backlink monitor)"
 )
+# Shown on /about/bot (the page the User-Agent names) for site owners who want
+# to reach whoever runs this instance's crawler.
+BOT_CONTACT_EMAIL = env_str("BOT_CONTACT_EMAIL", parseaddr(DEFAULT_FROM_EMAIL)[1])
 
 # --- Imports ------------------------------------------------------------------
 # A spreadsheet bigger than this is refused before it is read; so is one with
