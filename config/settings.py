@@ -211,6 +211,24 @@ else:
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
     }
+# Heartbeats (config/heartbeats.py): shared by every process, so in Redis when
+# there is one. Short timeouts: /healthz must answer even when Redis hangs.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "heartbeats": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "anchorage",
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+        if REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "heartbeats"),
+        }
+    ),
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -246,6 +264,14 @@ VERIFIER_USER_AGENT = env_str(
 # Shown on /about/bot (the page the User-Agent names) for site owners who want
 # to reach whoever runs this instance's crawler.
 BOT_CONTACT_EMAIL = env_str("BOT_CONTACT_EMAIL", parseaddr(DEFAULT_FROM_EMAIL)[1])
+
+# --- Health and metrics -------------------------------------------------------
+# /healthz fails when beat's dispatcher (every minute) has not run for this long,
+# or when no worker consuming one of HEALTH_WORKER_QUEUES has sent a heartbeat
+# (every 15 s) for this long.
+HEALTH_DISPATCH_MAX_AGE_SECONDS = env_int("HEALTH_DISPATCH_MAX_AGE_SECONDS", 300)
+HEALTH_WORKER_MAX_AGE_SECONDS = env_int("HEALTH_WORKER_MAX_AGE_SECONDS", 60)
+HEALTH_WORKER_QUEUES = env_list("HEALTH_WORKER_QUEUES", "celery,bulk")
 
 # --- Imports ------------------------------------------------------------------
 # A spreadsheet bigger than this is refused before it is read; so is one with
