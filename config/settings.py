@@ -6,6 +6,7 @@ the development values it needs. ``.env.example`` documents every variable.
 
 from __future__ import annotations
 
+import ipaddress
 from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.health.HealthCheckMiddleware",
+    "config.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -272,6 +274,16 @@ BOT_CONTACT_EMAIL = env_str("BOT_CONTACT_EMAIL", parseaddr(DEFAULT_FROM_EMAIL)[1
 HEALTH_DISPATCH_MAX_AGE_SECONDS = env_int("HEALTH_DISPATCH_MAX_AGE_SECONDS", 300)
 HEALTH_WORKER_MAX_AGE_SECONDS = env_int("HEALTH_WORKER_MAX_AGE_SECONDS", 60)
 HEALTH_WORKER_QUEUES = env_list("HEALTH_WORKER_QUEUES", "celery,bulk")
+# /metrics answers requests made directly (not through a proxy) from these
+# addresses or networks (CIDR), and any request with "Authorization: Bearer
+# METRICS_TOKEN" when that is set.
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
+for _network in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {exc}") from exc
+METRICS_TOKEN = env_str("METRICS_TOKEN")
 
 # --- Imports ------------------------------------------------------------------
 # A spreadsheet bigger than this is refused before it is read; so is one with
