@@ -304,7 +304,9 @@ LINK_GAP_MAX_UPLOAD_MB = env_int("LINK_GAP_MAX_UPLOAD_MB", 25)
 # The journalist-query inbox: the key that encrypts stored IMAP passwords
 # (Fernet). Without FIELD_ENCRYPTION_KEY the key is derived from SECRET_KEY, so
 # changing SECRET_KEY makes stored passwords unreadable (re-enter them); set a
-# dedicated key to rotate SECRET_KEY freely. Beat's polling interval is a row
+# dedicated key to rotate SECRET_KEY freely. To rotate this key, list the new
+# one first, comma-separated (new,old), run `manage.py rotate_encryption_key`,
+# then drop the old one (docs/operations.md). Beat's polling interval is a row
 # of django-celery-beat (admin: Periodic tasks), every 10 minutes at first.
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
 
