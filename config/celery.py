@@ -6,6 +6,7 @@ from typing import Any
 
 import redis
 from celery import Celery, bootsteps
+from celery.signals import before_task_publish
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -50,3 +51,17 @@ class Heartbeat(bootsteps.StartStopStep):
 
 
 app.steps["consumer"].add(Heartbeat)
+
+
+@before_task_publish.connect
+def beat_sent_the_dispatcher(sender: str | None = None, **kwargs: Any) -> None:
+    """Only beat sends the dispatcher, so this tells "beat stopped" apart from "the
+    dispatcher was sent but no worker ran it" on /healthz."""
+    from config import heartbeats
+
+    if sender != heartbeats.DISPATCH_TASK:
+        return
+    try:
+        heartbeats.record_beat()
+    except (redis.RedisError, OSError) as exc:
+        log.warning("beat heartbeat not recorded: %s", exc)

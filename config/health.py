@@ -7,7 +7,9 @@ Both answer JSON, 200 when every check passes and 503 when one fails:
 
 - ``database``: a ``SELECT 1``.
 - ``redis``: a PING, or "not configured" without REDIS_URL (``make run``).
-- ``dispatch``: beat's dispatcher ran within HEALTH_DISPATCH_MAX_AGE_SECONDS.
+- ``beat``: beat sent the dispatcher task within HEALTH_DISPATCH_MAX_AGE_SECONDS.
+- ``dispatch``: the dispatcher (run by a worker on the ``celery`` queue)
+  finished within HEALTH_DISPATCH_MAX_AGE_SECONDS.
 - ``workers``: some worker consuming each of HEALTH_WORKER_QUEUES sent a
   heartbeat within HEALTH_WORKER_MAX_AGE_SECONDS.
 
@@ -82,18 +84,36 @@ def _age(at: float | None, now: float) -> int | None:
     return None if at is None else max(0, int(now - at))
 
 
-def check_dispatch(now: float | None = None) -> Check:
+def _recent(read: Callable[[], float | None], what: str, never: str, now: float | None) -> Check:
     now = time.time() if now is None else now
     try:
-        age = _age(heartbeats.last_dispatch(), now)
+        age = _age(read(), now)
     except (redis.RedisError, OSError) as exc:
         return Check(FAIL, f"heartbeats unreadable: {exc}")
     limit = settings.HEALTH_DISPATCH_MAX_AGE_SECONDS
     if age is None:
-        return Check(FAIL, "the dispatcher never ran: is beat running?")
+        return Check(FAIL, never)
     if age > limit:
-        return Check(FAIL, f"the dispatcher last ran {age} s ago (limit {limit} s)", age)
+        return Check(FAIL, f"{what} {age} s ago (limit {limit} s)", age)
     return Check(OK, age_seconds=age)
+
+
+def check_beat(now: float | None = None) -> Check:
+    return _recent(
+        heartbeats.last_beat,
+        "beat last sent the dispatcher",
+        "beat never sent the dispatcher: is beat running?",
+        now,
+    )
+
+
+def check_dispatch(now: float | None = None) -> Check:
+    return _recent(
+        heartbeats.last_dispatch,
+        "the dispatcher last finished",
+        "the dispatcher never finished: is a worker consuming the celery queue?",
+        now,
+    )
 
 
 def check_workers(now: float | None = None) -> Check:
@@ -128,6 +148,7 @@ def check_worker(hostname: str, now: float | None = None) -> Check:
 CHECKS: dict[str, Callable[[], Check]] = {
     "database": check_database,
     "redis": check_redis,
+    "beat": check_beat,
     "dispatch": check_dispatch,
     "workers": check_workers,
 }

@@ -1,7 +1,7 @@
-"""When beat's dispatcher last ran, and when a worker last showed it was alive
-on each queue: timestamps in a cache every process shares (Redis when REDIS_URL
-is set, a folder under VAR_DIR on ``make run``'s one box). /healthz and
-/metrics read them.
+"""When beat last sent the dispatcher, when the dispatcher (run by a worker)
+last finished, and when a worker last showed it was alive on each queue:
+timestamps in a cache every process shares (Redis when REDIS_URL is set, a
+folder under VAR_DIR on ``make run``'s one box). /healthz and /metrics read them.
 
 Workers write their own heartbeat instead of answering a ``control.ping`` per
 healthcheck: a ping is a broadcast every worker must answer, and the caller
@@ -19,6 +19,8 @@ from django.core.cache import caches
 
 CACHE = "heartbeats"
 DISPATCH = "dispatch"
+BEAT = "beat"
+DISPATCH_TASK = "links.tasks.dispatch_due_checks"
 # A worker writes its heartbeat this often, from its consumer's own event loop, so
 # a consumer that stopped consuming also stops beating.
 WORKER_EVERY_SECONDS = 15.0
@@ -40,6 +42,14 @@ def record_dispatch(at: float | None = None) -> None:
 
 def last_dispatch() -> float | None:
     return caches[CACHE].get(f"heartbeat:{DISPATCH}")
+
+
+def record_beat(at: float | None = None) -> None:
+    caches[CACHE].set(f"heartbeat:{BEAT}", time.time() if at is None else at, _KEEP_SECONDS)
+
+
+def last_beat() -> float | None:
+    return caches[CACHE].get(f"heartbeat:{BEAT}")
 
 
 def record_worker(*, hostname: str, queues: Iterable[str], at: float | None = None) -> None:

@@ -177,10 +177,17 @@ class AnchorageCollector(Collector):
     def _heartbeats(self) -> Iterator[Metric]:
         now = time.time()
         try:
+            beat = heartbeats.last_beat()
             dispatch = heartbeats.last_dispatch()
             workers = heartbeats.last_worker_beats(settings.HEALTH_WORKER_QUEUES)
         except (redis.RedisError, OSError):
             return
+        if beat is not None:
+            yield GaugeMetricFamily(
+                "anchorage_beat_age_seconds",
+                "Seconds since beat last sent the dispatcher task.",
+                value=max(0.0, now - beat),
+            )
         if dispatch is not None:
             yield GaugeMetricFamily(
                 "anchorage_dispatch_age_seconds",

@@ -36,6 +36,7 @@ def healthz(client, path: str = "/healthz") -> tuple[int, dict]:
 
 
 def everything_fresh() -> None:
+    heartbeats.record_beat()
     heartbeats.record_dispatch()
     heartbeats.record_worker(hostname="w@test", queues=QUEUES)
 
@@ -47,14 +48,14 @@ def test_all_ok_with_a_real_worker_and_a_real_dispatch(client, tmp_path, setting
     purge_queue()
     status, report = healthz(client)
     assert status == 503
-    assert report["failing"] == ["dispatch", "workers"]
+    assert report["failing"] == ["beat", "dispatch", "workers"]
 
     # JSON logs reach the worker's own lines too (Celery would otherwise replace
     # the root logger's handler with its plain one).
     worker = Worker("health", queues="celery,bulk", log_dir=tmp_path, env={"LOG_FORMAT": "json"})
     try:
         worker.wait_ready()
-        tasks.dispatch_due_checks()
+        tasks.dispatch_due_checks.delay()  # sent as beat sends it, run by the worker
         wait_until(lambda: healthz(client)[0] == 200, 30, "/healthz to pass")
         status, report = healthz(client)
         assert report["status"] == "ok"
@@ -62,6 +63,7 @@ def test_all_ok_with_a_real_worker_and_a_real_dispatch(client, tmp_path, setting
         assert {name: check["status"] for name, check in report["checks"].items()} == {
             "database": "ok",
             "redis": "ok",
+            "beat": "ok",
             "dispatch": "ok",
             "workers": "ok",
         }
@@ -104,16 +106,26 @@ def test_stale_dispatch_fails(client, db, settings):
     assert healthz(client)[0] == 200
 
 
-def test_dispatch_that_never_ran_fails(client, db):
+def test_beat_that_never_sent_the_dispatcher_fails(client, db):
     heartbeats.record_worker(hostname="w@test", queues=QUEUES)
     status, report = healthz(client)
     assert status == 503
+    assert report["failing"] == ["beat", "dispatch"]
+    assert report["checks"]["beat"]["detail"].startswith("beat never sent the dispatcher")
+
+
+def test_dispatcher_sent_but_not_run_fails_only_dispatch(client, db):
+    heartbeats.record_worker(hostname="w@test", queues=QUEUES)
+    heartbeats.record_beat()
+    status, report = healthz(client)
+    assert status == 503
     assert report["failing"] == ["dispatch"]
-    assert "never ran" in report["checks"]["dispatch"]["detail"]
+    assert "is a worker consuming the celery queue?" in report["checks"]["dispatch"]["detail"]
 
 
 def test_no_worker_fails(client, db, settings):
     settings.HEALTH_WORKER_QUEUES = QUEUES
+    heartbeats.record_beat()
     heartbeats.record_dispatch()
     status, report = healthz(client)
     assert status == 503
@@ -124,6 +136,7 @@ def test_no_worker_fails(client, db, settings):
 def test_a_queue_nobody_consumes_fails_naming_it(client, db, settings):
     settings.HEALTH_WORKER_QUEUES = QUEUES
     settings.HEALTH_WORKER_MAX_AGE_SECONDS = 60
+    heartbeats.record_beat()
     heartbeats.record_dispatch()
     heartbeats.record_worker(hostname="w@test", queues=["celery"])
     heartbeats.record_worker(hostname="old@test", queues=["bulk"], at=time.time() - 61)

@@ -89,6 +89,7 @@ def test_a_scrape_reports_the_seeded_database_and_queues(client, db, broker, set
     for _ in range(3):
         app.send_task("links.tasks.check_backlinks", args=[[]])
     app.send_task("outreach.tasks.run_import", args=[0])  # routed to bulk
+    heartbeats.record_beat()
     heartbeats.record_dispatch()
     heartbeats.record_worker(hostname="w@test", queues=["celery"])
 
@@ -117,6 +118,7 @@ def test_a_scrape_reports_the_seeded_database_and_queues(client, db, broker, set
     assert value("anchorage_queue_depth", queue="celery") == 3
     assert value("anchorage_queue_depth", queue="bulk") == 1
     assert value("anchorage_queue_unacked") == 0
+    assert value("anchorage_beat_age_seconds") < 60
     assert value("anchorage_dispatch_age_seconds") < 60
     assert value("anchorage_worker_heartbeat_age_seconds", queue="celery") < 60
     # No worker on bulk: no sample, so an alert on absent() fires.
