@@ -20,6 +20,7 @@ because a worker elsewhere is down.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
 
 from config import heartbeats
+
+log = logging.getLogger(__name__)
 
 OK = "ok"
 FAIL = "fail"
@@ -54,12 +57,19 @@ class Check:
         return data
 
 
+def _failed(summary: str, exc: BaseException) -> Check:
+    # /healthz is public: the error's text (host names, addresses, user names)
+    # goes to the log, the answer only says what failed.
+    log.warning("healthcheck: %s: %s", summary, exc)
+    return Check(FAIL, summary)
+
+
 def check_database() -> Check:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except DatabaseError as exc:
-        return Check(FAIL, f"database unavailable: {exc}".strip())
+        return _failed("database unavailable", exc)
     return Check(OK)
 
 
@@ -76,7 +86,7 @@ def check_redis() -> Check:
     try:
         _redis_client(settings.REDIS_URL).ping()
     except (redis.RedisError, OSError) as exc:
-        return Check(FAIL, f"redis unavailable: {exc}")
+        return _failed("redis unavailable", exc)
     return Check(OK)
 
 
@@ -89,7 +99,7 @@ def _recent(read: Callable[[], float | None], what: str, never: str, now: float 
     try:
         age = _age(read(), now)
     except (redis.RedisError, OSError) as exc:
-        return Check(FAIL, f"heartbeats unreadable: {exc}")
+        return _failed("heartbeats unreadable (redis?)", exc)
     limit = settings.HEALTH_DISPATCH_MAX_AGE_SECONDS
     if age is None:
         return Check(FAIL, never)
@@ -121,7 +131,7 @@ def check_workers(now: float | None = None) -> Check:
     try:
         beats = heartbeats.last_worker_beats(settings.HEALTH_WORKER_QUEUES)
     except (redis.RedisError, OSError) as exc:
-        return Check(FAIL, f"heartbeats unreadable: {exc}")
+        return _failed("heartbeats unreadable (redis?)", exc)
     limit = settings.HEALTH_WORKER_MAX_AGE_SECONDS
     ages = {queue: _age(at, now) for queue, at in beats.items()}
     silent = [queue for queue, age in ages.items() if age is None or age > limit]
@@ -138,7 +148,7 @@ def check_worker(hostname: str, now: float | None = None) -> Check:
     try:
         age = _age(heartbeats.last_worker_beat(hostname), now)
     except (redis.RedisError, OSError) as exc:
-        return Check(FAIL, f"heartbeats unreadable: {exc}")
+        return _failed("heartbeats unreadable (redis?)", exc)
     limit = settings.HEALTH_WORKER_MAX_AGE_SECONDS
     if age is None or age > limit:
         return Check(FAIL, f"no heartbeat from {hostname} within {limit} s", age)
