@@ -179,3 +179,27 @@ def test_healthcheck_command_exits_1_for_a_silent_worker(db, capsys):
         call_command("healthcheck", "--worker", "gone@nowhere")
     assert exit_status.value.code == 1
     assert json.loads(capsys.readouterr().out)["failing"] == ["worker"]
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_a_prefork_worker_beats_from_its_event_loop_too(client, tmp_path, settings):
+    # bulk-worker runs prefork, whose consumer timer is the event loop's, not
+    # gevent's: the heartbeat must come from there as well.
+    settings.HEALTH_WORKER_QUEUES = ["bulk"]
+    purge_queue()
+    worker = Worker("bulk", pool="prefork", concurrency=1, queues="bulk", log_dir=tmp_path)
+    try:
+        worker.wait_ready()
+        wait_until(lambda: heartbeats.last_worker_beats(["bulk"])["bulk"], 30, "a bulk heartbeat")
+        first = heartbeats.last_worker_beat(f"bulk@{socket.gethostname()}")
+        assert first is not None
+        # It keeps beating, every WORKER_EVERY_SECONDS.
+        wait_until(
+            lambda: heartbeats.last_worker_beat(f"bulk@{socket.gethostname()}") > first,
+            heartbeats.WORKER_EVERY_SECONDS + 10,
+            "a second heartbeat",
+        )
+    finally:
+        worker.stop()
+        purge_queue()
