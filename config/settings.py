@@ -6,7 +6,9 @@ the development values it needs. ``.env.example`` documents every variable.
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -54,6 +56,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.health.HealthCheckMiddleware",
+    "config.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -266,6 +269,24 @@ else:
         # kombu's default is ./control, the working folder (it once landed in git).
         "control_folder": str(BROKER_DIR / "control"),
     }
+# Heartbeats (config/heartbeats.py): shared by every process, so in Redis when
+# there is one. Short timeouts: /healthz must answer even when Redis hangs.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "heartbeats": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "anchorage",
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+        if REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "heartbeats"),
+        }
+    ),
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -309,6 +330,27 @@ VERIFIER_DISPATCH_MAX = env_int("VERIFIER_DISPATCH_MAX", 20000)
 VERIFIER_USER_AGENT = env_str(
     "VERIFIER_USER_AGENT", f"AnchorageBot/0.1 (+{SITE_URL}/about/bot; backlink monitor)"
 )
+# Shown on /about/bot (the page the User-Agent names) for site owners who want
+# to reach whoever runs this instance's crawler.
+BOT_CONTACT_EMAIL = env_str("BOT_CONTACT_EMAIL", parseaddr(DEFAULT_FROM_EMAIL)[1])
+
+# --- Health and metrics -------------------------------------------------------
+# /healthz fails when beat's dispatcher (every minute) has not run for this long,
+# or when no worker consuming one of HEALTH_WORKER_QUEUES has sent a heartbeat
+# (every 15 s) for this long.
+HEALTH_DISPATCH_MAX_AGE_SECONDS = env_int("HEALTH_DISPATCH_MAX_AGE_SECONDS", 300)
+HEALTH_WORKER_MAX_AGE_SECONDS = env_int("HEALTH_WORKER_MAX_AGE_SECONDS", 60)
+HEALTH_WORKER_QUEUES = env_list("HEALTH_WORKER_QUEUES", "celery,bulk")
+# /metrics answers requests made directly (not through a proxy) from these
+# addresses or networks (CIDR), and any request with "Authorization: Bearer
+# METRICS_TOKEN" when that is set.
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
+for _network in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {exc}") from exc
+METRICS_TOKEN = env_str("METRICS_TOKEN")
 
 # --- Imports ------------------------------------------------------------------
 # A spreadsheet bigger than this is refused before it is read; so is one with
@@ -337,7 +379,9 @@ LINK_GAP_MAX_UPLOAD_MB = env_int("LINK_GAP_MAX_UPLOAD_MB", 25)
 # The journalist-query inbox: the key that encrypts stored IMAP passwords
 # (Fernet). Without FIELD_ENCRYPTION_KEY the key is derived from SECRET_KEY, so
 # changing SECRET_KEY makes stored passwords unreadable (re-enter them); set a
-# dedicated key to rotate SECRET_KEY freely. Beat's polling interval is a row
+# dedicated key to rotate SECRET_KEY freely. To rotate this key, list the new
+# one first, comma-separated (new,old), run `manage.py rotate_encryption_key`,
+# then drop the old one (docs/operations.md). Beat's polling interval is a row
 # of django-celery-beat (admin: Periodic tasks), every 10 minutes at first.
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
 
@@ -372,12 +416,23 @@ MAIL_ALLOW_PRIVATE_NETWORKS = env_bool("MAIL_ALLOW_PRIVATE_NETWORKS", False)
 # Mailbox passwords are encrypted with FIELD_ENCRYPTION_KEY (see Prospecting).
 
 # --- Logging ------------------------------------------------------------------
+# "plain" for people reading a terminal; "json" for a log shipper: every line is
+# one JSON object (time, level, logger, message, exc_info).
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be plain or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "config.logformat.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # flufl.bounce logs every detector it runs, for every delivery notice, at INFO.
     "loggers": {"flufl.bounce": {"level": "WARNING"}},
 }
+# A Celery worker replaces the root logger's handlers with its own plain ones
+# unless told not to; in json mode its lines go through the handler above.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"

@@ -4,13 +4,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from campaigns.accounts import PasswordResetConfirmView
-from links.views import home
+from links.views import about_bot, home
 
 admin.site.site_header = "Anchorage administration"
 admin.site.site_title = "Anchorage admin"
 
 urlpatterns = [
     path("", home, name="home"),
+    # No trailing slash: the crawler's User-Agent names this exact URL.
+    path("about/bot", about_bot, name="about_bot"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

@@ -9,6 +9,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
+from config import heartbeats
 from links import services
 from links.checking import check_many
 from links.hostlimit import HostBusy
@@ -41,6 +42,9 @@ def dispatch_due_checks() -> int:
             break
     if claimed:
         log.info("dispatched %d backlink checks", claimed)
+    # Only after a run that worked: /healthz reports a dispatcher that stopped or
+    # keeps failing as stale.
+    heartbeats.record_dispatch()
     return claimed
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -25,6 +26,8 @@ from campaigns.models import Campaign
 from links import budgets, queries, services
 from links.forms import WonLinkForm
 from links.models import Alert, Backlink, LinkCheck
+from links.prospecting.services import ROBOTS_AGENT
+from links.verification.fetch import FetchConfig
 from outreach import queries as outreach_queries
 from outreach.models import Prospect
 
@@ -234,6 +237,23 @@ def my_day(request: HttpRequest) -> HttpResponse:
         "alerts": Paginator(alerts, MY_DAY_PAGE_SIZE).get_page(request.GET.get("apage")),
     }
     return render(request, "links/my_day.html", context)
+
+
+def about_bot(request: HttpRequest) -> HttpResponse:
+    """The page AnchorageBot's User-Agent points at: public, because the people
+    who read it are the owners of the sites it visits, not our users."""
+    context = {
+        "user_agent": settings.VERIFIER_USER_AGENT,
+        "robots_agent": ROBOTS_AGENT,
+        "robots_cache_minutes": int(FetchConfig().robots_ttl // 60),
+        "per_host_limit": settings.VERIFIER_PER_HOST_LIMIT,
+        "timeout_seconds": settings.VERIFIER_TIMEOUT_SECONDS,
+        "max_kib": settings.VERIFIER_MAX_BYTES // 1024,
+        "max_redirects": settings.VERIFIER_MAX_REDIRECTS,
+        "scan_max_pages": settings.BROKEN_LINKS_MAX_PAGES,
+        "contact_email": settings.BOT_CONTACT_EMAIL,
+    }
+    return render(request, "links/about_bot.html", context)
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -139,9 +139,9 @@ def test_dockerfile_builds_from_the_lock_file():
 def test_healthz_answers_on_any_host_without_redirect(client, db, settings):
     settings.SECURE_SSL_REDIRECT = True
     settings.ALLOWED_HOSTS = ["links.agency.example"]
-    response = client.get("/healthz", HTTP_HOST="127.0.0.1:8000")
+    response = client.get("/healthz/live", HTTP_HOST="127.0.0.1:8000")
     assert response.status_code == 200
-    assert response.content == b"ok"
+    assert response.json()["status"] == "ok"
 
 
 def test_imports_run_on_their_own_queue_which_compose_and_make_run_consume(settings):

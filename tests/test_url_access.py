@@ -111,6 +111,7 @@ ROUTES: list[Route] = [
     Route("home", min_role=PUBLIC, ok=(302,)),
     Route("login", min_role=PUBLIC),
     Route("logout", min_role=PUBLIC, method="post", ok=(302,)),
+    Route("about_bot", min_role=PUBLIC),
     Route("password_change"),
     Route("password_change_done"),
     Route("password_reset", min_role=PUBLIC),

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from config.logformat import JsonFormatter
+
+ROOT = Path(__file__).resolve().parents[2]
+
+LOGS_SOMETHING = """
+import logging, django
+django.setup()
+log = logging.getLogger("anchorage.test")
+log.info("hello %s", "world")
+try:
+    1 / 0
+except ZeroDivisionError:
+    log.exception("it broke\\non two lines")
+"""
+
+
+def run_logging(log_format: str | None) -> str:
+    env = {k: v for k, v in os.environ.items() if k != "LOG_FORMAT"}
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    if log_format is not None:
+        env["LOG_FORMAT"] = log_format
+    done = subprocess.run(
+        [sys.executable, "-c", LOGS_SOMETHING],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stderr
+
+
+def test_json_formatter_keeps_the_traceback_inside_one_object():
+    try:
+        raise ValueError("bad value")
+    except ValueError:
+        record = logging.LogRecord(
+            "links.tasks", logging.ERROR, __file__, 1, "failed %d", (3,), sys.exc_info()
+        )
+    line = JsonFormatter().format(record)
+    assert "\n" not in line
+    entry = json.loads(line)
+    assert entry["level"] == "ERROR"
+    assert entry["logger"] == "links.tasks"
+    assert entry["message"] == "failed 3"
+    assert entry["time"].endswith("+00:00")
+    assert "ValueError: bad value" in entry["exc_info"]
+
+
+def test_log_format_json_makes_every_line_a_json_object():
+    lines = run_logging("json").splitlines()
+    entries = [json.loads(line) for line in lines]  # fails on any line that is not JSON
+    assert [(e["logger"], e["message"]) for e in entries] == [
+        ("anchorage.test", "hello world"),
+        ("anchorage.test", "it broke\non two lines"),
+    ]
+    assert "exc_info" not in entries[0]
+    assert "ZeroDivisionError" in entries[1]["exc_info"]
+
+
+def test_plain_is_the_default_and_stays_human():
+    output = run_logging(None)
+    assert "INFO anchorage.test: hello world" in output
+    assert "Traceback (most recent call last)" in output
