@@ -44,6 +44,7 @@ from links.verification.parse import (
     parse_html,
     snippet,
 )
+from links.verification.placement import TEXT, kind_of, placement_of
 from links.verification.urls import (
     InvalidURL,
     LinkMatches,
@@ -98,13 +99,23 @@ class FoundAnchor:
     rel: tuple[str, ...]
     dofollow: bool
     url: str  # the href resolved and normalized
+    # "text" or "image" (placement.TEXT, placement.IMAGE).
+    kind: str = TEXT
+    # One of placement.PLACEMENTS, or None when the page was too deeply nested
+    # for a tree (the streaming fallback) and so where the link sits is not
+    # known: a guess would raise "moved out of the content" alerts for nothing.
+    placement: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "href": self.href,
             "text": self.text,
+            # The attribute's own form: every token kept, space-separated, so
+            # nofollow, ugc and sponsored stay apart ("nofollow ugc").
             "rel": " ".join(self.rel),
             "dofollow": self.dofollow,
+            "kind": self.kind,
+            "placement": self.placement,
         }
 
 
@@ -466,10 +477,17 @@ def verify(
 
     directives = page_directives(reading.page, fetched.x_robots_tag)
     anchors: list[FoundAnchor] = []
+    # Only the matching anchors are placed (a few on a page, ~20 us each), with
+    # one cache for the ancestors they share.
+    ancestors: dict[Any, Any] = {}
     for index, url in reading.matches.exact:
         found = reading.page.anchors[index]
         passes = not directives.nofollow and NOT_PASSING.isdisjoint(found.rel)
-        anchors.append(FoundAnchor(found.href, found.text, found.rel, passes, url))
+        if found.element is not None:
+            kind, placement = kind_of(found.element), placement_of(found.element, cache=ancestors)
+        else:
+            kind, placement = found.kind or TEXT, None
+        anchors.append(FoundAnchor(found.href, found.text, found.rel, passes, url, kind, placement))
     if not anchors and fetched.truncated:
         return _error_result(
             source_url,

@@ -43,9 +43,26 @@ def test_verify_url_prints_exactly_the_design_json(site, settings):
             "text": "our guide",
             "rel": "ugc",
             "dofollow": False,
+            "kind": "text",
+            "placement": "content",
         }
     ]
     assert data["flags"] == {"noindex": True, "canonical": None, "robots_txt_blocked": False}
+
+
+def test_verify_url_prints_each_anchors_rel_kind_and_placement(site, settings):
+    settings.VERIFIER_ALLOW_PRIVATE_NETWORKS = True
+    url = site.page(
+        "/post",
+        '<html><body><footer><a href="https://ours.example/guide/" rel="nofollow sponsored">'
+        '<img src="/logo.png" alt="Ours"></a></footer></body></html>',
+    )
+    out = StringIO()
+    call_command("verify_url", url, "https://ours.example/guide", stdout=out)
+    assert (
+        "anchor:      'Ours' → https://ours.example/guide/ "
+        "[nofollow rel='nofollow sponsored'; image, footer]"
+    ) in out.getvalue()
 
 
 def test_verify_url_refuses_loopback_unless_allowed(site, settings):
