@@ -439,6 +439,22 @@ def test_link_types_count_rel_kind_and_placement_of_the_links_found(ours, theirs
     assert chart.extra == {"total": 11, "placement_unknown": 2, "kind_unknown": 1}
 
 
+def test_link_types_panel_says_how_many_links_have_no_placement_yet(ours):
+    from campaigns.dashboard.panels import PANELS_BY_ID, build_panel
+
+    day = date(2025, 1, 8)
+    BacklinkFactory(campaign=ours, won_on=day, state=BacklinkState.LIVE, placement="content")
+    BacklinkFactory(campaign=ours, won_on=day, state=BacklinkState.LIVE)
+
+    panel = build_panel(PANELS_BY_ID["link-types"], only(ours), PERIOD)
+
+    assert panel.notes == [
+        "1 of 2 links have no placement yet (last checked before placement was recorded, "
+        "or on a page too deeply nested to tell): they count in the rel group only."
+    ]
+    assert panel.rows[0] == ["Follow", "2", "100.0%"]
+
+
 def test_every_chart_is_empty_without_data(ours):
     for spec in (
         charts.links_won_per_week,
