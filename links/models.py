@@ -32,6 +32,22 @@ class BacklinkState(models.TextChoices):
     UNREACHABLE = "unreachable", "Unreachable"
 
 
+class Placement(models.TextChoices):
+    """Where on its page the link sits (links.verification.placement)."""
+
+    CONTENT = "content", "Content"
+    NAVIGATION = "navigation", "Navigation"
+    HEADER = "header", "Header"
+    FOOTER = "footer", "Footer"
+    SIDEBAR = "sidebar", "Sidebar"
+    COMMENTS = "comments", "Comments"
+
+
+class LinkKind(models.TextChoices):
+    TEXT = "text", "Text"
+    IMAGE = "image", "Image"
+
+
 class BacklinkQuerySet(models.QuerySet):
     def due(self, now=None) -> BacklinkQuerySet:
         return self.filter(next_check_at__lte=now or timezone.now())
@@ -69,6 +85,14 @@ class Backlink(models.Model):
     noindex = models.BooleanField(default=False)
     canonical_url = models.URLField(max_length=2000, blank=True)
     robots_txt_blocked = models.BooleanField(default=False)
+    # The link as the last check that found it saw it (its primary anchor, see
+    # links.outcome.primary_anchor); blank until then, and placement stays blank
+    # when the page was too deeply nested to tell.
+    placement = models.CharField(max_length=16, choices=Placement.choices, blank=True)
+    link_kind = models.CharField(max_length=8, choices=LinkKind.choices, blank=True)
+    # The rel tokens that make a link pass no value (nofollow, ugc, sponsored),
+    # each kept, space-separated: the "link types" chart tells them apart.
+    link_rel = models.CharField(max_length=32, blank=True)
     first_seen_at = models.DateTimeField(null=True, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
@@ -105,6 +129,14 @@ class Backlink(models.Model):
             models.CheckConstraint(
                 condition=~Q(state="lost") | Q(lost_at__isnull=False),
                 name="backlink_lost_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(placement__in=[*Placement.values, ""]),
+                name="backlink_placement_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(link_kind__in=[*LinkKind.values, ""]),
+                name="backlink_link_kind_valid",
             ),
         ]
         indexes = [
@@ -206,6 +238,7 @@ class Alert(models.Model):
         UNREACHABLE = "unreachable", "Page unreachable"
         ANCHOR_CHANGED = "anchor_changed", "Anchor text changed"
         TARGET_CHANGED = "target_changed", "Target changed"
+        MOVED_OUT_OF_CONTENT = "moved_out_of_content", "Moved out of the content"
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="alerts")
     backlink = models.ForeignKey(
@@ -232,6 +265,7 @@ class Alert(models.Model):
                         "unreachable",
                         "anchor_changed",
                         "target_changed",
+                        "moved_out_of_content",
                     ]
                 ),
                 name="alert_kind_valid",

@@ -14,6 +14,39 @@ if TYPE_CHECKING:
     from links.verification.verdict import VerificationResult
 
 
+# rel tokens that make a link pass no value (as links.verification.parse.NOT_PASSING),
+# in the order a link's type is named by: the most specific reason first.
+LINK_TYPE_TOKENS = ("sponsored", "ugc", "nofollow")
+
+
+def primary_anchor(anchors: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The anchor that stands for the link when a page has several to the target.
+
+    The one the verdict stands on first (an anchor that passes value), then one
+    in the content (a link in an article and again in a sitewide footer is an
+    editorial link), then page order. Anchors recorded before placement was
+    read have no "placement" and rank as not in the content.
+    """
+    if not anchors:
+        return None
+    # min() keeps the first of equals: page order breaks ties.
+    return min(
+        anchors,
+        key=lambda anchor: (
+            not anchor.get("dofollow"),
+            anchor.get("placement") != "content",
+        ),
+    )
+
+
+def rel_type_tokens(rel: str | list[str] | None) -> str:
+    """The tokens of ``rel`` among nofollow, ugc and sponsored, space-separated, in
+    the order they appear (a rel is stored as a string; very old rows as a list)."""
+    tokens = rel.split() if isinstance(rel, str) else list(rel or ())
+    kept = dict.fromkeys(t.lower() for t in tokens if t.lower() in LINK_TYPE_TOKENS)
+    return " ".join(kept)
+
+
 @dataclass(frozen=True)
 class CheckOutcome:
     verdict: str  # live / nofollow / missing / error
@@ -34,6 +67,10 @@ class CheckOutcome:
     @property
     def found(self) -> bool:
         return self.verdict in {"live", "nofollow"}
+
+    @property
+    def primary_anchor(self) -> dict[str, Any] | None:
+        return primary_anchor(self.anchors)
 
     @classmethod
     def from_result(cls, result: VerificationResult) -> CheckOutcome:

@@ -19,8 +19,8 @@ from django.db.models import JSONField, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from links import budgets, scheduling
-from links.models import Alert, Backlink, BacklinkState, LinkCheck, Verdict
-from links.outcome import CheckOutcome
+from links.models import Alert, Backlink, BacklinkState, LinkCheck, Placement, Verdict
+from links.outcome import CheckOutcome, primary_anchor, rel_type_tokens
 from links.rowupdate import update_rows
 from links.verification.urls import InvalidURL, normalize_url
 from outreach.models import Status
@@ -139,6 +139,9 @@ _CHECK_FIELDS = [
     "failing_since",
     "state_changed_at",
     "last_page_hash",
+    "placement",
+    "link_kind",
+    "link_rel",
 ]
 
 
@@ -220,6 +223,8 @@ class Sighting:
 
     anchor_text: str
     wrong_target: bool
+    # Where the link was ("" when that check did not record it).
+    placement: str = ""
 
 
 def _with_previous_sighting(backlinks: QuerySet[Backlink]) -> QuerySet[Backlink]:
@@ -238,9 +243,11 @@ def _sighting_of(backlink: Backlink) -> Sighting | None:
     anchors = backlink.seen_anchors
     if anchors is None:
         return None
+    primary = primary_anchor(anchors)
     return Sighting(
         anchor_text=anchors[0].get("text", "") if anchors else "",
         wrong_target=any(d.get("kind") == "target" for d in backlink.seen_differences or []),
+        placement=(primary or {}).get("placement") or "",
     )
 
 
@@ -270,6 +277,10 @@ def _apply_outcome(
         backlink.noindex = bool(outcome.flags.get("noindex"))
         backlink.canonical_url = (outcome.flags.get("canonical") or "")[:2000]
         backlink.robots_txt_blocked = bool(outcome.flags.get("robots_txt_blocked"))
+        primary = outcome.primary_anchor or {}
+        backlink.placement = primary.get("placement") or ""
+        backlink.link_kind = primary.get("kind") or ""
+        backlink.link_rel = rel_type_tokens(primary.get("rel"))
         new_state = (
             BacklinkState.LIVE if outcome.verdict == Verdict.LIVE else BacklinkState.NOFOLLOW
         )
@@ -299,6 +310,20 @@ def _apply_outcome(
                 (
                     Alert.Kind.TARGET_CHANGED,
                     f"The link on {where} now points at another page than agreed.",
+                )
+            )
+        if (
+            previous is not None
+            and previous.placement == Placement.CONTENT
+            and backlink.placement not in ("", Placement.CONTENT)
+        ):
+            # Only a known placement counts: a page read without a tree (too
+            # deep) says nothing about where the link went.
+            alerts.append(
+                (
+                    Alert.Kind.MOVED_OUT_OF_CONTENT,
+                    f"The link on {where} moved out of the content, into the "
+                    f"{backlink.get_placement_display().lower()}.",
                 )
             )
         backlink.next_check_at = now + scheduling.with_jitter(

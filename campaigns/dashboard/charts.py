@@ -55,7 +55,15 @@ from django.db.models.functions import (
 from django.utils import timezone
 
 from campaigns.models import Campaign, TargetPage
-from links.models import Alert, Backlink, BacklinkState, LinkCheck, Verdict
+from links.models import (
+    Alert,
+    Backlink,
+    BacklinkState,
+    LinkCheck,
+    LinkKind,
+    Placement,
+    Verdict,
+)
 from outreach.models import PIPELINE, Kind, OutreachActivity, Prospect, Status, StatusChange
 
 # --- Period -------------------------------------------------------------------
@@ -502,6 +510,96 @@ def referring_domains_over_time(campaigns: QuerySet[Campaign], period: Period) -
     return Chart(
         labels=[w.isoformat() for w in period.weeks()],
         series=[Series("domains", "Referring domains", _carried(period, totals))],
+    )
+
+
+# Where a link counts as boilerplate: anywhere but the body of the page
+# (links.verification.placement); comments too, which the site's editors did
+# not write.
+BOILERPLATE_PLACEMENTS = (
+    Placement.NAVIGATION,
+    Placement.HEADER,
+    Placement.FOOTER,
+    Placement.SIDEBAR,
+    Placement.COMMENTS,
+)
+LINK_TYPE_GROUPS = (
+    (
+        "Rel",
+        (
+            ("follow", "Follow"),
+            ("nofollow", "Nofollow"),
+            ("ugc", "UGC"),
+            ("sponsored", "Sponsored"),
+        ),
+    ),
+    ("Kind", (("text", "Text"), ("image", "Image"))),
+    ("Placement", (("content", "Content"), ("boilerplate", "Boilerplate"))),
+)
+LINK_TYPES_DEFINITION = (
+    "The links won in this period that their latest check found on the page, as that "
+    "check saw them. Follow passes value; a link that passes none is sponsored when its "
+    "rel says sponsored, else UGC when it says ugc, else nofollow (rel=nofollow or a "
+    "page-level nofollow): each link counts once, by its most specific reason. Image "
+    "means what a reader clicks is an image. Boilerplate is navigation, header, footer, "
+    "sidebar and comments. A page with the link twice counts the anchor that passes "
+    "value, in the content if one is."
+)
+
+
+def _rel_token(token: str) -> Q:
+    # link_rel holds whole tokens, space-separated ("nofollow sponsored").
+    return Q(link_rel__regex=rf"(^| ){token}( |$)")
+
+
+def link_types(campaigns: QuerySet[Campaign], period: Period) -> Chart:
+    """The won links seen on their page by their latest check, counted three ways:
+    by rel (follow / nofollow / ugc / sponsored, each link once), by kind (text /
+    image) and by placement (content / boilerplate). One query."""
+    nofollow = Q(state=BacklinkState.NOFOLLOW)
+    sponsored = nofollow & _rel_token("sponsored")
+    ugc = nofollow & ~_rel_token("sponsored") & _rel_token("ugc")
+    counts = (
+        _within(Backlink.objects, campaigns, "campaign")
+        .filter(
+            won_on__range=(period.start, period.end),
+            state__in=[BacklinkState.LIVE, BacklinkState.NOFOLLOW],
+        )
+        .aggregate(
+            total=Count("pk"),
+            follow=Count("pk", filter=Q(state=BacklinkState.LIVE)),
+            nofollow=Count("pk", filter=nofollow & ~sponsored & ~ugc),
+            ugc=Count("pk", filter=ugc),
+            sponsored=Count("pk", filter=sponsored),
+            text=Count("pk", filter=Q(link_kind=LinkKind.TEXT)),
+            image=Count("pk", filter=Q(link_kind=LinkKind.IMAGE)),
+            content=Count("pk", filter=Q(placement=Placement.CONTENT)),
+            boilerplate=Count("pk", filter=Q(placement__in=BOILERPLATE_PLACEMENTS)),
+        )
+    )
+    labels: list[str] = []
+    links: list[Number] = []
+    shares: list[Number] = []
+    for _group, members in LINK_TYPE_GROUPS:
+        known = sum(counts[key] for key, _label in members)
+        for key, label in members:
+            labels.append(label)
+            links.append(counts[key])
+            shares.append(round(100 * counts[key] / known, 1) if known else None)
+    total = counts["total"]
+    return Chart(
+        labels=labels,
+        series=[
+            Series("links", "Links", links),
+            Series("share", "% of its group", shares, format="percent", plot=False),
+        ],
+        extra={
+            "total": total,
+            # Checked before placement was recorded, or a page too deeply
+            # nested to tell: in the rel group only.
+            "placement_unknown": total - counts["content"] - counts["boilerplate"],
+            "kind_unknown": total - counts["text"] - counts["image"],
+        },
     )
 
 

@@ -123,6 +123,18 @@ PANELS = [
         tones=("warn", "accent"),
     ),
     PanelSpec(
+        "link-types",
+        "Link types",
+        charts.link_types,
+        "bar",
+        "Link type",
+        charts.LINK_TYPES_DEFINITION,
+        "No link won in this period has been found on its page yet.",
+        horizontal=True,
+        value_title="Links",
+        tones=("accent",),
+    ),
+    PanelSpec(
         "domains",
         "Unique referring domains",
         charts.referring_domains_over_time,
@@ -258,6 +270,14 @@ def _annotate(panel: Panel) -> None:
                 f"Over-optimized anchors: {extra['share']:.1f}% exact match is above "
                 f"{extra['threshold']}%. Search engines penalize a link profile this "
                 "uniform; ask for branded, URL or generic anchors on the next links."
+            )
+    elif panel.spec.id == "link-types" and extra.get("total"):
+        unknown = extra["placement_unknown"]
+        if unknown:
+            panel.notes.append(
+                f"{unknown} of {extra['total']} links have no placement yet (last checked "
+                "before placement was recorded, or on a page too deeply nested to tell): "
+                "they count in the rel group only."
             )
     elif panel.spec.id == "cost" and extra.get("links"):
         per_link = format_value(extra["per_link"], "money")

@@ -27,6 +27,9 @@ from lxml import etree
 # Text a browser never shows inside a link: script and style bodies, and
 # templates (inert until a script clones them).
 _INVISIBLE = ("script", "style", "template")
+# What makes a link without visible text an image link (as placement.kind_of).
+_IMAGE_TAGS = frozenset({"img", "picture", "svg", "image"})
+_MEANINGFUL = re.compile(r"\w")
 _NEWLINE = re.compile("\n")
 _DIRECTIVE_SPLIT = re.compile(r"[\s,]+")
 # The start of a meta refresh content: "5; url='...'" up to the URL. Every
@@ -46,6 +49,9 @@ MAX_META_CONTENT = 8 * 1024
 # many are kept, those a verdict reads among them.
 MAX_REL_ATTRIBUTE = 1024
 MAX_REL_TOKENS = 16
+# How much of a streamed anchor's text is searched for a word when telling a
+# text link from an image link: a word, if any, is near the start.
+MAX_KIND_TEXT = 512
 # rel keywords that tell search engines a link passes no value.
 NOT_PASSING = frozenset({"nofollow", "ugc", "sponsored"})
 # A bot-scoped X-Robots-Tag value is "name: directives". These directives carry
@@ -87,6 +93,9 @@ class Anchor:
     # character offset into the decoded page on the streaming fallback.
     element: Any = field(default=None, repr=False, compare=False)
     offset: int | None = field(default=None, repr=False, compare=False)
+    # "text" or "image", set by the streaming fallback, which keeps no element
+    # for placement.kind_of to read; None on the fast path (read from element).
+    kind: str | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +278,7 @@ class _Streamer(HTMLParser):
         self._current: Anchor | None = None
         self._text: list[str] = []
         self._alts: list[str] = []
+        self._image = False
         self._hidden = 0
         self._in_title = False
         self._title: list[str] = []
@@ -281,12 +291,15 @@ class _Streamer(HTMLParser):
 
     def _close_anchor(self) -> None:
         if self._current is not None:
-            text = _collapse("".join(self._text)) or _collapse(" ".join(self._alts))
-            self._current.text = text
+            visible = _collapse("".join(self._text))
+            self._current.text = visible or _collapse(" ".join(self._alts))
+            shows_text = _MEANINGFUL.search(visible[:MAX_KIND_TEXT]) is not None
+            self._current.kind = "image" if self._image and not shows_text else "text"
             self.page.anchors.append(self._current)
         self._current = None
         self._text = []
         self._alts = []
+        self._image = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         # The first of duplicated attributes wins, as in a browser.
@@ -301,8 +314,10 @@ class _Streamer(HTMLParser):
                 self._current = Anchor(
                     href, "", _rel_tokens(attributes.get("rel")), offset=self._offset()
                 )
-        elif tag == "img" and self._current is not None:
-            self._alts.append(attributes.get("alt") or "")
+        elif tag in _IMAGE_TAGS and self._current is not None:
+            self._image = True
+            if tag == "img":
+                self._alts.append(attributes.get("alt") or "")
         elif tag == "meta":
             _read_meta(
                 self.page,

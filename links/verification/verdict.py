@@ -44,6 +44,7 @@ from links.verification.parse import (
     parse_html,
     snippet,
 )
+from links.verification.placement import TEXT, kind_of, placement_of
 from links.verification.urls import (
     InvalidURL,
     LinkMatches,
@@ -98,13 +99,23 @@ class FoundAnchor:
     rel: tuple[str, ...]
     dofollow: bool
     url: str  # the href resolved and normalized
+    # "text" or "image" (placement.TEXT, placement.IMAGE).
+    kind: str = TEXT
+    # One of placement.PLACEMENTS, or None when the page was too deeply nested
+    # for a tree (the streaming fallback) and so where the link sits is not
+    # known: a guess would raise "moved out of the content" alerts for nothing.
+    placement: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "href": self.href,
             "text": self.text,
+            # The attribute's own form: every token kept, space-separated, so
+            # nofollow, ugc and sponsored stay apart ("nofollow ugc").
             "rel": " ".join(self.rel),
             "dofollow": self.dofollow,
+            "kind": self.kind,
+            "placement": self.placement,
         }
 
 
@@ -317,7 +328,8 @@ def _challenge(fetched: FetchResult) -> str | None:
     return None
 
 
-def _read(fetched: FetchResult, target: Target) -> _Reading:
+def read(fetched: FetchResult, target: Target) -> _Reading:
+    """Parse a fetched page and find the anchors that match ``target``."""
     page = parse_html(fetched.body, fetched.encoding or "utf-8")
     base = effective_base(fetched.final_url, page.base_href)
     matches = find_links(target, page.hrefs, page_url=fetched.final_url, base_href=page.base_href)
@@ -463,13 +475,53 @@ def verify(
     if reading is None:
         failure = _failure(fetched) or (str(ErrorKind.PROTOCOL), "unreadable page")
         return _error_result(source_url, target, fetched, *failure, redirects, started)
+    return judge(
+        source_url,
+        target,
+        fetched,
+        reading,
+        robots=robots,
+        redirects=redirects,
+        notes=notes,
+        started=started,
+        expected_anchor_text=expected_anchor_text,
+        expected_dofollow=expected_dofollow,
+    )
+
+
+def judge(
+    source_url: str,
+    target: Target,
+    fetched: FetchResult,
+    reading: _Reading,
+    *,
+    robots: RobotsResult | None,
+    redirects: list[Redirect],
+    notes: list[str],
+    started: float,
+    expected_anchor_text: str | None = None,
+    expected_dofollow: bool = True,
+    place: bool = True,
+) -> VerificationResult:
+    """The verdict on a page already fetched and read (``read``): what ``verify``
+    does after the network. ``place=False`` skips placement and kind, for the
+    benchmark that measures what they cost (tests/benchmarks/bench_placement.py)."""
 
     directives = page_directives(reading.page, fetched.x_robots_tag)
     anchors: list[FoundAnchor] = []
+    # Only the matching anchors are placed (a few on a page, ~20 us each), with
+    # one cache for the ancestors they share.
+    ancestors: dict[Any, Any] = {}
     for index, url in reading.matches.exact:
         found = reading.page.anchors[index]
         passes = not directives.nofollow and NOT_PASSING.isdisjoint(found.rel)
-        anchors.append(FoundAnchor(found.href, found.text, found.rel, passes, url))
+        if not place:
+            kind, placement = TEXT, None
+        elif found.element is not None:
+            kind, placement = kind_of(found.element), placement_of(found.element, cache=ancestors)
+        else:
+            kind, placement = found.kind or TEXT, None
+        anchors.append(FoundAnchor(found.href, found.text, found.rel, passes, url, kind, placement))
     if not anchors and fetched.truncated:
         return _error_result(
             source_url,
@@ -550,7 +602,7 @@ def _fetch_and_read(
     while True:
         if _failure(fetched) is not None:
             return fetched, None, redirects, notes
-        reading = _read(fetched, target)
+        reading = read(fetched, target)
         refresh = reading.page.refresh
         if reading.matches.exact or refresh is None or refresh.url is None:
             return fetched, reading, redirects, notes

@@ -10,7 +10,18 @@ minimum is the closest to the code's own cost), the time to place every anchor o
 (with one ancestor cache for the page, and without), and per anchor. The verifier
 places only the anchors that link to the target (one to three on a page), so the
 figure that matters is "matched": one uncached placement_of + kind_of per page,
-as a share of the parse. No assertions: figures only.
+as a share of the parse.
+
+Then the figure issue 14 asks for, the verifier's CPU per check before and after
+placement: for each M page, a check of the page against a target it links to
+from its content (its first "content" anchor in
+tests/links/verification/placement_labels.json, or its first labelled anchor on
+the six pages without one), run in-process from the fetched
+bytes on: parse, match, judge (verdict, flags, differences, snippet, hash), with
+placement and kind (``judge(place=True)``, what checks do now) and without
+(``place=False``, the code before). Fetching is left out: it is the same either
+way. Printed per page (best of --rounds, ms) and as total process CPU over every
+page and round, interleaved so that both see the same machine. No assertions.
 """
 
 from __future__ import annotations
@@ -26,8 +37,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from urllib.parse import urljoin  # noqa: E402
+
+from links.verification.fetch import FetchResult  # noqa: E402
 from links.verification.parse import parse_html  # noqa: E402
 from links.verification.placement import kind_of, placement_of  # noqa: E402
+from links.verification.urls import InvalidURL, Target  # noqa: E402
+from links.verification.verdict import VerificationResult, judge, read  # noqa: E402
+
+LABELS = ROOT / "tests" / "links" / "verification" / "placement_labels.json"
 
 DEFAULT_CORPUS = Path("/work/shared/corpus/perf-pages")
 
@@ -39,6 +57,96 @@ def load(corpus: Path) -> list[tuple[str, bytes]]:
         for entry in manifest
         if entry["cls"] == "M"
     ]
+
+
+def check_cases(corpus: Path) -> list[tuple[str, FetchResult, Target]]:
+    """Each M page as fetched, with a target it links to (from its content if it can)."""
+    manifest = json.loads((corpus / "manifest.json").read_text())
+    labels = json.loads(LABELS.read_text())
+    cases = []
+    for entry in manifest:
+        if entry["cls"] != "M":
+            continue
+        body = gzip.decompress((corpus / entry["file"]).read_bytes())
+        fetched = FetchResult(
+            url=entry["url"],
+            final_url=entry["url"],
+            status=200,
+            body=body,
+            encoding="utf-8",
+            content_type="text/html",
+            bytes_read=len(body),
+        )
+        page_labels = labels.get(entry["file"], [])
+        # A link in the content when the page has one, else its first labelled link.
+        ranked = sorted(page_labels, key=lambda label: label["placement"] != "content")
+        for label in ranked:
+            try:
+                target = Target.page(urljoin(entry["url"], label["href"]))
+            except InvalidURL:
+                continue
+            cases.append((entry["file"], fetched, target))
+            break
+    return cases
+
+
+def one_check(fetched: FetchResult, target: Target, *, place: bool) -> VerificationResult:
+    return judge(
+        fetched.url,
+        target,
+        fetched,
+        read(fetched, target),
+        robots=None,
+        redirects=[],
+        notes=[],
+        started=time.monotonic(),
+        place=place,
+    )
+
+
+def bench_checks(corpus: Path, rounds: int) -> None:
+    cases = check_cases(corpus)
+    print()
+    print(f"CPU per check (parse + match + judge), {len(cases)} M pages, best of {rounds}:")
+    print(f"  {'page':<26}{'matched':>8}  {'placement':<27}{'before':>10}{'after':>10}{'more':>8}")
+    before_cpu = after_cpu = 0.0
+    befores, afters = [], []
+    for name, fetched, target in cases:
+        result = one_check(fetched, target, place=True)  # warm up the parser
+        best = {False: float("inf"), True: float("inf")}
+        for _ in range(rounds):
+            for place in (False, True):
+                cpu, wall = time.process_time(), time.perf_counter()
+                one_check(fetched, target, place=place)
+                wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+                best[place] = min(best[place], wall)
+                if place:
+                    after_cpu += cpu
+                else:
+                    before_cpu += cpu
+        befores.append(best[False])
+        afters.append(best[True])
+        placed = ",".join(sorted({a.placement or "?" for a in result.anchors})) or "-"
+        print(
+            f"  {Path(name).name:<26}{len(result.anchors):>8}  {placed:<27}"
+            f"{best[False] * 1000:>8.2f}ms{best[True] * 1000:>8.2f}ms"
+            f"{best[True] / best[False] - 1:>8.1%}"
+        )
+    ratios = [a / b - 1 for b, a in zip(befores, afters, strict=True)]
+    print(
+        f"  median per check: before {statistics.median(befores) * 1000:.3f} ms, after "
+        f"{statistics.median(afters) * 1000:.3f} ms; median change per page "
+        f"{statistics.median(ratios):+.1%}"
+    )
+    print(
+        f"  sum of best times: before {sum(befores) * 1000:.2f} ms, after "
+        f"{sum(afters) * 1000:.2f} ms, {sum(afters) / sum(befores) - 1:+.1%}"
+    )
+    checks = len(cases) * rounds
+    print(
+        f"  process CPU over {checks} checks each: before {before_cpu / checks * 1000:.3f} ms, "
+        f"after {after_cpu / checks * 1000:.3f} ms per check, {after_cpu / before_cpu - 1:+.1%}"
+    )
 
 
 def best_time(function: object, rounds: int) -> float:
@@ -114,6 +222,7 @@ def main() -> None:
         value = statistics.median(totals[key])
         print(f"  {label:<36}{value * 1000:7.3f} ms/page  {value / parse:7.2%} of the parse")
     print(f"  per anchor, uncached                {statistics.median(per_anchor) * 1e6:7.1f} us")
+    bench_checks(args.corpus, args.rounds)
 
 
 if __name__ == "__main__":

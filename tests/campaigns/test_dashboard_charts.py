@@ -389,6 +389,72 @@ def test_goal_progress_counts_links_not_lost_against_each_goal(ours, theirs):
     )
 
 
+def test_link_types_count_rel_kind_and_placement_of_the_links_found(ours, theirs):
+    live, nofollow = BacklinkState.LIVE, BacklinkState.NOFOLLOW
+    day = date(2025, 1, 8)
+    for state, rel, kind, placement in [
+        (live, "", "text", "content"),
+        (live, "", "text", "content"),
+        (live, "", "image", "footer"),
+        (live, "", "text", "sidebar"),
+        (nofollow, "nofollow", "text", "content"),
+        (nofollow, "", "text", "navigation"),  # page-level nofollow: no rel token
+        (nofollow, "ugc nofollow", "text", "comments"),
+        (nofollow, "nofollow sponsored", "image", "sidebar"),
+        (nofollow, "sponsored ugc", "image", "header"),
+        (live, "", "", ""),  # checked before placement was recorded
+        (nofollow, "ugc", "text", ""),  # a page too deep to place the link
+    ]:
+        BacklinkFactory(
+            campaign=ours,
+            won_on=day,
+            state=state,
+            link_rel=rel,
+            link_kind=kind,
+            placement=placement,
+        )
+    # Not counted: not found by the latest check, won outside the period, another campaign.
+    BacklinkFactory(
+        campaign=ours, won_on=day, state=BacklinkState.LOST, lost_at=at(9), placement="content"
+    )
+    BacklinkFactory(campaign=ours, won_on=day, state=BacklinkState.PENDING)
+    BacklinkFactory(campaign=ours, won_on=date(2025, 1, 5), state=live, placement="content")
+    BacklinkFactory(campaign=theirs, won_on=day, state=live, placement="content")
+
+    chart = charts.link_types(only(ours), PERIOD)
+
+    assert chart.labels == [
+        "Follow",
+        "Nofollow",
+        "UGC",
+        "Sponsored",
+        "Text",
+        "Image",
+        "Content",
+        "Boilerplate",
+    ]
+    # 11 links: 5 follow; of the 6 nofollow, sponsored 2, ugc 2, plain nofollow 2.
+    assert values(chart, "links") == [5, 2, 2, 2, 7, 3, 3, 6]
+    assert values(chart, "share") == [45.5, 18.2, 18.2, 18.2, 70.0, 30.0, 33.3, 66.7]
+    assert chart.extra == {"total": 11, "placement_unknown": 2, "kind_unknown": 1}
+
+
+def test_link_types_panel_says_how_many_links_have_no_placement_yet(ours):
+    from campaigns.dashboard.panels import PANELS_BY_ID, build_panel
+
+    day = date(2025, 1, 8)
+    BacklinkFactory(campaign=ours, won_on=day, state=BacklinkState.LIVE, placement="content")
+    BacklinkFactory(campaign=ours, won_on=day, state=BacklinkState.LIVE)
+
+    panel = build_panel(PANELS_BY_ID["link-types"], only(ours), PERIOD)
+
+    assert panel.notes == [
+        "1 of 2 links have no placement yet (last checked before placement was recorded, "
+        "or on a page too deeply nested to tell): they count in the rel group only."
+    ]
+    assert panel.rows[0] == ["Follow", "2", "100.0%"]
+
+
 def test_every_chart_is_empty_without_data(ours):
     for spec in (
         charts.links_won_per_week,
@@ -401,5 +467,6 @@ def test_every_chart_is_empty_without_data(ours):
         charts.referring_domains_over_time,
         charts.cost_per_link,
         charts.goal_progress,
+        charts.link_types,
     ):
         assert spec(only(ours), PERIOD).is_empty, spec.__name__

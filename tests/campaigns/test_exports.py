@@ -247,6 +247,26 @@ def test_backlink_export_orders_newest_first_and_formats_cells(
     assert lost["noindex"] == "yes"
 
 
+def test_backlink_export_has_each_links_placement_kind_and_rel(client, manager, campaign):
+    BacklinkFactory(
+        campaign=campaign,
+        source_url="https://footer.example/",
+        state="nofollow",
+        placement="footer",
+        link_kind="image",
+        link_rel="nofollow sponsored",
+    )
+    client.force_login(manager)
+
+    [row] = read_csv(export(client, campaign, "backlinks"))
+
+    assert (row["placement"], row["link_kind"], row["link_rel"]) == (
+        "footer",
+        "image",
+        "nofollow sponsored",
+    )
+
+
 def test_export_streams_in_chunks_with_bounded_queries(
     client, manager, campaign, monkeypatch, django_assert_max_num_queries
 ):

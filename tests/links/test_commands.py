@@ -43,9 +43,26 @@ def test_verify_url_prints_exactly_the_design_json(site, settings):
             "text": "our guide",
             "rel": "ugc",
             "dofollow": False,
+            "kind": "text",
+            "placement": "content",
         }
     ]
     assert data["flags"] == {"noindex": True, "canonical": None, "robots_txt_blocked": False}
+
+
+def test_verify_url_prints_each_anchors_rel_kind_and_placement(site, settings):
+    settings.VERIFIER_ALLOW_PRIVATE_NETWORKS = True
+    url = site.page(
+        "/post",
+        '<html><body><footer><a href="https://ours.example/guide/" rel="nofollow sponsored">'
+        '<img src="/logo.png" alt="Ours"></a></footer></body></html>',
+    )
+    out = StringIO()
+    call_command("verify_url", url, "https://ours.example/guide", stdout=out)
+    assert (
+        "anchor:      'Ours' → https://ours.example/guide/ "
+        "[nofollow rel='nofollow sponsored'; image, footer]"
+    ) in out.getvalue()
 
 
 def test_verify_url_refuses_loopback_unless_allowed(site, settings):
@@ -103,6 +120,25 @@ def test_verify_links_checks_a_campaign_and_records_the_results(db, site, settin
     assert LinkCheck.objects.count() == 2
     assert campaign.backlinks.filter(state=BacklinkState.UNCONFIRMED).count() == 1
     assert site.hits_for("/other") == 0
+
+
+def test_a_link_moved_from_an_article_into_the_footer_is_recorded_and_alerted(db, site, settings):
+    settings.VERIFIER_ALLOW_PRIVATE_NETWORKS = True
+    link = '<a href="https://ours.example/">us</a>'
+    url = site.page("/post", f"<body><article><p>Read {link}.</p></article><footer/></body>")
+    backlink = BacklinkFactory(
+        campaign=CampaignFactory(slug="mine"), source_url=url, target_url="https://ours.example/"
+    )
+    call_command("verify_links", "--campaign", "mine", stdout=StringIO())
+    site.page("/post", f"<body><article><p>Read.</p></article><footer>{link}</footer></body>")
+    call_command("verify_links", "--campaign", "mine", stdout=StringIO())
+
+    first, second = LinkCheck.objects.filter(backlink=backlink).order_by("checked_at", "pk")
+    assert [(a["placement"], a["kind"]) for a in first.anchors] == [("content", "text")]
+    assert [(a["placement"], a["kind"]) for a in second.anchors] == [("footer", "text")]
+    backlink.refresh_from_db()
+    assert (backlink.placement, backlink.link_kind) == ("footer", "text")
+    assert list(backlink.alerts.values_list("kind", flat=True)) == ["moved_out_of_content"]
 
 
 def test_verify_links_due_only_checks_due_links(db, site, settings):

@@ -172,6 +172,84 @@ def test_a_link_moved_to_another_target_raises_an_alert(backlink):
     assert kinds(backlink) == [Alert.Kind.TARGET_CHANGED]
 
 
+def placed(placement, *, kind="text", rel="", dofollow=True, text="our guide"):
+    anchor = {"href": "https://ours.example/", "text": text, "rel": rel, "dofollow": dofollow}
+    anchor.update(kind=kind, placement=placement)
+    return CheckOutcome(
+        verdict="live" if dofollow else "nofollow", http_status=200, anchors=[anchor]
+    )
+
+
+def test_a_link_moved_from_the_content_into_the_footer_raises_one_alert(backlink):
+    now = timezone.now()
+    record(backlink, placed("content"), now)
+    assert backlink.placement == "content"
+    record(backlink, placed("footer"), now + timedelta(days=1))
+    assert backlink.placement == "footer"
+    assert kinds(backlink) == [Alert.Kind.MOVED_OUT_OF_CONTENT]
+    assert "moved out of the content, into the footer" in Alert.objects.get().message
+    # Still in the footer: nothing new to say.
+    record(backlink, placed("footer"), now + timedelta(days=2))
+    assert kinds(backlink) == [Alert.Kind.MOVED_OUT_OF_CONTENT]
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("footer", "footer"),
+        ("footer", "content"),
+        ("content", "content"),
+        ("sidebar", "footer"),
+        # Not known (a page too deep for a tree) is no evidence of a move.
+        ("content", None),
+        # A check from before placement was recorded.
+        (None, "footer"),
+    ],
+)
+def test_no_alert_unless_the_link_left_the_content(backlink, before, after):
+    now = timezone.now()
+    record(backlink, placed(before), now)
+    record(backlink, placed(after), now + timedelta(days=1))
+    assert kinds(backlink) == []
+
+
+def test_moving_out_of_the_content_while_missing_in_between_is_noticed(backlink):
+    now = timezone.now()
+    record(backlink, placed("content"), now)
+    record(backlink, MISSING, now + timedelta(days=1))
+    record(backlink, placed("comments"), now + timedelta(days=1, minutes=10))
+    assert kinds(backlink) == [Alert.Kind.MOVED_OUT_OF_CONTENT]
+
+
+def test_the_backlink_keeps_the_primary_anchors_placement_kind_and_rel(backlink):
+    # A nofollow image in the sidebar and a followed text link in the footer:
+    # the link is the one that passes value.
+    outcome = CheckOutcome(
+        verdict="live",
+        anchors=[
+            {"href": "x", "text": "a", "rel": "nofollow sponsored", "dofollow": False}
+            | {"kind": "image", "placement": "sidebar"},
+            {"href": "x", "text": "b", "rel": "", "dofollow": True}
+            | {"kind": "text", "placement": "footer"},
+        ],
+    )
+    record(backlink, outcome, timezone.now())
+    assert (backlink.placement, backlink.link_kind, backlink.link_rel) == ("footer", "text", "")
+    record(
+        backlink,
+        placed("sidebar", kind="image", rel="ugc nofollow noopener", dofollow=False),
+        timezone.now() + timedelta(days=1),
+    )
+    assert (backlink.placement, backlink.link_kind, backlink.link_rel) == (
+        "sidebar",
+        "image",
+        "ugc nofollow",
+    )
+    # A lost link keeps where it was last seen.
+    record(backlink, MISSING, timezone.now() + timedelta(days=2))
+    assert backlink.placement == "sidebar"
+
+
 def test_a_new_link_is_checked_daily_then_weekly(backlink):
     now = timezone.now()
     backlink.first_seen_at = now - timedelta(days=30)
@@ -274,3 +352,32 @@ def test_one_backlink_twice_in_a_batch_is_refused(backlink):
     with pytest.raises(ValueError, match="twice"):
         services.record_checks([(backlink.pk, LIVE), (backlink.pk, MISSING)])
     assert LinkCheck.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("anchors", "text"),
+    [
+        ([], None),
+        ([{"text": "a", "dofollow": False}, {"text": "b", "dofollow": False}], "a"),
+        ([{"text": "a", "dofollow": False}, {"text": "b", "dofollow": True}], "b"),
+        (
+            [
+                {"text": "a", "dofollow": True, "placement": "footer"},
+                {"text": "b", "dofollow": True, "placement": "content"},
+            ],
+            "b",
+        ),
+        (
+            [
+                {"text": "a", "dofollow": True, "placement": "footer"},
+                {"text": "b", "dofollow": False, "placement": "content"},
+            ],
+            "a",
+        ),
+    ],
+)
+def test_primary_anchor(anchors, text):
+    from links.outcome import primary_anchor
+
+    found = primary_anchor(anchors)
+    assert (found or {}).get("text") == text

@@ -104,11 +104,46 @@ def test_empty_list_says_how_links_arrive(signed_in, campaign):
     assert "Mark won" in content
 
 
+def test_list_shows_each_links_placement_kind_and_rel(signed_in, campaign):
+    BacklinkFactory(
+        campaign=campaign,
+        source_url="https://footer.example/",
+        state=BacklinkState.NOFOLLOW,
+        placement="footer",
+        link_kind="image",
+        link_rel="nofollow sponsored",
+    )
+    BacklinkFactory(
+        campaign=campaign,
+        source_url="https://article.example/",
+        state=BacklinkState.LIVE,
+        placement="content",
+        link_kind="text",
+    )
+    BacklinkFactory(campaign=campaign, source_url="https://unchecked.example/")
+    content = signed_in.get(list_url(campaign)).content.decode()
+    rows = {
+        domain: content[content.index(f"<strong>{domain}</strong>") :].split("</tr>")[0]
+        for domain in ("footer.example", "article.example", "unchecked.example")
+    }
+    assert ">Footer</span>" in rows["footer.example"]
+    assert 'class="badge placement-boilerplate"' in rows["footer.example"]
+    assert ">Image</span>" in rows["footer.example"]
+    assert ">nofollow</span>" in rows["footer.example"]
+    assert ">sponsored</span>" in rows["footer.example"]
+    assert 'class="badge placement-content"' in rows["article.example"]
+    assert ">Text</span>" in rows["article.example"]
+    assert 'class="badge rel"' not in rows["article.example"]
+    assert "placement-" not in rows["unchecked.example"]
+
+
 @pytest.mark.parametrize("rows", [3, 30])
 def test_list_query_count_does_not_grow_with_rows(
     signed_in, campaign, member, rows, django_assert_max_num_queries
 ):
-    BacklinkFactory.create_batch(rows, campaign=campaign, won_by=member)
+    BacklinkFactory.create_batch(
+        rows, campaign=campaign, won_by=member, placement="sidebar", link_kind="image"
+    )
     with django_assert_max_num_queries(7):
         response = signed_in.get(list_url(campaign))
     assert len(response.context["page"].object_list) == rows

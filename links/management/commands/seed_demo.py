@@ -333,7 +333,13 @@ def seed_campaign(rng: random.Random) -> Campaign:
         weights=[75, 10, 8, 4, 3],
         k=len(backlinks),
     )
-    for backlink, final in zip(backlinks, outcome, strict=True):
+    for index, (backlink, final) in enumerate(zip(backlinks, outcome, strict=True)):
+        # Where the link is and what it is, from its index rather than the
+        # random generator, so the rest of the demo stays as it was.
+        placement = "sidebar" if index % 7 == 3 else "footer" if index % 11 == 5 else "content"
+        link_kind = "image" if index % 9 == 4 else "text"
+        if final == BacklinkState.NOFOLLOW:
+            backlink.link_rel = ("sponsored", "ugc nofollow", "nofollow")[index % 3]
         first = timezone.make_aware(datetime.combine(backlink.won_on, time.min)) + timedelta(
             hours=6
         )
@@ -356,7 +362,7 @@ def seed_campaign(rng: random.Random) -> Campaign:
                     BacklinkState.ERROR: Verdict.ERROR,
                     BacklinkState.UNCONFIRMED: Verdict.MISSING,
                 }[final]
-            rel = ["nofollow"] if verdict == Verdict.NOFOLLOW else []
+            rel = (backlink.link_rel or "nofollow") if verdict == Verdict.NOFOLLOW else ""
             found = verdict in {Verdict.LIVE, Verdict.NOFOLLOW}
             checks.append(
                 LinkCheck(
@@ -371,6 +377,8 @@ def seed_campaign(rng: random.Random) -> Campaign:
                             "text": backlink.expected_anchor_text,
                             "rel": rel,
                             "dofollow": not rel,
+                            "kind": link_kind,
+                            "placement": placement,
                         }
                     ]
                     if found
@@ -386,6 +394,7 @@ def seed_campaign(rng: random.Random) -> Campaign:
         backlink.last_verdict = checks[-1].verdict
         backlink.first_seen_at = times[0]
         backlink.last_checked_at = times[-1]
+        backlink.placement, backlink.link_kind = placement, link_kind
         if final == BacklinkState.LOST:
             backlink.lost_at = times[-1]
         if final == BacklinkState.ERROR:
@@ -404,7 +413,17 @@ def seed_campaign(rng: random.Random) -> Campaign:
     LinkCheck.objects.bulk_create(checks, batch_size=1000)
     Backlink.objects.bulk_update(
         backlinks,
-        ["state", "last_verdict", "first_seen_at", "last_checked_at", "lost_at", "failing_since"],
+        [
+            "state",
+            "last_verdict",
+            "first_seen_at",
+            "last_checked_at",
+            "lost_at",
+            "failing_since",
+            "placement",
+            "link_kind",
+            "link_rel",
+        ],
         batch_size=500,
     )
     Alert.objects.bulk_create(alerts)

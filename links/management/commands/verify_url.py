@@ -41,7 +41,11 @@ class Command(BaseCommand):
         self.stdout.write(f"final URL:   {result.final_url}")
         for anchor in result.anchors:
             follow = "dofollow" if anchor.dofollow else "nofollow"
-            self.stdout.write(f"anchor:      {anchor.text!r} → {anchor.href} [{follow}]")
+            where = f"{anchor.kind}, {anchor.placement or 'placement not known'}"
+            rel = f" rel={' '.join(anchor.rel)!r}" if anchor.rel else ""
+            self.stdout.write(
+                f"anchor:      {anchor.text!r} → {anchor.href} [{follow}{rel}; {where}]"
+            )
         flags = result.flags.to_json()
         self.stdout.write(f"flags:       {json.dumps(flags)}")
         for difference in result.differences:

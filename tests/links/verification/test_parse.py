@@ -266,6 +266,30 @@ def test_deep_nesting_does_not_hide_later_links() -> None:
     assert "https://t.test/after" in snippet(page.anchors[1], page)
 
 
+def test_too_deep_pages_still_tell_text_links_from_image_links() -> None:
+    # No tree, so placement.kind_of cannot run: the tokenizer tells the kind.
+    html = (
+        "<body>"
+        + "<div>" * 40_000
+        + "</div>" * 40_000
+        + "<a href='/img'><img src='a.png' alt='Logo'></a>"
+        + "<a href='/svg'><svg><title>Home</title></svg></a>"
+        + "<a href='/both'><img src='a.png' alt=''> Read more</a>"
+        + "<a href='/text'>Our guide</a>"
+        + "<a href='/empty'> - </a>"
+    )
+    page = parse(html)
+    assert page.streamed
+    assert [(a.href, a.kind) for a in page.anchors] == [
+        ("/img", "image"),
+        # The tokenizer cannot tell an SVG's <title> from visible text.
+        ("/svg", "text"),
+        ("/both", "text"),
+        ("/text", "text"),
+        ("/empty", "text"),
+    ]
+
+
 def test_deep_unclosed_nesting() -> None:
     html = "<body>" + "<span><b>" * 40_000 + "<a href='https://t.test/x'>x</a>"
     assert [a.href for a in parse(html).anchors] == ["https://t.test/x"]

@@ -251,6 +251,52 @@ def test_deep_page_over_http(site: TestSite, fetcher: Fetcher) -> None:
     assert check(site, fetcher, page(body)).verdict == Verdict.LIVE
 
 
+# -- placement and kind of the matching anchors ----------------------------------------------------
+
+
+def test_placement_and_kind_of_each_matching_anchor(site: TestSite, fetcher: Fetcher) -> None:
+    html = page(
+        f'<article><div class="entry-content"><p>Read {LINK}.</p></div></article>'
+        f'<aside id="secondary" class="widget-area"><a href="{TARGET}" rel="sponsored">'
+        '<img src="/b.png" alt="Our banner"></a></aside>'
+        f'<footer id="colophon"><a href="{TARGET}" rel="nofollow ugc">Partner</a></footer>',
+        head='<link rel="stylesheet" href="/s.css">',
+    )
+    result = check(site, fetcher, html)
+    assert [(a.text, a.rel, a.kind, a.placement) for a in result.anchors] == [
+        ("Our guide", (), "text", "content"),
+        ("Our banner", ("sponsored",), "image", "sidebar"),
+        ("Partner", ("nofollow", "ugc"), "text", "footer"),
+    ]
+    assert [a["placement"] for a in result.to_json()["anchors"]] == [
+        "content",
+        "sidebar",
+        "footer",
+    ]
+
+
+def test_only_matching_anchors_are_placed(site: TestSite, fetcher: Fetcher) -> None:
+    # The navigation links elsewhere; the link to the target is in the content.
+    html = page(f'<nav><a href="/a">A</a><a href="/b">B</a></nav><main><p>{LINK}</p></main>')
+    result = check(site, fetcher, html)
+    assert [(a.href, a.placement) for a in result.anchors] == [(TARGET, "content")]
+
+
+def test_too_deep_page_has_no_placement_but_a_kind(site: TestSite, fetcher: Fetcher) -> None:
+    # The tokenizer that reads pages too deep for a tree knows no ancestors: the
+    # placement is not known (null), never guessed; the kind it can still tell.
+    body = (
+        "<footer>"
+        + "<div>" * 40_000
+        + "</div>" * 40_000
+        + f'{LINK}<a href="{TARGET}"><img src="/x.png" alt="logo"></a></footer>'
+    )
+    result = check(site, fetcher, page(body))
+    assert result.verdict == Verdict.LIVE
+    assert [(a.kind, a.placement) for a in result.anchors] == [("text", None), ("image", None)]
+    assert result.to_json()["anchors"][0]["placement"] is None
+
+
 # -- differences from what was agreed ---------------------------------------------------------
 
 
@@ -558,7 +604,14 @@ def test_to_json_has_exactly_the_design_keys(site: TestSite, fetcher: Fetcher) -
     ]
     assert data["verdict"] == "nofollow"
     assert data["anchors"] == [
-        {"href": TARGET, "text": "Our guide", "rel": "nofollow ugc", "dofollow": False}
+        {
+            "href": TARGET,
+            "text": "Our guide",
+            "rel": "nofollow ugc",
+            "dofollow": False,
+            "kind": "text",
+            "placement": "content",
+        }
     ]
     assert data["flags"] == {"noindex": False, "canonical": None, "robots_txt_blocked": False}
     assert json.loads(json.dumps(data)) == data
