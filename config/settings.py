@@ -431,7 +431,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # flufl.bounce logs every detector it runs, for every delivery notice, at INFO.
-    "loggers": {"flufl.bounce": {"level": "WARNING"}},
+    "loggers": {
+        "flufl.bounce": {"level": "WARNING"},
+        # django-axes announces its version at every start of every process.
+        "axes.apps": {"level": "WARNING"},
+    },
 }
 # A Celery worker replaces the root logger's handlers with its own plain ones
 # unless told not to; in json mode its lines go through the handler above.
