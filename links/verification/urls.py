@@ -347,16 +347,22 @@ def registrable_domain(host: str) -> str:
     host = host.strip().rstrip(".").lower()
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    else:
-        return host
-    try:
-        host = to_ascii_host(host)
-    except InvalidURL:
-        return host
+    # Only an IPv4 address starts with a digit and ends with one, and only an
+    # IPv6 one has a colon: other names skip the (slow, raising) parse.
+    if (host[:1].isdigit() and host[-1:].isdigit()) or ":" in host:
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            pass
+        else:
+            return host
+    # A host taken from a normalized URL is already in IDNA form; the codec would
+    # cost more than the lookup on a file of distinct hosts.
+    if not (host.isascii() and _HOST_CHARS.fullmatch(host)):
+        try:
+            host = to_ascii_host(host)
+        except InvalidURL:
+            return host
     if "." not in host:
         return host
     return _public_suffixes().privatesuffix(host) or host
