@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from links.verification.urls import domain_of, normalize_url, url_key
+from links.verification.urls import host_of, normalize_url, url_key
 
 
 class Role(models.TextChoices):
@@ -142,7 +142,8 @@ class TargetPage(models.Model):
 
     def save(self, *args, **kwargs):
         self.url = normalize_url(self.url)
-        self.url_key = domain_of(self.url) if self.is_domain else url_key(self.url)
+        # A domain target is a host (Target.host): blog.ours.com is not ours.com.
+        self.url_key = host_of(self.url) if self.is_domain else url_key(self.url)
         super().save(*args, **kwargs)
 
     @property

@@ -33,7 +33,7 @@ from typing import Any
 
 from campaigns.models import TargetPage
 from links.models import Backlink, BacklinkState
-from links.verification.urls import domain_of, url_key
+from links.verification.urls import domain_of, host_of, url_key
 from outreach.imports import validate as v
 from outreach.imports.copy import insert_rows
 from outreach.imports.engine import Change, Importer
@@ -223,7 +223,7 @@ class BacklinkImporter(Importer):
 
     def target_page(self, record: BacklinkRecord) -> TargetPage | None:
         return self.pages_by_key.get(record.target_url_key) or self.pages_by_domain.get(
-            domain_of(record.target_url)
+            host_of(record.target_url)
         )
 
     def merge(self, obj: Backlink, record: BacklinkRecord) -> list[str]:

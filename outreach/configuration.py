@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from links.verification.urls import InvalidURL, domain_of
+from links.verification.urls import InvalidURL, host_of
 from outreach.mail import merge
 from outreach.models import DoNotContact, EmailTemplate, TemplateFollowUp
 
@@ -71,7 +71,11 @@ def save_template(
 
 
 def parse_do_not_contact(text: str) -> tuple[str, str]:
-    """An address or a domain (a URL gives its domain): (kind, lowercase value)."""
+    """An address or a domain (a URL gives its domain): (kind, lowercase value).
+
+    A domain entry keeps the host as typed (``www.`` aside), not its registrable
+    domain: listing ``blog.x.com`` blocks that blog and its subdomains, never the
+    rest of ``x.com``."""
     value = text.strip().lower()
     if not value:
         raise ValidationError("Enter an email address or a domain.")
@@ -81,7 +85,7 @@ def parse_do_not_contact(text: str) -> tuple[str, str]:
             raise ValidationError(f"“{text.strip()}” is not an email address.")
         return DoNotContact.Kind.EMAIL, value
     try:
-        domain = domain_of(value if "//" in value else f"https://{value}")
+        domain = host_of(value if "//" in value else f"https://{value}")
     except InvalidURL as exc:
         raise ValidationError(
             f"“{text.strip()}” is neither an email address nor a domain."

@@ -554,13 +554,17 @@ class Sequence(models.Model):
         COOLDOWN = "cooldown", "Another campaign wrote to the domain"
         MANUAL = "manual", "Stopped by hand"
         FAILED = "failed", "The mail server refused it"
+        # Only migration 0006 sets it: when domains became sites, of two sequences
+        # running to one site (blog.x.com and x.com) the later one was stopped.
+        SAME_SITE = "same_site", "Another sequence to the same site was running"
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="sequences")
     prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="sequences")
     template = models.ForeignKey(EmailTemplate, on_delete=models.PROTECT, related_name="sequences")
     mailbox = models.ForeignKey(Mailbox, on_delete=models.PROTECT, related_name="sequences")
-    # The prospect's domain when it started: the database allows one active
-    # sequence per domain across all campaigns (the constraint below).
+    # The prospect's domain (its site, the registrable domain) when it started:
+    # the database allows one active sequence per site across all campaigns (the
+    # constraint below).
     domain = models.CharField(max_length=253)
     to_email = models.EmailField()
     state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)

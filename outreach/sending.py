@@ -12,6 +12,12 @@ leaves (each with a reason a member can act on):
 4. a sequence to the domain is already running (also a database constraint, so
    two members clicking at once cannot both start one).
 
+"Domain" in rules 3 and 4 is the prospect's site, its registrable domain
+(``Prospect.domain``): ``blog.x.com`` and ``x.com`` are one site, pitched once.
+The do-not-contact list in rule 2 matches the prospect's host and its parents
+instead, so that an entry for ``blog.x.com`` blocks that blog and below but
+leaves the rest of ``x.com`` open, while an entry for ``x.com`` blocks it all.
+
 Sending never sends an email twice and never loses one: see ``ScheduledEmail``
 for the states, ``send`` for the order of writes around SMTP, and
 ``recover_stale`` for what happens after a worker dies.
@@ -35,6 +41,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from campaigns.models import Campaign, TargetPage
+from links.verification.urls import InvalidURL, host_of
 from outreach import mailboxes
 from outreach.mail import merge, message, transport
 from outreach.models import (
@@ -153,6 +160,14 @@ def _parent_domains(domain: str) -> list[str]:
     return [".".join(parts[i:]) for i in range(len(parts) - 1)]
 
 
+def _host(prospect: Prospect) -> str:
+    """The host the do-not-contact list is matched against (``www.`` aside)."""
+    try:
+        return host_of(prospect.url)
+    except InvalidURL:
+        return prospect.domain
+
+
 def _email_domain(address: str) -> str:
     return address.rpartition("@")[2].lower()
 
@@ -169,9 +184,9 @@ def _dnc_reason(entry: DoNotContact) -> str:
 def do_not_contact_hits(
     contacts: Iterable[tuple[str, str]],
 ) -> dict[tuple[str, str], DoNotContact]:
-    """For (email, site domain) pairs, the do-not-contact entry that blocks each,
-    in one query. A domain entry blocks the site and addresses at it, subdomains
-    included."""
+    """For (email, site host) pairs, the do-not-contact entry that blocks each,
+    in one query. A domain entry blocks the host and addresses at it, subdomains
+    included, but not its parent domain or sibling subdomains."""
     contacts = list(contacts)
     emails = {email.lower() for email, _ in contacts if email}
     domains: set[str] = set()
@@ -258,7 +273,8 @@ def safety_reasons(
                 f"Mail to this contact bounced on {when}{detail}. Correct the address, "
                 "then clear “contact invalid” on the prospect."
             )
-    dnc = do_not_contact_hits((p.contact_email, p.domain) for p in prospects)
+    hosts = {p.pk: _host(p) for p in prospects}
+    dnc = do_not_contact_hits((p.contact_email, hosts[p.pk]) for p in prospects)
     cooling = cooldown_hits(campaign, (p.domain for p in prospects), now=now)
     running = {
         s.domain: s
@@ -267,7 +283,7 @@ def safety_reasons(
         ).select_related("campaign", "started_by")
     }
     for prospect in prospects:
-        entry = dnc.get((prospect.contact_email, prospect.domain))
+        entry = dnc.get((prospect.contact_email, hosts[prospect.pk]))
         if entry:
             reasons[prospect.pk].append(_dnc_reason(entry))
         if prospect.domain in cooling:
@@ -575,9 +591,8 @@ def send_blocker(email: ScheduledEmail) -> tuple[str, str] | None:
         return ("", "The sequence was stopped.")
     if prospect.contact_invalid_at:
         return (StopReason.BOUNCED, "Not sent: mail to this contact bounced.")
-    entry = do_not_contact_hits([(email.to_email, prospect.domain)]).get(
-        (email.to_email, prospect.domain)
-    )
+    contact = (email.to_email, _host(prospect))
+    entry = do_not_contact_hits([contact]).get(contact)
     if entry:
         return (StopReason.DO_NOT_CONTACT, f"Not sent: {_dnc_reason(entry)}")
     if email.step == 0:

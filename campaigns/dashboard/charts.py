@@ -495,9 +495,10 @@ def anchor_text_mix(campaigns: QuerySet[Campaign], period: Period) -> Chart:
 
 
 def referring_domains_over_time(campaigns: QuerySet[Campaign], period: Period) -> Chart:
-    """Cumulative distinct source domains of the links won up to each week (a
-    domain counts from its first won link on; lost links included, since the
-    domain did link to the site)."""
+    """Cumulative distinct source domains (sites: registrable domains, so
+    m.example.com is example.com) of the links won up to each week (a domain
+    counts from its first won link on; lost links included, since the domain did
+    link to the site)."""
     first_week = Value(period.first_week, output_field=DateField())
     first_links = (
         _within(Backlink.objects, campaigns, "campaign")

@@ -14,6 +14,12 @@ Recognized columns, whichever tool wrote them:
   "Authority Score" / "Domain ascore" / "Page ascore" (Semrush);
 * the target: "Target URL", used to tell which competitor the file is about
   when the uploader does not say.
+
+Every domain here is a site, the registrable domain of whatever the row gives:
+Moz lists root domains, Ahrefs and Semrush list linking pages whose hosts may be
+``blog.`` or ``m.`` subdomains, and our backlinks are counted the same way, so
+``blog.linker.co.uk`` in one file and ``linker.co.uk`` in another are one
+referring domain.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from django.db import transaction
 from campaigns.models import Campaign
 from links.prospecting.models import BacklinkExport, ExportState, ExportUpload, ReferringDomain
 from links.prospecting.queries import competitors_of, link_gap
-from links.verification.urls import InvalidURL, domain_of
+from links.verification.urls import InvalidURL, domain_of, registrable_domain
 from outreach.imports.mapping import Field, guess_mapping, header_key
 from outreach.imports.reader import Cell, UnreadableFile, file_format, open_table, size_of
 from outreach.imports.validate import MAX_URL_CELL
@@ -208,13 +214,14 @@ def queue_export(
         raise ExportError(str(exc)) from exc
     handle.seek(0)
     about = ""
+    ours = registrable_domain(campaign.site)
     if is_ours:
-        about = campaign.site
+        about = ours
     elif competitor.strip():
         about = _domain(competitor) or ""
         if not about:
             raise ExportError(f"“{competitor}” is not a domain or URL.")
-        if about == campaign.site:
+        if about == ours:
             raise ExportError(
                 f"{about} is the campaign's own site: tick “our own backlinks” for its export."
             )
@@ -280,7 +287,7 @@ def _store(export: BacklinkExport, reading: _Reading) -> None:
                 "Say which competitor this export is about: the file has no target column."
             )
         about = reading.targets.most_common(1)[0][0]
-        if about == campaign.site:
+        if about == registrable_domain(campaign.site):
             raise ExportError(
                 f"This export is about {about}, the campaign's own site: upload it again "
                 "with “our own backlinks” ticked."

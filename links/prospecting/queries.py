@@ -17,6 +17,7 @@ from links.prospecting.models import (
     ReferringDomain,
 )
 from links.prospecting.ranking import Ranked, rank_for_link
+from links.verification.urls import registrable_domain
 from outreach.models import Kind, Prospect
 
 # A campaign has a handful of target pages, rarely more than a few dozen; the
@@ -108,7 +109,7 @@ def link_gap(
     return (
         rows.exclude(domain__in=backlinks)
         .exclude(domain__in=own_exports)
-        .exclude(domain=campaign.site)
+        .exclude(domain=registrable_domain(campaign.site))
         .values("domain")
         .annotate(
             competitors=Count("competitor", distinct=True),

@@ -46,7 +46,6 @@ from links.verification.urls import (
     domain_of,
     effective_base,
     normalize_url,
-    registrable_domain,
     resolve_href,
     url_key,
 )
@@ -188,7 +187,7 @@ def check_links(
     queues: dict[str, deque[str]] = {}
     for url in urls:
         try:
-            site = registrable_domain(domain_of(url))
+            site = domain_of(url)
         except InvalidURL:
             site = ""
         queues.setdefault(site, deque()).append(url)
@@ -259,10 +258,12 @@ def outbound_links(url: str, *, fetcher: Fetcher, max_links: int | None = None) 
 def extract_outbound(
     page: ParsedPage, page_url: str, *, max_links: int | None = None
 ) -> list[OutboundLink]:
-    """Links from ``page`` to other sites (another host than the page's, ``www.``
-    aside), first occurrence of each URL, with anchor text and the sentence; the
-    first ``max_links`` distinct ones at most. A hostile page holds a hundred
-    thousand links, and each kept one costs a sentence here and requests later."""
+    """Links from ``page`` to other sites (another registrable domain than the
+    page's: a dead link to the site's own subdomain is theirs to fix, not a place
+    for our page), first occurrence of each URL, with anchor text and the
+    sentence; the first ``max_links`` distinct ones at most. A hostile page holds
+    a hundred thousand links, and each kept one costs a sentence here and
+    requests later."""
     base = effective_base(page_url, page.base_href)
     own = domain_of(page_url)
     found: dict[str, OutboundLink] = {}

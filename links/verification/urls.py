@@ -139,9 +139,18 @@ def strip_www(host: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
-def domain_of(url: str) -> str:
-    """The registrable-looking host of a URL, without a leading ``www.``."""
+def host_of(url: str) -> str:
+    """The host of a URL (lower-case, IDNA) without a leading ``www.``: what
+    target matching and the do-not-contact list compare, where ``blog.x.com``
+    and ``x.com`` are different places."""
     return strip_www(to_ascii_host(_split(url).hostname or ""))
+
+
+def domain_of(url: str) -> str:
+    """The site a URL belongs to: its registrable domain (see
+    ``registrable_domain``), ``https://blog.x.co.uk/a`` -> ``x.co.uk``. What
+    referring domains, the link gap, dedupe and the outreach safety rules count."""
+    return registrable_domain(host_of(url))
 
 
 def _decode_unreserved(part: str) -> str:
@@ -226,7 +235,7 @@ class Target:
         if self.is_domain and "://" not in url:
             url = f"https://{url}"
         normalized = normalize_url(url)
-        host = domain_of(normalized)
+        host = host_of(normalized)
         object.__setattr__(self, "url", normalized)
         object.__setattr__(self, "host", host)
         object.__setattr__(self, "key", host if self.is_domain else _match_key(normalized)[1])
@@ -285,7 +294,7 @@ def find_links(
     """Find the hrefs that point at ``target`` on a page fetched from ``page_url``."""
     base = effective_base(page_url, base_href)
     try:
-        base_on_target = domain_of(base) == target.host
+        base_on_target = host_of(base) == target.host
     except InvalidURL:
         base_on_target = False
     needle = target.host
@@ -338,16 +347,22 @@ def registrable_domain(host: str) -> str:
     host = host.strip().rstrip(".").lower()
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    else:
-        return host
-    try:
-        host = to_ascii_host(host)
-    except InvalidURL:
-        return host
+    # Only an IPv4 address starts with a digit and ends with one, and only an
+    # IPv6 one has a colon: other names skip the (slow, raising) parse.
+    if (host[:1].isdigit() and host[-1:].isdigit()) or ":" in host:
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            pass
+        else:
+            return host
+    # A host taken from a normalized URL is already in IDNA form; the codec would
+    # cost more than the lookup on a file of distinct hosts.
+    if not (host.isascii() and _HOST_CHARS.fullmatch(host)):
+        try:
+            host = to_ascii_host(host)
+        except InvalidURL:
+            return host
     if "." not in host:
         return host
     return _public_suffixes().privatesuffix(host) or host

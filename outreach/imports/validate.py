@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 
-from links.verification.urls import InvalidURL, domain_of, normalize_url
+from links.verification.urls import InvalidURL, host_of, normalize_url, registrable_domain
 from outreach.imports.reader import Cell
 
 MAX_URL_LENGTH = 2000
@@ -80,11 +80,17 @@ def limited_text(value: Cell, *, field: str, max_length: int) -> str:
 def web_url(value: Cell, *, field: str, bare_domain: bool = False) -> str:
     """The normalized http(s) URL in the cell; with ``bare_domain``, a domain
     without a scheme ("example.com") means its https home page."""
-    return web_url_and_domain(value, field=field, bare_domain=bare_domain)[0]
+    return _web_url_and_host(value, field=field, bare_domain=bare_domain)[0]
 
 
 def web_url_and_domain(value: Cell, *, field: str, bare_domain: bool = False) -> tuple[str, str]:
-    """``web_url`` and the URL's domain_of, computed once."""
+    """``web_url`` and the site it belongs to (its registrable domain, as
+    ``domain_of`` gives it), the host parsed once."""
+    url, host = _web_url_and_host(value, field=field, bare_domain=bare_domain)
+    return url, registrable_domain(host)
+
+
+def _web_url_and_host(value: Cell, *, field: str, bare_domain: bool) -> tuple[str, str]:
     raw = text(value)
     if len(raw) > MAX_URL_CELL:
         raise RowError(field, f"the URL is longer than {MAX_URL_LENGTH} characters")
@@ -94,14 +100,14 @@ def web_url_and_domain(value: Cell, *, field: str, bare_domain: bool = False) ->
         raise RowError(field, f"{_short(raw)} is not a full URL: it must start with https://")
     try:
         url = normalize_url(raw)
-        domain = domain_of(url)
+        host = host_of(url)
     except InvalidURL as exc:
         raise RowError(field, f"{_short(raw)}: {exc}") from exc
-    if not _HOSTNAME.match(domain):
-        raise RowError(field, f"{_short(raw)}: {domain!r} is not a domain name")
+    if not _HOSTNAME.match(host):
+        raise RowError(field, f"{_short(raw)}: {host!r} is not a domain name")
     if len(url) > MAX_URL_LENGTH:
         raise RowError(field, f"the URL is longer than {MAX_URL_LENGTH} characters")
-    return url, domain
+    return url, host
 
 
 def email(value: Cell, *, field: str) -> str:

@@ -19,7 +19,7 @@ FIELDS: dict[str, str] = {
     "first_name": "The contact's first name (first word of the contact name)",
     "contact_name": "The contact's full name",
     "contact_email": "The contact's email address",
-    "site": "The prospect's domain, e.g. runner-blog.example",
+    "site": "The prospect's site (registrable domain), e.g. runner-blog.example",
     "url": "The prospect's page",
     "target_url": "Our page to link to: the broken-link replacement, else the campaign's "
     "top-priority target page",

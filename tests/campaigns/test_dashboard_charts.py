@@ -349,6 +349,24 @@ def test_referring_domains_accumulate_first_links_per_domain(ours, theirs):
     ]
 
 
+def test_referring_domains_count_sites_not_hosts(ours):
+    # Hand-built answer: m.example.com and example.com are one site, and so are
+    # blog.shop.co.uk and shop.co.uk; two blogspot.com blogs are two sites.
+    for url, day in [
+        ("https://example.com/a/", 7),
+        ("https://m.example.com/b/", 8),
+        ("https://blog.shop.co.uk/c/", 14),
+        ("https://shop.co.uk/d/", 15),
+        ("https://alice.blogspot.com/e/", 21),
+        ("https://bob.blogspot.com/f/", 28),
+    ]:
+        BacklinkFactory(campaign=ours, source_url=url, won_on=date(2025, 1, day))
+
+    chart = charts.referring_domains_over_time(only(ours), PERIOD)
+
+    assert values(chart, "domains") == [1, 2, 3, 4]
+
+
 def test_cost_per_link_counts_guest_post_fees_once(ours):
     guest_post = ProspectFactory(campaign=ours, kind=Kind.GUEST_POST, fee=Decimal(50))
     pricey = ProspectFactory(campaign=ours, kind=Kind.GUEST_POST, fee=Decimal(80))

@@ -195,6 +195,24 @@ def test_target_page_is_matched_by_url_key_then_by_whole_domain(tmp_path, campai
     assert pages == {"a.example": page.pk, "b.example": whole.pk, "c.example": None}
 
 
+def test_source_domain_is_the_site(tmp_path, campaign):
+    path = write_csv(
+        tmp_path / "l.csv",
+        [
+            ["Source url", "Target url"],
+            ["https://m.example.com/a", "https://ours.example/"],
+            ["https://news.example.com.au/b", "https://ours.example/"],
+            ["https://bob.github.io/c", "https://ours.example/"],
+        ],
+    )
+    run(path, campaign)
+    assert sorted(Backlink.objects.values_list("source_domain", flat=True)) == [
+        "bob.github.io",
+        "example.com",
+        "example.com.au",
+    ]
+
+
 def test_dedupe_by_source_and_target(tmp_path, campaign):
     existing = BacklinkFactory(
         campaign=campaign,

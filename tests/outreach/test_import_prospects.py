@@ -113,6 +113,29 @@ def test_idn_domain_is_stored_in_ascii(tmp_path, campaign):
     assert prospect.domain == "xn--bcher-kva.example"
 
 
+def test_the_stored_domain_is_the_site_and_pages_stay_separate_prospects(tmp_path, campaign):
+    path = write_csv(
+        tmp_path / "p.csv",
+        [
+            ["URL", "Domain"],
+            ["https://blog.example.co.uk/post", ""],
+            ["https://example.co.uk/about", ""],
+            ["", "www.shop.example.com.au"],
+            ["https://alice.blogspot.com/2024/01/x.html", ""],
+        ],
+    )
+    summary, rejections = run(path, campaign)
+    assert (summary.created, rejections) == (4, [])
+    # Dedupe stays by page (URL); the domain is the registrable one, what the
+    # outreach safety rules count.
+    assert sorted(Prospect.objects.values_list("url", "domain")) == [
+        ("https://alice.blogspot.com/2024/01/x.html", "alice.blogspot.com"),
+        ("https://blog.example.co.uk/post", "example.co.uk"),
+        ("https://example.co.uk/about", "example.co.uk"),
+        ("https://www.shop.example.com.au/", "example.com.au"),
+    ]
+
+
 def test_bare_domain_becomes_its_https_home_page_and_url_wins_over_domain(tmp_path, campaign):
     path = write_csv(
         tmp_path / "p.csv",

@@ -129,6 +129,20 @@ def test_a_listed_domain_covers_its_subdomains_and_addresses_at_it(outreach):
     assert {b.prospect for b in result.blocked} == {on_subdomain, address_there}
 
 
+def test_a_listed_subdomain_blocks_only_itself_and_below(outreach):
+    # The list matches hosts, not sites: listing one blog of a site leaves the
+    # rest of the site open.
+    DoNotContactFactory(kind="domain", value="blog.bigmedia.co.uk")
+    listed = outreach.prospect_on("blog.bigmedia.co.uk")
+    below = outreach.prospect_on("team.blog.bigmedia.co.uk")
+    site = outreach.prospect_on("bigmedia.co.uk")
+    sibling = outreach.prospect_on("shop.bigmedia.co.uk")
+    blocked = sending.safety_reasons(outreach.campaign, [listed, below, site, sibling])
+    assert set(blocked) == {listed.pk, below.pk}
+    (reason,) = blocked[below.pk]
+    assert reason.startswith("blog.bigmedia.co.uk is on the do-not-contact list (added on ")
+
+
 def test_an_unsubscribed_address_says_so(outreach):
     DoNotContactFactory(value="jo@runner-blog.example", source=DoNotContact.Source.UNSUBSCRIBE)
     (reason,) = reasons(attempt(outreach, outreach.prospect))
@@ -148,6 +162,24 @@ def test_another_campaigns_recent_contact_blocks_for_the_cooldown(outreach, sett
         "until "
     )
     assert reason.endswith("(90-day cooldown between campaigns).")
+
+
+@pytest.mark.parametrize(
+    ("contacted", "ours"),
+    [
+        ("https://blog.runner-blog.co.uk/x/", "https://runner-blog.co.uk/best-shoes/"),
+        ("https://runner-blog.co.uk/x/", "https://m.runner-blog.co.uk/best-shoes/"),
+    ],
+)
+def test_the_cooldown_counts_subdomains_as_the_site(outreach, settings, contacted, ours):
+    settings.OUTREACH_DOMAIN_COOLDOWN_DAYS = 90
+    rival = ProspectFactory(campaign=CampaignFactory(name="Shoe brand"), url=contacted)
+    OutreachActivity.objects.create(
+        prospect=rival, kind="email_sent", occurred_at=timezone.now() - timedelta(days=3)
+    )
+    mine = outreach.prospect_on("runner-blog.co.uk", url=ours)
+    (reason,) = reasons(attempt(outreach, mine))
+    assert reason.startswith("Campaign “Shoe brand” wrote to runner-blog.co.uk 3 days ago;")
 
 
 def test_the_cooldown_ends(outreach, settings):
@@ -190,6 +222,40 @@ def test_one_running_sequence_per_domain_across_campaigns(outreach):
     )
 
 
+@pytest.mark.parametrize(
+    ("running", "ours"),
+    [
+        ("https://blog.runner-blog.example/x/", "https://runner-blog.example/trail-guide/"),
+        ("https://runner-blog.example/x/", "https://blog.runner-blog.example/trail-guide/"),
+        ("https://blog.runner.com.au/x/", "https://shop.runner.com.au/best-shoes/"),
+    ],
+)
+def test_a_running_sequence_blocks_every_host_of_its_site(outreach, running, ours):
+    other_campaign = CampaignFactory(name="Shoe brand")
+    rival = ProspectFactory(campaign=other_campaign, url=running)
+    assert sending.start_sequences(
+        other_campaign,
+        prospect_ids=[rival.pk],
+        template=EmailTemplateFactory(campaign=other_campaign, body="Hi {{ first_name }}"),
+        mailbox=outreach.mailbox,
+        by=UserFactory(username="sam"),
+    ).started
+    mine = ProspectFactory(campaign=outreach.campaign, url=ours)
+    (reason,) = reasons(attempt(outreach, mine))
+    assert reason == (
+        f"A sequence to {mine.domain} is already running (campaign “Shoe brand”, started "
+        "by sam); one at a time per domain."
+    )
+
+
+def test_separate_blogs_of_one_host_suffix_are_separate_sites(outreach):
+    # blogspot.com is a public suffix: two blogs there are two sites.
+    alice = outreach.prospect_on("alice.blogspot.com")
+    bob = outreach.prospect_on("bob.blogspot.com")
+    assert len(attempt(outreach, alice).started) == 1
+    assert len(attempt(outreach, bob).started) == 1
+
+
 def test_the_same_prospect_cannot_get_a_second_running_sequence(outreach):
     assert attempt(outreach, outreach.prospect).started
     (reason,) = reasons(attempt(outreach, outreach.prospect))
@@ -200,6 +266,16 @@ def test_two_selected_prospects_on_one_domain_get_one_sequence(outreach):
     second = outreach.prospect_on("runner-blog.example", url="https://runner-blog.example/b/")
     result = attempt(outreach, outreach.prospect, second)
     assert [s.prospect for s in result.started] == [outreach.prospect]
+    assert reasons(result) == [
+        "Another selected prospect on runner-blog.example gets this sequence."
+    ]
+
+
+def test_two_selected_prospects_on_one_site_get_one_sequence(outreach):
+    blog = outreach.prospect_on("blog.runner-blog.example")
+    result = attempt(outreach, outreach.prospect, blog)
+    assert [s.prospect for s in result.started] == [outreach.prospect]
+    assert result.started[0].domain == "runner-blog.example"
     assert reasons(result) == [
         "Another selected prospect on runner-blog.example gets this sequence."
     ]
@@ -287,6 +363,8 @@ def test_follow_ups_must_come_in_order(outreach):
         ("Jo@Runner-Blog.example ", "email", "jo@runner-blog.example"),
         ("https://www.BigMedia.example/about", "domain", "bigmedia.example"),
         ("bigmedia.example", "domain", "bigmedia.example"),
+        # A subdomain stays itself: it blocks that host and below, not the site.
+        ("https://blog.bigmedia.co.uk/about", "domain", "blog.bigmedia.co.uk"),
     ],
 )
 def test_do_not_contact_entries_are_normalized(text, kind, value):

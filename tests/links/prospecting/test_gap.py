@@ -162,3 +162,65 @@ def test_unusable_exports_are_refused_with_a_reason(
     with pytest.raises(gap.ExportError, match=message):
         gap.import_export(campaign, upload(name, content), competitor=competitor, by=manager)
     assert not BacklinkExport.objects.exists()
+
+
+# Moz names root domains; Ahrefs names linking pages, often on subdomains; our
+# backlinks are pages too. All three must meet on the registrable domain.
+MOZ_ROOTS = (
+    "Root Domain,Domain Authority,Spam Score\n"
+    "competitor-linker.co.uk,52,1%\n"
+    "gearhub.com.au,47,2%\n"
+    "alice.blogspot.com,30,3%\n"
+)
+AHREFS_PAGES = (
+    "Referring page URL,Domain rating,Target URL\n"
+    "https://blog.competitor-linker.co.uk/2024/best-kit,58,https://rival-a.co.uk/\n"
+    "https://shop.competitor-linker.co.uk/links,50,https://rival-a.co.uk/\n"
+    "https://m.gearhub.com.au/reviews,45,https://rival-a.co.uk/\n"
+    "https://bob.blogspot.com/post,20,https://rival-a.co.uk/\n"
+)
+
+
+def test_the_gap_matches_moz_root_domains_with_ahrefs_pages_and_our_links(campaign, manager):
+    gap.import_export(
+        campaign, upload("moz.csv", MOZ_ROOTS), competitor="rival-b.co.uk", by=manager
+    )
+    ahrefs = gap.import_export(campaign, upload("ahrefs.csv", AHREFS_PAGES), by=manager)
+    # Two subdomains of one site in one export are one referring domain.
+    assert ahrefs.domain_count == 3
+    linker = ReferringDomain.objects.get(export=ahrefs, domain="competitor-linker.co.uk")
+    assert (linker.links, linker.domain_rating) == (2, 58)
+    # We already have a link from another subdomain of gearhub.com.au.
+    BacklinkFactory(campaign=campaign, source_url="https://news.gearhub.com.au/a/")
+    ProspectFactory(campaign=campaign, url="https://www.competitor-linker.co.uk/write-for-us")
+    rows = {r["domain"]: r for r in queries.link_gap(campaign, min_competitors=1)}
+    assert set(rows) == {"competitor-linker.co.uk", "alice.blogspot.com", "bob.blogspot.com"}
+    assert rows["competitor-linker.co.uk"]["competitors"] == 2
+    assert rows["competitor-linker.co.uk"]["is_prospect"] is True
+    # blogspot.com is a public suffix: each blog is a site of its own.
+    assert rows["alice.blogspot.com"]["competitors"] == 1
+    assert rows["bob.blogspot.com"]["competitors"] == 1
+
+
+def test_a_competitor_given_as_a_subdomain_is_its_site(campaign, manager):
+    export = gap.import_export(
+        campaign,
+        upload("moz.csv", MOZ_ROOTS),
+        competitor="https://www.blog.rival.co.uk/",
+        by=manager,
+    )
+    assert export.competitor == "rival.co.uk"
+
+
+def test_our_own_site_is_recognized_on_any_subdomain(campaign, manager):
+    campaign.site = "shop.ours.co.uk"
+    campaign.save()
+    with pytest.raises(gap.ExportError, match="the campaign's own site"):
+        gap.import_export(
+            campaign, upload("moz.csv", MOZ_ROOTS), competitor="blog.ours.co.uk", by=manager
+        )
+    theirs = "Root Domain,Domain Authority\nours.co.uk,50\nblog.ours.co.uk,50\nlinker.example,40\n"
+    gap.import_export(campaign, upload("moz.csv", theirs), competitor="rival.co.uk", by=manager)
+    assert list(queries.link_gap(campaign, min_competitors=1).values_list("domain", flat=True)) == [
+        "linker.example"
+    ]

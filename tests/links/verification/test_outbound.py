@@ -228,6 +228,28 @@ def test_outbound_links_exclude_the_site_itself_and_non_web_links() -> None:
     ]
 
 
+def test_links_to_the_pages_own_site_on_another_subdomain_are_not_outbound() -> None:
+    page = parse_html(
+        b"""<p><a href="https://shop.runclub.co.uk/x">shop</a>
+        <a href="https://runclub.co.uk/">home</a>
+        <a href="https://other.co.uk/guide">guide</a>
+        <a href="https://alice.blogspot.com/a">alice</a>
+        <a href="https://bob.blogspot.com/b">bob</a></p>"""
+    )
+    assert [link.url for link in extract_outbound(page, "https://blog.runclub.co.uk/links")] == [
+        "https://other.co.uk/guide",
+        "https://alice.blogspot.com/a",
+        "https://bob.blogspot.com/b",
+    ]
+    # On blogspot.com, another blog is another site.
+    assert [link.url for link in extract_outbound(page, "https://alice.blogspot.com/list")] == [
+        "https://shop.runclub.co.uk/x",
+        "https://runclub.co.uk/",
+        "https://other.co.uk/guide",
+        "https://bob.blogspot.com/b",
+    ]
+
+
 def test_outbound_link_keeps_its_anchor_text_and_sentence() -> None:
     page = parse_html(PAGE.encode())
     guide = extract_outbound(page, "https://resources.example/list/")[0]

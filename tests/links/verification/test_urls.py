@@ -7,6 +7,7 @@ from links.verification.urls import (
     Target,
     domain_of,
     find_links,
+    host_of,
     normalize_url,
     resolve_href,
     url_key,
@@ -91,6 +92,60 @@ def test_url_key_distinguishes(a: str, b: str) -> None:
 
 def test_domain_of_drops_www_and_port() -> None:
     assert domain_of("https://WWW.Example.com:8443/x") == "example.com"
+
+
+@pytest.mark.parametrize(
+    ("url", "site"),
+    [
+        ("https://m.example.com/a", "example.com"),
+        ("https://blog.example.co.uk/a", "example.co.uk"),
+        ("https://www.example.co.uk/", "example.co.uk"),
+        ("https://news.shop.example.com.au/x", "example.com.au"),
+        # Private suffixes: each blog and each Pages site is a site.
+        ("https://alice.blogspot.com/2024/post.html", "alice.blogspot.com"),
+        ("https://www.alice.blogspot.com/", "alice.blogspot.com"),
+        ("https://bob.github.io/project/", "bob.github.io"),
+        ("https://docs.bob.github.io/", "bob.github.io"),
+        # IDN, as IDNA or as typed.
+        ("https://blog.xn--e1afmkfd.xn--p1ai/", "xn--e1afmkfd.xn--p1ai"),
+        ("https://www.пример.рф/страница", "xn--e1afmkfd.xn--p1ai"),
+        ("https://shop.Bücher.de/", "xn--bcher-kva.de"),
+        # Addresses are their own site.
+        ("http://203.0.113.7:8080/links", "203.0.113.7"),
+        ("http://[2001:db8::1]/links", "2001:db8::1"),
+        ("http://localhost:8000/", "localhost"),
+    ],
+)
+def test_domain_of_is_the_registrable_domain(url: str, site: str) -> None:
+    assert domain_of(url) == site
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("https://WWW.Blog.Example.co.uk:8443/x", "blog.example.co.uk"),
+        ("https://m.example.com/a", "m.example.com"),
+        ("https://alice.blogspot.com/", "alice.blogspot.com"),
+        ("https://www.пример.рф/", "xn--e1afmkfd.xn--p1ai"),
+        ("http://[2001:db8::1]/", "2001:db8::1"),
+    ],
+)
+def test_host_of_keeps_the_host(url: str, host: str) -> None:
+    assert host_of(url) == host
+
+
+def test_domain_of_refuses_what_is_not_a_url() -> None:
+    with pytest.raises(InvalidURL):
+        domain_of("mailto:jo@example.com")
+
+
+def test_a_domain_target_is_its_host_not_its_site() -> None:
+    # "Any link to ours.example.co.uk" does not take in links to the blog.
+    target = Target.domain("www.ours.example.co.uk")
+    assert target.host == "ours.example.co.uk"
+    assert matched(target, "https://www.ours.example.co.uk/any/page")
+    assert not matched(target, "https://blog.ours.example.co.uk/any/page")
+    assert not matched(target, "https://example.co.uk/")
 
 
 # -- matching: every normalization rule ----------------------------------------------------
