@@ -1,4 +1,4 @@
-"""Migration links 0006: backlinks' source domains become sites (registrable domains)."""
+"""Migration links 0007: backlinks' source domains become sites (registrable domains)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_source_domains_become_registrable_domains():
-    with before("links", "0005_dashboard_indexes"):
+    with before("links", "0006_anchor_placement"):
         expected = {}
         for url, site in [
             ("https://m.example.com/a/", "example.com"),
@@ -28,5 +28,5 @@ def test_source_domains_become_registrable_domains():
             Backlink.objects.filter(pk=backlink.pk).update(source_domain=host)
             expected[backlink.pk] = site
         assert Backlink.objects.filter(source_domain="m.example.com").exists()
-        migrate([("links", "0006_registrable_domains")])
+        migrate([("links", "0007_registrable_domains")])
     assert dict(Backlink.objects.values_list("pk", "source_domain")) == expected

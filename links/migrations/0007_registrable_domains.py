@@ -41,7 +41,7 @@ def forwards(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("links", "0005_dashboard_indexes"),
+        ("links", "0006_anchor_placement"),
     ]
 
     operations = [
