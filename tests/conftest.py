@@ -4,6 +4,7 @@ import ipaddress
 from collections.abc import Iterator
 
 import pytest
+import redis
 from django.conf import settings
 
 from campaigns.models import Role
@@ -116,3 +117,12 @@ def fresh_budgets() -> Iterator[None]:
     clear()
     yield
     clear()
+
+
+@pytest.fixture
+def queue() -> Iterator[redis.Redis]:
+    """The broker's default queue on the suite's Redis, empty before and after."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.delete("celery")
+    yield client
+    client.delete("celery")

@@ -654,7 +654,7 @@ def verify_many(
     queues: dict[str, deque[Check]] = {}
     for check in checks:
         try:
-            site = registrable_domain(domain_of(check.source_url))
+            site = domain_of(check.source_url)
         except InvalidURL:
             site = ""
         queues.setdefault(site, deque()).append(check)

@@ -4,11 +4,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 import redis
-from django.conf import settings as django_settings
 from django.urls import reverse
 
 from links import budgets
@@ -23,14 +21,6 @@ TASK = b"links.tasks.check_backlinks"
 @pytest.fixture(autouse=True)
 def _budgets(fresh_budgets):
     pass
-
-
-@pytest.fixture
-def queue() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(django_settings.REDIS_URL)
-    client.delete("celery")
-    yield client
-    client.delete("celery")
 
 
 def queued_checks(client: redis.Redis) -> int:

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 
 import pytest
 import redis
-from django.conf import settings as django_settings
 from django.urls import reverse
 
 from links.prospecting import tasks
@@ -31,14 +30,6 @@ TASK = "links.prospecting.tasks.check_dead_link"
 def _loopback_allowed(settings, fresh_budgets):
     settings.VERIFIER_ALLOW_PRIVATE_NETWORKS = True
     settings.BROKEN_LINKS_TIMEOUT_SECONDS = 5
-
-
-@pytest.fixture
-def queue() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(django_settings.REDIS_URL)
-    client.delete("celery")
-    yield client
-    client.delete("celery")
 
 
 def queued_checks(client: redis.Redis) -> list[int]:

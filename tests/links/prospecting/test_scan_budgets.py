@@ -11,7 +11,6 @@ from datetime import timedelta
 
 import pytest
 import redis
-from django.conf import settings as django_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -34,14 +33,6 @@ def _loopback_allowed(settings):
     settings.VERIFIER_ALLOW_PRIVATE_NETWORKS = True
     settings.BROKEN_LINKS_TIMEOUT_SECONDS = 1
     settings.BROKEN_LINKS_RETRY_SECONDS = 0
-
-
-@pytest.fixture
-def queue() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(django_settings.REDIS_URL)
-    client.delete("celery")
-    yield client
-    client.delete("celery")
 
 
 def queued_scans(client: redis.Redis) -> list[str]:
