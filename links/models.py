@@ -93,6 +93,11 @@ class Backlink(models.Model):
     # The rel tokens that make a link pass no value (nofollow, ugc, sponsored),
     # each kept, space-separated: the "link types" chart tells them apart.
     link_rel = models.CharField(max_length=32, blank=True)
+    # Topical relevance (0-100) of the source page's main text to the target page
+    # and the campaign's keywords, with the shared terms that explain it; null
+    # until both pages could be read.
+    relevance = models.PositiveSmallIntegerField(null=True, blank=True)
+    relevance_terms = models.JSONField(default=list, blank=True)
     first_seen_at = models.DateTimeField(null=True, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True, default=timezone.now)

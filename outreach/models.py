@@ -78,6 +78,10 @@ class Prospect(models.Model):
     contact_email = models.EmailField(blank=True)
     domain_rating = models.PositiveSmallIntegerField(null=True, blank=True)
     niche = models.CharField(max_length=120, blank=True)
+    # Topical relevance (0-100) of the prospect's page to the campaign's target
+    # pages and keywords, scored in the background; null until scored.
+    relevance = models.PositiveSmallIntegerField(null=True, blank=True)
+    relevance_terms = models.JSONField(default=list, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="prospects")
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
