@@ -11,7 +11,7 @@ PY := .venv/bin/python
 help:
 	@echo "make run               dashboard + worker + beat on SQLite, demo data seeded"
 	@echo "make test              the whole suite against a throwaway PostgreSQL and Redis"
-	@echo "make lint              ruff lint and format check"
+	@echo "make lint              ruff, the import contracts (pyproject.toml) and mypy"
 	@echo "make migrations-check  fail if a model change has no migration"
 	@echo "make screenshots       PNGs of the main pages into docs/screenshots/"
 	@echo "make bench             run the benchmarks (prints figures)"
@@ -31,11 +31,13 @@ test: venv
 	@scripts/ensure-system-packages.sh
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
+	@$(UV) run --frozen lint-imports --no-logo
 	@scripts/with-services.sh scripts/run-tests.sh
 
 lint: venv
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
+	@$(UV) run --frozen lint-imports --no-logo
 
 format: venv
 	@$(UV) run --frozen ruff check --fix .
