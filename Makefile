@@ -32,12 +32,14 @@ test: venv
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
 	@$(UV) run --frozen lint-imports --no-logo
+	@SECRET_KEY=mypy-only-not-a-secret $(UV) run --frozen mypy
 	@scripts/with-services.sh scripts/run-tests.sh
 
 lint: venv
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
 	@$(UV) run --frozen lint-imports --no-logo
+	@SECRET_KEY=mypy-only-not-a-secret $(UV) run --frozen mypy
 
 format: venv
 	@$(UV) run --frozen ruff check --fix .

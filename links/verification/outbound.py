@@ -117,7 +117,7 @@ class PageLinks:
 def judge(result: FetchResult, method: str) -> LinkStatus:
     """What one fetch result says about a link."""
     kind = result.error_kind
-    common = {
+    common: dict[str, Any] = {
         "url": result.url,
         "status": result.status,
         "error_kind": str(kind) if kind else None,

@@ -360,7 +360,7 @@ class _Streamer(HTMLParser):
         if self._in_title:
             self._title.append(data)
 
-    def parse_marked_section(self, i: int, report: int = 1) -> int:
+    def parse_marked_section(self, i: int, report: bool = True) -> int:
         # Python 3.11's tokenizer raises AssertionError on "<![" without a known
         # keyword; browsers read it as a bogus comment up to the next ">".
         try:
