@@ -32,6 +32,7 @@ test: venv
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
 	@$(UV) run --frozen lint-imports --no-logo
+	@$(UV) run --frozen python scripts/verification_is_pure.py
 	@SECRET_KEY=mypy-only-not-a-secret $(UV) run --frozen mypy
 	@scripts/with-services.sh scripts/run-tests.sh
 
@@ -39,6 +40,7 @@ lint: venv
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
 	@$(UV) run --frozen lint-imports --no-logo
+	@$(UV) run --frozen python scripts/verification_is_pure.py
 	@SECRET_KEY=mypy-only-not-a-secret $(UV) run --frozen mypy
 
 format: venv
