@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,11 +15,14 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import JSONField, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from links import budgets, scheduling
+from links.checking import check_many
+from links.dispatch import Claim, request_check
+from links.hostlimit import HostBusy
 from links.models import Alert, Backlink, BacklinkState, LinkCheck, Placement, Verdict
 from links.outcome import CheckOutcome, primary_anchor, rel_type_tokens
 from links.rowupdate import update_rows
@@ -34,60 +38,6 @@ log = logging.getLogger(__name__)
 
 # States in which the link was last seen on the page.
 SEEN_STATES = {BacklinkState.LIVE, BacklinkState.NOFOLLOW}
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A backlink handed to a check task. ``lease`` is the next_check_at the claim
-    set: the task records only while it still matches, so a redelivered or
-    duplicate task does nothing."""
-
-    backlink_id: int
-    lease: datetime
-
-    def to_json(self) -> list[object]:
-        return [self.backlink_id, self.lease.isoformat()]
-
-    @classmethod
-    def from_json(cls, data: list[object]) -> Claim:
-        return cls(int(data[0]), datetime.fromisoformat(str(data[1])))
-
-
-def claim_due(*, limit: int, now: datetime | None = None) -> list[Claim]:
-    """Claim up to ``limit`` due backlinks, moving their next_check_at forward as a
-    lease. Concurrent dispatchers skip each other's rows (SKIP LOCKED)."""
-    now = now or timezone.now()
-    lease = now + timedelta(seconds=settings.VERIFIER_LEASE_SECONDS)
-    with transaction.atomic():
-        ids = list(
-            Backlink.objects.due(now)
-            .order_by("next_check_at")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[:limit]
-        )
-        Backlink.objects.filter(pk__in=ids).update(next_check_at=lease)
-    return [Claim(pk, lease) for pk in ids]
-
-
-def claim(backlink_ids: list[int], *, now: datetime | None = None) -> list[Claim]:
-    """Claim these backlinks now, due or not (the command line, "re-check now")."""
-    now = now or timezone.now()
-    lease = now + timedelta(seconds=settings.VERIFIER_LEASE_SECONDS)
-    Backlink.objects.filter(pk__in=backlink_ids).update(next_check_at=lease)
-    return [Claim(pk, lease) for pk in backlink_ids]
-
-
-def request_check(backlink: Backlink, *, now: datetime | None = None) -> datetime:
-    """ "Re-check now": claim the backlink and queue its check at once. Returns the
-    request time; the page polls until ``last_checked_at`` passes it."""
-    from links.tasks import enqueue_checks
-
-    now = now or timezone.now()
-    claims = claim([backlink.pk], now=now)
-    Backlink.objects.filter(pk=backlink.pk).update(check_requested_at=now)
-    backlink.check_requested_at, backlink.next_check_at = now, claims[0].lease
-    enqueue_checks(claims)
-    return now
 
 
 def request_recheck(backlink: Backlink, *, by: User, now: datetime | None = None) -> datetime:
@@ -123,6 +73,68 @@ def record_check(
     return record_checks([(claim, outcome)], now=now).get(
         claim if isinstance(claim, int) else claim.backlink_id
     )
+
+
+# Finished checks are recorded together: up to this many at a time, or fewer when
+# the oldest of them has waited this long by the time the next check finishes.
+# A few statements per group instead of five per check.
+RECORD_GROUP_SIZE = 10
+RECORD_GROUP_WAIT_SECONDS = 2.0
+
+
+def check_claimed(claims: Sequence[Claim]) -> int:
+    """Verify claimed backlinks on the host-fair pool and record each result while
+    its claim holds; return how many were recorded (the check task's body).
+
+    Safe to run twice: links deleted or re-claimed since the dispatch are not
+    checked, and a claim already recorded is skipped by record_checks.
+    """
+    by_id = {claim.backlink_id: claim for claim in claims}
+    backlinks = list(Backlink.objects.filter(pk__in=by_id).select_related("target_page"))
+    due = [b for b in backlinks if b.next_check_at == by_id[b.pk].lease]
+    recorded = 0
+    finished: list[tuple[Claim, CheckOutcome]] = []
+    oldest = 0.0
+    try:
+        for backlink_id, outcome in check_many(due):
+            if not finished:
+                oldest = time.monotonic()
+            finished.append((by_id[backlink_id], outcome))
+            waited = time.monotonic() - oldest
+            if len(finished) >= RECORD_GROUP_SIZE or waited >= RECORD_GROUP_WAIT_SECONDS:
+                recorded += _record_group(finished)
+                finished = []
+    except HostBusy as exc:
+        # The rest of the batch stays claimed; when the lease runs out the
+        # dispatcher hands it out again. Nothing is recorded as a page error,
+        # because the page was never asked.
+        done = recorded + len(finished)
+        log.warning("batch stopped after %d of %d checks: %s", done, len(due), exc)
+    finally:
+        if finished:
+            recorded += _record_group(finished)
+    return recorded
+
+
+def _record_group(finished: list[tuple[Claim, CheckOutcome]]) -> int:
+    """Record a group of finished checks; return how many were recorded. When the
+    group's transaction fails, each is tried alone, so that one bad result costs
+    only itself: a check not recorded stays claimed and is checked again once its
+    lease runs out."""
+    try:
+        return len(record_checks(finished))
+    except DatabaseError:
+        log.exception("recording %d checks together failed; trying one by one", len(finished))
+    recorded = 0
+    for claim, outcome in finished:
+        try:
+            recorded += record_check(claim, outcome) is not None
+        except DatabaseError:
+            log.exception(
+                "recording the check of backlink %d failed; it is checked again later",
+                claim.backlink_id,
+            )
+    return recorded
 
 
 # Fields a check rewrites on its backlink.

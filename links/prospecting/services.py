@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from campaigns.models import Campaign, TargetPage
+from config.enqueue import TaskRef
 from links import budgets
 from links.checking import fetch_config, host_limiter
 from links.hostlimit import HostBusy
@@ -53,6 +54,10 @@ log = logging.getLogger(__name__)
 ROBOTS_AGENT = "AnchorageBot"
 # How often a running scan writes its progress and looks for a cancel request.
 PROGRESS_EVERY_SECONDS = 0.5
+
+# Bound by links.prospecting.tasks, which imports this module.
+scan_task: TaskRef[[int]] = TaskRef("links.prospecting.tasks.run_broken_link_scan")
+dead_link_check_task: TaskRef[[int]] = TaskRef("links.prospecting.tasks.check_dead_link")
 
 
 class ScanCancelled(Exception):
@@ -166,9 +171,7 @@ def _check_scan_budgets(campaign: Campaign, by: User | None) -> None:
 
 
 def _enqueue(scan: BrokenLinkScan) -> None:
-    from links.prospecting.tasks import run_broken_link_scan
-
-    run_broken_link_scan.apply_async(args=[scan.pk], task_id=scan.task_id)
+    scan_task.delay_as(scan.task_id, scan.pk)
 
 
 def request_cancel(scan: BrokenLinkScan) -> None:
@@ -498,14 +501,8 @@ def request_dead_link_check(
         check = DeadLinkCheck.objects.create(
             prospect=prospect, checked_by=by, url=prospect.dead_url, requested_at=now
         )
-        transaction.on_commit(lambda: _enqueue_dead_link_check(check.pk))
+        dead_link_check_task.on_commit(check.pk)
     return check
-
-
-def _enqueue_dead_link_check(check_id: int) -> None:
-    from links.prospecting.tasks import check_dead_link
-
-    check_dead_link.delay(check_id)
 
 
 def run_dead_link_check(check_id: int) -> DeadLinkCheck | None:
