@@ -7,7 +7,6 @@ import smtplib
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -19,12 +18,12 @@ from django.db import DatabaseError, transaction
 from django.db.models import JSONField, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from links import budgets, scheduling
+from links import budgets
 from links.checking import check_many
 from links.dispatch import Claim, request_check
 from links.hostlimit import HostBusy
-from links.models import Alert, Backlink, BacklinkState, LinkCheck, Placement, Verdict
-from links.outcome import CheckOutcome, primary_anchor, rel_type_tokens
+from links.models import Alert, Backlink, BacklinkState, LinkCheck, Verdict
+from links.outcome import CheckOutcome, Sighting, primary_anchor
 from links.rowupdate import update_rows
 from links.verification.urls import InvalidURL, normalize_url
 from outreach.models import Status
@@ -137,26 +136,6 @@ def _record_group(finished: list[tuple[Claim, CheckOutcome]]) -> int:
     return recorded
 
 
-# Fields a check rewrites on its backlink.
-_CHECK_FIELDS = [
-    "state",
-    "last_verdict",
-    "noindex",
-    "canonical_url",
-    "robots_txt_blocked",
-    "first_seen_at",
-    "last_checked_at",
-    "next_check_at",
-    "lost_at",
-    "failing_since",
-    "state_changed_at",
-    "last_page_hash",
-    "placement",
-    "link_kind",
-    "link_rel",
-]
-
-
 def record_checks(
     results: Sequence[tuple[Claim | int, CheckOutcome]], *, now: datetime | None = None
 ) -> dict[int, LinkCheck]:
@@ -191,8 +170,8 @@ def record_checks(
         )
         alerts: list[Alert] = []
         for backlink in backlinks:
-            for kind, message in _apply_outcome(
-                backlink, outcomes[backlink.pk], now=now, previous=_sighting_of(backlink)
+            for kind, message in backlink.apply(
+                outcomes[backlink.pk], now=now, previous=_sighting_of(backlink)
             ):
                 alerts.append(
                     Alert(
@@ -203,7 +182,7 @@ def record_checks(
                         created_at=now,
                     )
                 )
-        update_rows(backlinks, _CHECK_FIELDS)
+        update_rows(backlinks, Backlink.CHECK_FIELDS)
         Alert.objects.bulk_create(alerts)
     return {check.backlink_id: check for check in checks}
 
@@ -229,16 +208,6 @@ def _link_check(backlink: Backlink, outcome: CheckOutcome, now: datetime) -> Lin
     )
 
 
-@dataclass(frozen=True)
-class Sighting:
-    """What the last check that found the link saw."""
-
-    anchor_text: str
-    wrong_target: bool
-    # Where the link was ("" when that check did not record it).
-    placement: str = ""
-
-
 def _with_previous_sighting(backlinks: QuerySet[Backlink]) -> QuerySet[Backlink]:
     """Annotate each backlink with the anchors and differences of the last check
     that found the link (read before this batch's checks are written)."""
@@ -261,138 +230,6 @@ def _sighting_of(backlink: Backlink) -> Sighting | None:
         wrong_target=any(d.get("kind") == "target" for d in backlink.seen_differences or []),
         placement=(primary or {}).get("placement") or "",
     )
-
-
-def _set_state(backlink: Backlink, state: str, now: datetime) -> bool:
-    if backlink.state == state:
-        return False
-    backlink.state = state
-    backlink.state_changed_at = now
-    return True
-
-
-def _apply_outcome(
-    backlink: Backlink, outcome: CheckOutcome, *, now: datetime, previous: Sighting | None
-) -> list[tuple[str, str]]:
-    """Move the backlink to its new state; return the alerts (kind, message) it raises."""
-    alerts: list[tuple[str, str]] = []
-    before = backlink.state
-    where = backlink.source_url
-    backlink.last_checked_at = now
-    backlink.last_verdict = outcome.verdict
-    backlink.last_page_hash = outcome.page_hash
-
-    if outcome.found:
-        backlink.failing_since = None
-        backlink.lost_at = None
-        backlink.first_seen_at = backlink.first_seen_at or now
-        backlink.noindex = bool(outcome.flags.get("noindex"))
-        backlink.canonical_url = (outcome.flags.get("canonical") or "")[:2000]
-        backlink.robots_txt_blocked = bool(outcome.flags.get("robots_txt_blocked"))
-        primary = outcome.primary_anchor or {}
-        backlink.placement = primary.get("placement") or ""
-        backlink.link_kind = primary.get("kind") or ""
-        backlink.link_rel = rel_type_tokens(primary.get("rel"))
-        new_state = (
-            BacklinkState.LIVE if outcome.verdict == Verdict.LIVE else BacklinkState.NOFOLLOW
-        )
-        _set_state(backlink, new_state, now)
-        if before in {BacklinkState.LOST, BacklinkState.UNREACHABLE}:
-            alerts.append((Alert.Kind.RECOVERED, f"The link on {where} is back."))
-        elif new_state == BacklinkState.NOFOLLOW and before != BacklinkState.NOFOLLOW:
-            alerts.append(
-                (
-                    Alert.Kind.NOFOLLOW,
-                    f"The link on {where} no longer passes value "
-                    "(nofollow, ugc, sponsored or a page-level nofollow).",
-                )
-            )
-        anchor = outcome.anchors[0].get("text", "") if outcome.anchors else ""
-        wrong_target = any(d.get("kind") == "target" for d in outcome.differences)
-        if previous is not None and anchor != previous.anchor_text:
-            alerts.append(
-                (
-                    Alert.Kind.ANCHOR_CHANGED,
-                    f"The anchor text on {where} changed from {previous.anchor_text!r} "
-                    f"to {anchor!r}.",
-                )
-            )
-        if previous is not None and wrong_target and not previous.wrong_target:
-            alerts.append(
-                (
-                    Alert.Kind.TARGET_CHANGED,
-                    f"The link on {where} now points at another page than agreed.",
-                )
-            )
-        if (
-            previous is not None
-            and previous.placement == Placement.CONTENT
-            and backlink.placement not in ("", Placement.CONTENT)
-        ):
-            # Only a known placement counts: a page read without a tree (too
-            # deep) says nothing about where the link went.
-            alerts.append(
-                (
-                    Alert.Kind.MOVED_OUT_OF_CONTENT,
-                    f"The link on {where} moved out of the content, into the "
-                    f"{backlink.get_placement_display().lower()}.",
-                )
-            )
-        backlink.next_check_at = now + scheduling.with_jitter(
-            scheduling.settled_interval(
-                now=now,
-                first_seen_at=backlink.first_seen_at,
-                state_changed_at=backlink.state_changed_at,
-            )
-        )
-        return alerts
-
-    if outcome.verdict == Verdict.MISSING or outcome.gone:
-        backlink.failing_since = (
-            None if outcome.verdict == Verdict.MISSING else (backlink.failing_since or now)
-        )
-        if before == BacklinkState.LOST:
-            backlink.next_check_at = now + scheduling.with_jitter(scheduling.WEEK)
-            return alerts
-        if before == BacklinkState.UNCONFIRMED:
-            # The second negative observation in a row: the loss is confirmed.
-            _set_state(backlink, BacklinkState.LOST, now)
-            backlink.lost_at = now
-            reason = (
-                f"the page answers {outcome.http_status}"
-                if outcome.gone
-                else "the link is no longer on the page"
-            )
-            alerts.append((Alert.Kind.LOST, f"Lost the link on {where}: {reason}."))
-            backlink.next_check_at = now + scheduling.with_jitter(scheduling.DAY)
-            return alerts
-        # One observation is not a loss: pages are edited, caches serve stale copies.
-        _set_state(backlink, BacklinkState.UNCONFIRMED, now)
-        backlink.next_check_at = now + timedelta(minutes=settings.VERIFIER_CONFIRM_MINUTES)
-        return alerts
-
-    # A transient error: we could not tell. Never a loss; retried with backoff.
-    backlink.failing_since = backlink.failing_since or now
-    backlink.next_check_at = now + scheduling.error_backoff(
-        now=now, failing_since=backlink.failing_since
-    )
-    if before == BacklinkState.UNCONFIRMED:
-        # Keep waiting for a real second observation.
-        backlink.next_check_at = now + timedelta(minutes=settings.VERIFIER_CONFIRM_MINUTES)
-        return alerts
-    failing_for = now - backlink.failing_since
-    if failing_for >= timedelta(days=settings.VERIFIER_UNREACHABLE_DAYS):
-        if _set_state(backlink, BacklinkState.UNREACHABLE, now):
-            days = failing_for.days
-            alerts.append(
-                (
-                    Alert.Kind.UNREACHABLE,
-                    f"{where} has failed for {days} days ({outcome.error or 'error'}).",
-                )
-            )
-    elif before not in {BacklinkState.LOST, BacklinkState.UNREACHABLE}:
-        _set_state(backlink, BacklinkState.ERROR, now)
-    return alerts
 
 
 def send_alert_digests(*, now: datetime | None = None) -> int:
