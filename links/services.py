@@ -21,10 +21,10 @@ from django.utils import timezone
 from links import budgets
 from links.checking import check_many
 from links.dispatch import Claim, request_check
-from links.hostlimit import HostBusy
 from links.models import Alert, Backlink, BacklinkState, LinkCheck, Verdict
 from links.outcome import CheckOutcome, Sighting, primary_anchor
 from links.rowupdate import update_rows
+from links.verification.pool import HostBusy
 from links.verification.urls import InvalidURL, normalize_url
 from outreach.models import Status
 from outreach.services import change_status

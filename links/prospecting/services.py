@@ -21,7 +21,6 @@ from campaigns.models import Campaign, TargetPage
 from config.enqueue import TaskRef
 from links import budgets
 from links.checking import fetch_config, host_limiter
-from links.hostlimit import HostBusy
 from links.prospecting.models import (
     BrokenLinkScan,
     DeadLink,
@@ -40,6 +39,7 @@ from links.verification.outbound import (
     outbound_links,
     refusal_reason,
 )
+from links.verification.pool import HostBusy
 from links.verification.urls import InvalidURL, domain_of, normalize_url, url_key
 from links.verification.verdict import shared_fetcher
 from outreach.models import Kind, Prospect
@@ -368,10 +368,8 @@ def _check_all(
     results = check_links(
         list(urls.values()),
         fetcher=fetcher,
+        limiter=host_limiter(),
         max_workers=settings.BROKEN_LINKS_CONCURRENCY,
-        per_host=settings.VERIFIER_PER_HOST_LIMIT,
-        host_slot=host_limiter().slot,
-        busy_errors=(HostBusy,),
         robots_agent=ROBOTS_AGENT,
     )
     try:
@@ -380,7 +378,7 @@ def _check_all(
             if progress is not None:
                 progress.link_checked()
     finally:
-        results.close()  # type: ignore[attr-defined]
+        results.close()
     return statuses
 
 

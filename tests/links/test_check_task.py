@@ -8,9 +8,9 @@ from django.test.utils import CaptureQueriesContext
 
 from links import services, tasks
 from links.dispatch import claim
-from links.hostlimit import HostBusy
 from links.models import Backlink, BacklinkState, LinkCheck
 from links.outcome import CheckOutcome
+from links.verification.pool import HostBusy
 from tests.factories import BacklinkFactory, CampaignFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the task closes its connection
