@@ -4,7 +4,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from campaigns.accounts import PasswordResetConfirmView
-from links.views import about_bot, home
+from campaigns.dashboard.home import home, my_day
+from links import urls as links_urls
+from links.views import about_bot
 
 admin.site.site_header = "Anchorage administration"
 admin.site.site_title = "Anchorage admin"
@@ -53,7 +55,14 @@ urlpatterns = [
     path("campaigns/", include("campaigns.dashboard.urls")),
     path("dashboard/", include("campaigns.dashboard.overview_urls")),
     path("", include("outreach.urls")),
-    path("", include("links.urls")),
+    # My day reads outreach and links, so its view lives in campaigns.dashboard,
+    # which only this URLconf may import; it keeps its name in the links namespace.
+    path(
+        "",
+        include(
+            ([path("my-day/", my_day, name="my_day"), *links_urls.urlpatterns], links_urls.app_name)
+        ),
+    ),
     path("campaigns/", include("links.export_urls")),
     path("imports/", include("outreach.imports.urls")),
     path("prospecting/", include("links.prospecting.urls")),

@@ -11,3 +11,5 @@ class LinksConfig(AppConfig):
         from outreach.imports.registry import register
 
         register(BacklinkImporter)
+        # Binds the tasks that services queue through links.dispatch.
+        import links.tasks  # noqa: F401

@@ -74,7 +74,7 @@ def check_many(backlinks: list[Backlink]) -> Iterator[tuple[int, CheckOutcome]]:
         [check_for(backlink) for backlink in backlinks],
         config=fetch_config(),
         max_workers=settings.VERIFIER_CONCURRENCY,
-        host_slot=host_limiter().slot,
+        limiter=host_limiter(),
     )
     for check, result in results:
         yield int(check.key), CheckOutcome.from_result(result)

@@ -1,28 +1,25 @@
-"""At most N requests at once to one site, across every worker.
+"""At most N requests at once to one site, across every worker: the HostLimiter
+that the verifier's host-fair pool (links.verification.pool) is given.
 
-A site is a registrable domain (``a.example.com`` and ``b.example.com`` are one
-site, ``x.blogspot.com`` and ``y.blogspot.com`` two): keyed by host name, a page
-linking to a thousand made-up subdomains of one server would get a thousand
-budgets. Callers pass the host they connect to; the limiter counts its site.
-
-With Redis, each site is a sorted set of holders scored by when their hold
-expires: a worker killed while holding a slot frees it when the hold expires
-instead of blocking that site forever. Without Redis (``make run``'s one box),
-a semaphore per site in this process does the same job.
+Callers pass the host they connect to; the limiter counts its site (registrable
+domain). Each site is a sorted set of holders in Redis, scored by when their
+hold expires: a worker killed while holding a slot frees it when the hold
+expires instead of blocking that site forever. Without Redis (``make run``'s one
+box), and while Redis is down, the pool's LocalHostLimiter does the same job in
+this process. Both give up with HostBusy instead of waiting forever.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
-from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
 import redis
 
+from links.verification.pool import HostBusy, LocalHostLimiter
 from links.verification.urls import registrable_domain
 
 # Acquire atomically: drop expired holders, then take a slot if one is free.
@@ -40,32 +37,6 @@ return 0
 
 
 log = logging.getLogger(__name__)
-
-
-class HostBusy(Exception):
-    """No slot for this site freed up in time."""
-
-
-class LocalHostLimiter:
-    def __init__(self, *, limit: int, wait_seconds: float) -> None:
-        self.limit = limit
-        self.wait_seconds = wait_seconds
-        self._lock = threading.Lock()
-        self._semaphores: dict[str, threading.BoundedSemaphore] = defaultdict(
-            lambda: threading.BoundedSemaphore(self.limit)
-        )
-
-    @contextmanager
-    def slot(self, host: str) -> Iterator[None]:
-        site = registrable_domain(host)
-        with self._lock:
-            semaphore = self._semaphores[site]
-        if not semaphore.acquire(timeout=self.wait_seconds):
-            raise HostBusy(f"{site}: {self.limit} requests already in flight")
-        try:
-            yield
-        finally:
-            semaphore.release()
 
 
 class RedisHostLimiter:

@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.models import Campaign, TargetPage
+from links import scheduling
+from links.outcome import CheckOutcome, Sighting, rel_type_tokens
 from links.verification.urls import domain_of, normalize_url, url_key
 from outreach.models import Prospect
 
@@ -186,6 +188,160 @@ class Backlink(models.Model):
         self.source_domain = domain_of(self.source_url)
         self.target_url = normalize_url(target_url)
         self.target_url_key = url_key(self.target_url)
+
+    # The fields apply() rewrites.
+    CHECK_FIELDS = [
+        "state",
+        "last_verdict",
+        "noindex",
+        "canonical_url",
+        "robots_txt_blocked",
+        "first_seen_at",
+        "last_checked_at",
+        "next_check_at",
+        "lost_at",
+        "failing_since",
+        "state_changed_at",
+        "last_page_hash",
+        "placement",
+        "link_kind",
+        "link_rel",
+    ]
+
+    def _set_state(self, state: str, now: datetime) -> bool:
+        if self.state == state:
+            return False
+        self.state = state
+        self.state_changed_at = now
+        return True
+
+    def apply(
+        self, outcome: CheckOutcome, *, now: datetime, previous: Sighting | None = None
+    ) -> list[tuple[str, str]]:
+        """Apply one check's outcome: DESIGN.md's loss rules move the link to its new
+        state and schedule its next check. Returns the alerts it raises, as (kind,
+        message). Saves nothing: the caller writes CHECK_FIELDS and the alerts, in
+        the transaction that holds the row's lock. ``previous`` is what the last
+        check that found the link saw (None when no check ever did).
+        """
+        alerts: list[tuple[str, str]] = []
+        before = self.state
+        where = self.source_url
+        self.last_checked_at = now
+        self.last_verdict = outcome.verdict
+        self.last_page_hash = outcome.page_hash
+
+        if outcome.found:
+            self.failing_since = None
+            self.lost_at = None
+            self.first_seen_at = self.first_seen_at or now
+            self.noindex = bool(outcome.flags.get("noindex"))
+            self.canonical_url = (outcome.flags.get("canonical") or "")[:2000]
+            self.robots_txt_blocked = bool(outcome.flags.get("robots_txt_blocked"))
+            primary = outcome.primary_anchor or {}
+            self.placement = primary.get("placement") or ""
+            self.link_kind = primary.get("kind") or ""
+            self.link_rel = rel_type_tokens(primary.get("rel"))
+            new_state = (
+                BacklinkState.LIVE if outcome.verdict == Verdict.LIVE else BacklinkState.NOFOLLOW
+            )
+            self._set_state(new_state, now)
+            if before in {BacklinkState.LOST, BacklinkState.UNREACHABLE}:
+                alerts.append((Alert.Kind.RECOVERED, f"The link on {where} is back."))
+            elif new_state == BacklinkState.NOFOLLOW and before != BacklinkState.NOFOLLOW:
+                alerts.append(
+                    (
+                        Alert.Kind.NOFOLLOW,
+                        f"The link on {where} no longer passes value "
+                        "(nofollow, ugc, sponsored or a page-level nofollow).",
+                    )
+                )
+            anchor = outcome.anchors[0].get("text", "") if outcome.anchors else ""
+            wrong_target = any(d.get("kind") == "target" for d in outcome.differences)
+            if previous is not None and anchor != previous.anchor_text:
+                alerts.append(
+                    (
+                        Alert.Kind.ANCHOR_CHANGED,
+                        f"The anchor text on {where} changed from {previous.anchor_text!r} "
+                        f"to {anchor!r}.",
+                    )
+                )
+            if previous is not None and wrong_target and not previous.wrong_target:
+                alerts.append(
+                    (
+                        Alert.Kind.TARGET_CHANGED,
+                        f"The link on {where} now points at another page than agreed.",
+                    )
+                )
+            if (
+                previous is not None
+                and previous.placement == Placement.CONTENT
+                and self.placement not in ("", Placement.CONTENT)
+            ):
+                # Only a known placement counts: a page read without a tree (too
+                # deep) says nothing about where the link went.
+                alerts.append(
+                    (
+                        Alert.Kind.MOVED_OUT_OF_CONTENT,
+                        f"The link on {where} moved out of the content, into the "
+                        f"{self.get_placement_display().lower()}.",
+                    )
+                )
+            self.next_check_at = now + scheduling.with_jitter(
+                scheduling.settled_interval(
+                    now=now,
+                    first_seen_at=self.first_seen_at,
+                    state_changed_at=self.state_changed_at,
+                )
+            )
+            return alerts
+
+        if outcome.verdict == Verdict.MISSING or outcome.gone:
+            self.failing_since = (
+                None if outcome.verdict == Verdict.MISSING else (self.failing_since or now)
+            )
+            if before == BacklinkState.LOST:
+                self.next_check_at = now + scheduling.with_jitter(scheduling.WEEK)
+                return alerts
+            if before == BacklinkState.UNCONFIRMED:
+                # The second negative observation in a row: the loss is confirmed.
+                self._set_state(BacklinkState.LOST, now)
+                self.lost_at = now
+                reason = (
+                    f"the page answers {outcome.http_status}"
+                    if outcome.gone
+                    else "the link is no longer on the page"
+                )
+                alerts.append((Alert.Kind.LOST, f"Lost the link on {where}: {reason}."))
+                self.next_check_at = now + scheduling.with_jitter(scheduling.DAY)
+                return alerts
+            # One observation is not a loss: pages are edited, caches serve stale copies.
+            self._set_state(BacklinkState.UNCONFIRMED, now)
+            self.next_check_at = now + timedelta(minutes=settings.VERIFIER_CONFIRM_MINUTES)
+            return alerts
+
+        # A transient error: we could not tell. Never a loss; retried with backoff.
+        self.failing_since = self.failing_since or now
+        self.next_check_at = now + scheduling.error_backoff(
+            now=now, failing_since=self.failing_since
+        )
+        if before == BacklinkState.UNCONFIRMED:
+            # Keep waiting for a real second observation.
+            self.next_check_at = now + timedelta(minutes=settings.VERIFIER_CONFIRM_MINUTES)
+            return alerts
+        failing_for = now - self.failing_since
+        if failing_for >= timedelta(days=settings.VERIFIER_UNREACHABLE_DAYS):
+            if self._set_state(BacklinkState.UNREACHABLE, now):
+                days = failing_for.days
+                alerts.append(
+                    (
+                        Alert.Kind.UNREACHABLE,
+                        f"{where} has failed for {days} days ({outcome.error or 'error'}).",
+                    )
+                )
+        elif before not in {BacklinkState.LOST, BacklinkState.UNREACHABLE}:
+            self._set_state(BacklinkState.ERROR, now)
+        return alerts
 
 
 class LinkCheck(models.Model):

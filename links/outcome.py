@@ -2,7 +2,7 @@
 
 The verifier (``links.verification``, no Django) produces a VerificationResult;
 ``CheckOutcome.from_result`` turns it into the values that
-``services.record_check`` stores and judges.
+``services.record_check`` stores and ``Backlink.apply`` judges.
 """
 
 from __future__ import annotations
@@ -89,3 +89,13 @@ class CheckOutcome:
             duration_ms=result.elapsed_ms,
             bytes_read=result.bytes_read,
         )
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """What the last check that found the link saw."""
+
+    anchor_text: str
+    wrong_target: bool
+    # Where the link was ("" when that check did not record it).
+    placement: str = ""

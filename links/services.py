@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import time
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -14,14 +14,17 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import JSONField, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from links import budgets, scheduling
-from links.models import Alert, Backlink, BacklinkState, LinkCheck, Placement, Verdict
-from links.outcome import CheckOutcome, primary_anchor, rel_type_tokens
+from links import budgets
+from links.checking import check_many
+from links.dispatch import Claim, request_check
+from links.models import Alert, Backlink, BacklinkState, LinkCheck, Verdict
+from links.outcome import CheckOutcome, Sighting, primary_anchor
 from links.rowupdate import update_rows
+from links.verification.pool import HostBusy
 from links.verification.urls import InvalidURL, normalize_url
 from outreach.models import Status
 from outreach.services import change_status
@@ -34,60 +37,6 @@ log = logging.getLogger(__name__)
 
 # States in which the link was last seen on the page.
 SEEN_STATES = {BacklinkState.LIVE, BacklinkState.NOFOLLOW}
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A backlink handed to a check task. ``lease`` is the next_check_at the claim
-    set: the task records only while it still matches, so a redelivered or
-    duplicate task does nothing."""
-
-    backlink_id: int
-    lease: datetime
-
-    def to_json(self) -> list[object]:
-        return [self.backlink_id, self.lease.isoformat()]
-
-    @classmethod
-    def from_json(cls, data: list[object]) -> Claim:
-        return cls(int(data[0]), datetime.fromisoformat(str(data[1])))
-
-
-def claim_due(*, limit: int, now: datetime | None = None) -> list[Claim]:
-    """Claim up to ``limit`` due backlinks, moving their next_check_at forward as a
-    lease. Concurrent dispatchers skip each other's rows (SKIP LOCKED)."""
-    now = now or timezone.now()
-    lease = now + timedelta(seconds=settings.VERIFIER_LEASE_SECONDS)
-    with transaction.atomic():
-        ids = list(
-            Backlink.objects.due(now)
-            .order_by("next_check_at")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[:limit]
-        )
-        Backlink.objects.filter(pk__in=ids).update(next_check_at=lease)
-    return [Claim(pk, lease) for pk in ids]
-
-
-def claim(backlink_ids: list[int], *, now: datetime | None = None) -> list[Claim]:
-    """Claim these backlinks now, due or not (the command line, "re-check now")."""
-    now = now or timezone.now()
-    lease = now + timedelta(seconds=settings.VERIFIER_LEASE_SECONDS)
-    Backlink.objects.filter(pk__in=backlink_ids).update(next_check_at=lease)
-    return [Claim(pk, lease) for pk in backlink_ids]
-
-
-def request_check(backlink: Backlink, *, now: datetime | None = None) -> datetime:
-    """ "Re-check now": claim the backlink and queue its check at once. Returns the
-    request time; the page polls until ``last_checked_at`` passes it."""
-    from links.tasks import enqueue_checks
-
-    now = now or timezone.now()
-    claims = claim([backlink.pk], now=now)
-    Backlink.objects.filter(pk=backlink.pk).update(check_requested_at=now)
-    backlink.check_requested_at, backlink.next_check_at = now, claims[0].lease
-    enqueue_checks(claims)
-    return now
 
 
 def request_recheck(backlink: Backlink, *, by: User, now: datetime | None = None) -> datetime:
@@ -125,24 +74,66 @@ def record_check(
     )
 
 
-# Fields a check rewrites on its backlink.
-_CHECK_FIELDS = [
-    "state",
-    "last_verdict",
-    "noindex",
-    "canonical_url",
-    "robots_txt_blocked",
-    "first_seen_at",
-    "last_checked_at",
-    "next_check_at",
-    "lost_at",
-    "failing_since",
-    "state_changed_at",
-    "last_page_hash",
-    "placement",
-    "link_kind",
-    "link_rel",
-]
+# Finished checks are recorded together: up to this many at a time, or fewer when
+# the oldest of them has waited this long by the time the next check finishes.
+# A few statements per group instead of five per check.
+RECORD_GROUP_SIZE = 10
+RECORD_GROUP_WAIT_SECONDS = 2.0
+
+
+def check_claimed(claims: Sequence[Claim]) -> int:
+    """Verify claimed backlinks on the host-fair pool and record each result while
+    its claim holds; return how many were recorded (the check task's body).
+
+    Safe to run twice: links deleted or re-claimed since the dispatch are not
+    checked, and a claim already recorded is skipped by record_checks.
+    """
+    by_id = {claim.backlink_id: claim for claim in claims}
+    backlinks = list(Backlink.objects.filter(pk__in=by_id).select_related("target_page"))
+    due = [b for b in backlinks if b.next_check_at == by_id[b.pk].lease]
+    recorded = 0
+    finished: list[tuple[Claim, CheckOutcome]] = []
+    oldest = 0.0
+    try:
+        for backlink_id, outcome in check_many(due):
+            if not finished:
+                oldest = time.monotonic()
+            finished.append((by_id[backlink_id], outcome))
+            waited = time.monotonic() - oldest
+            if len(finished) >= RECORD_GROUP_SIZE or waited >= RECORD_GROUP_WAIT_SECONDS:
+                recorded += _record_group(finished)
+                finished = []
+    except HostBusy as exc:
+        # The rest of the batch stays claimed; when the lease runs out the
+        # dispatcher hands it out again. Nothing is recorded as a page error,
+        # because the page was never asked.
+        done = recorded + len(finished)
+        log.warning("batch stopped after %d of %d checks: %s", done, len(due), exc)
+    finally:
+        if finished:
+            recorded += _record_group(finished)
+    return recorded
+
+
+def _record_group(finished: list[tuple[Claim, CheckOutcome]]) -> int:
+    """Record a group of finished checks; return how many were recorded. When the
+    group's transaction fails, each is tried alone, so that one bad result costs
+    only itself: a check not recorded stays claimed and is checked again once its
+    lease runs out."""
+    try:
+        return len(record_checks(finished))
+    except DatabaseError:
+        log.exception("recording %d checks together failed; trying one by one", len(finished))
+    recorded = 0
+    for claim, outcome in finished:
+        try:
+            recorded += record_check(claim, outcome) is not None
+        except DatabaseError:
+            log.exception(
+                "recording the check of backlink %d failed; it is checked again later",
+                claim.backlink_id,
+            )
+    return recorded
 
 
 def record_checks(
@@ -179,8 +170,8 @@ def record_checks(
         )
         alerts: list[Alert] = []
         for backlink in backlinks:
-            for kind, message in _apply_outcome(
-                backlink, outcomes[backlink.pk], now=now, previous=_sighting_of(backlink)
+            for kind, message in backlink.apply(
+                outcomes[backlink.pk], now=now, previous=_sighting_of(backlink)
             ):
                 alerts.append(
                     Alert(
@@ -191,7 +182,7 @@ def record_checks(
                         created_at=now,
                     )
                 )
-        update_rows(backlinks, _CHECK_FIELDS)
+        update_rows(backlinks, Backlink.CHECK_FIELDS)
         Alert.objects.bulk_create(alerts)
     return {check.backlink_id: check for check in checks}
 
@@ -217,16 +208,6 @@ def _link_check(backlink: Backlink, outcome: CheckOutcome, now: datetime) -> Lin
     )
 
 
-@dataclass(frozen=True)
-class Sighting:
-    """What the last check that found the link saw."""
-
-    anchor_text: str
-    wrong_target: bool
-    # Where the link was ("" when that check did not record it).
-    placement: str = ""
-
-
 def _with_previous_sighting(backlinks: QuerySet[Backlink]) -> QuerySet[Backlink]:
     """Annotate each backlink with the anchors and differences of the last check
     that found the link (read before this batch's checks are written)."""
@@ -249,138 +230,6 @@ def _sighting_of(backlink: Backlink) -> Sighting | None:
         wrong_target=any(d.get("kind") == "target" for d in backlink.seen_differences or []),
         placement=(primary or {}).get("placement") or "",
     )
-
-
-def _set_state(backlink: Backlink, state: str, now: datetime) -> bool:
-    if backlink.state == state:
-        return False
-    backlink.state = state
-    backlink.state_changed_at = now
-    return True
-
-
-def _apply_outcome(
-    backlink: Backlink, outcome: CheckOutcome, *, now: datetime, previous: Sighting | None
-) -> list[tuple[str, str]]:
-    """Move the backlink to its new state; return the alerts (kind, message) it raises."""
-    alerts: list[tuple[str, str]] = []
-    before = backlink.state
-    where = backlink.source_url
-    backlink.last_checked_at = now
-    backlink.last_verdict = outcome.verdict
-    backlink.last_page_hash = outcome.page_hash
-
-    if outcome.found:
-        backlink.failing_since = None
-        backlink.lost_at = None
-        backlink.first_seen_at = backlink.first_seen_at or now
-        backlink.noindex = bool(outcome.flags.get("noindex"))
-        backlink.canonical_url = (outcome.flags.get("canonical") or "")[:2000]
-        backlink.robots_txt_blocked = bool(outcome.flags.get("robots_txt_blocked"))
-        primary = outcome.primary_anchor or {}
-        backlink.placement = primary.get("placement") or ""
-        backlink.link_kind = primary.get("kind") or ""
-        backlink.link_rel = rel_type_tokens(primary.get("rel"))
-        new_state = (
-            BacklinkState.LIVE if outcome.verdict == Verdict.LIVE else BacklinkState.NOFOLLOW
-        )
-        _set_state(backlink, new_state, now)
-        if before in {BacklinkState.LOST, BacklinkState.UNREACHABLE}:
-            alerts.append((Alert.Kind.RECOVERED, f"The link on {where} is back."))
-        elif new_state == BacklinkState.NOFOLLOW and before != BacklinkState.NOFOLLOW:
-            alerts.append(
-                (
-                    Alert.Kind.NOFOLLOW,
-                    f"The link on {where} no longer passes value "
-                    "(nofollow, ugc, sponsored or a page-level nofollow).",
-                )
-            )
-        anchor = outcome.anchors[0].get("text", "") if outcome.anchors else ""
-        wrong_target = any(d.get("kind") == "target" for d in outcome.differences)
-        if previous is not None and anchor != previous.anchor_text:
-            alerts.append(
-                (
-                    Alert.Kind.ANCHOR_CHANGED,
-                    f"The anchor text on {where} changed from {previous.anchor_text!r} "
-                    f"to {anchor!r}.",
-                )
-            )
-        if previous is not None and wrong_target and not previous.wrong_target:
-            alerts.append(
-                (
-                    Alert.Kind.TARGET_CHANGED,
-                    f"The link on {where} now points at another page than agreed.",
-                )
-            )
-        if (
-            previous is not None
-            and previous.placement == Placement.CONTENT
-            and backlink.placement not in ("", Placement.CONTENT)
-        ):
-            # Only a known placement counts: a page read without a tree (too
-            # deep) says nothing about where the link went.
-            alerts.append(
-                (
-                    Alert.Kind.MOVED_OUT_OF_CONTENT,
-                    f"The link on {where} moved out of the content, into the "
-                    f"{backlink.get_placement_display().lower()}.",
-                )
-            )
-        backlink.next_check_at = now + scheduling.with_jitter(
-            scheduling.settled_interval(
-                now=now,
-                first_seen_at=backlink.first_seen_at,
-                state_changed_at=backlink.state_changed_at,
-            )
-        )
-        return alerts
-
-    if outcome.verdict == Verdict.MISSING or outcome.gone:
-        backlink.failing_since = (
-            None if outcome.verdict == Verdict.MISSING else (backlink.failing_since or now)
-        )
-        if before == BacklinkState.LOST:
-            backlink.next_check_at = now + scheduling.with_jitter(scheduling.WEEK)
-            return alerts
-        if before == BacklinkState.UNCONFIRMED:
-            # The second negative observation in a row: the loss is confirmed.
-            _set_state(backlink, BacklinkState.LOST, now)
-            backlink.lost_at = now
-            reason = (
-                f"the page answers {outcome.http_status}"
-                if outcome.gone
-                else "the link is no longer on the page"
-            )
-            alerts.append((Alert.Kind.LOST, f"Lost the link on {where}: {reason}."))
-            backlink.next_check_at = now + scheduling.with_jitter(scheduling.DAY)
-            return alerts
-        # One observation is not a loss: pages are edited, caches serve stale copies.
-        _set_state(backlink, BacklinkState.UNCONFIRMED, now)
-        backlink.next_check_at = now + timedelta(minutes=settings.VERIFIER_CONFIRM_MINUTES)
-        return alerts
-
-    # A transient error: we could not tell. Never a loss; retried with backoff.
-    backlink.failing_since = backlink.failing_since or now
-    backlink.next_check_at = now + scheduling.error_backoff(
-        now=now, failing_since=backlink.failing_since
-    )
-    if before == BacklinkState.UNCONFIRMED:
-        # Keep waiting for a real second observation.
-        backlink.next_check_at = now + timedelta(minutes=settings.VERIFIER_CONFIRM_MINUTES)
-        return alerts
-    failing_for = now - backlink.failing_since
-    if failing_for >= timedelta(days=settings.VERIFIER_UNREACHABLE_DAYS):
-        if _set_state(backlink, BacklinkState.UNREACHABLE, now):
-            days = failing_for.days
-            alerts.append(
-                (
-                    Alert.Kind.UNREACHABLE,
-                    f"{where} has failed for {days} days ({outcome.error or 'error'}).",
-                )
-            )
-    elif before not in {BacklinkState.LOST, BacklinkState.UNREACHABLE}:
-        _set_state(backlink, BacklinkState.ERROR, now)
-    return alerts
 
 
 def send_alert_digests(*, now: datetime | None = None) -> int:

@@ -7,7 +7,6 @@ app_name = "links"
 campaign = "campaigns/<slug:slug>"
 
 urlpatterns = [
-    path("my-day/", views.my_day, name="my_day"),
     path(f"{campaign}/backlinks/", views.backlink_list, name="backlink_list"),
     path(f"{campaign}/backlinks/<int:pk>/", views.backlink_detail, name="backlink_detail"),
     path(f"{campaign}/backlinks/<int:pk>/row/", views.backlink_row, name="backlink_row"),

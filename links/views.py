@@ -1,13 +1,7 @@
 """The member's backlink pages (list, one link's check history, re-check now),
-recording a won link, alerts, and "My day".
-
-My day lives here because it reads both outreach (follow-ups, HARO deadlines) and
-links (alerts), and links is the app allowed to import outreach.
-"""
+recording a won link, alerts, and the crawler's own page."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -28,11 +22,9 @@ from links.forms import WonLinkForm
 from links.models import Alert, Backlink, LinkCheck
 from links.prospecting.services import ROBOTS_AGENT
 from links.verification.fetch import FetchConfig
-from outreach import queries as outreach_queries
 from outreach.models import Prospect
 
 CHECKS_PAGE_SIZE = 20
-MY_DAY_PAGE_SIZE = 20
 
 
 def _htmx_target(request: HttpRequest) -> str | None:
@@ -221,22 +213,7 @@ def alert_read_all(request: HttpRequest) -> HttpResponse:
     return redirect("links:alert_list")
 
 
-# --- My day and home ----------------------------------------------------------
-
-
-@member_required
-def my_day(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    campaigns = campaigns_for(user)
-    follow_ups = outreach_queries.my_follow_ups(user, campaigns)
-    deadlines = outreach_queries.haro_deadlines(campaigns)
-    alerts = queries.alerts_for(user, unread_only=True)
-    context: dict[str, Any] = {
-        "follow_ups": Paginator(follow_ups, MY_DAY_PAGE_SIZE).get_page(request.GET.get("fpage")),
-        "deadlines": Paginator(deadlines, MY_DAY_PAGE_SIZE).get_page(request.GET.get("hpage")),
-        "alerts": Paginator(alerts, MY_DAY_PAGE_SIZE).get_page(request.GET.get("apage")),
-    }
-    return render(request, "links/my_day.html", context)
+# --- The crawler's page --------------------------------------------------------
 
 
 def about_bot(request: HttpRequest) -> HttpResponse:
@@ -254,11 +231,3 @@ def about_bot(request: HttpRequest) -> HttpResponse:
         "contact_email": settings.BOT_CONTACT_EMAIL,
     }
     return render(request, "links/about_bot.html", context)
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    """Members land on their day; managers and admins, who oversee every campaign,
-    on the campaign list."""
-    if request.user.is_authenticated and not request.user.sees_all_campaigns:
-        return redirect("links:my_day")
-    return redirect("campaigns:list")

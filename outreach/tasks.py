@@ -68,6 +68,7 @@ def poll_mailbox(mailbox_id: int) -> int:
         connection.close()
 
 
+@imports.import_task.bind
 @shared_task(ignore_result=True)
 def run_import(job_id: int) -> None:
     """Run a queued import. A second delivery finds the job no longer queued and

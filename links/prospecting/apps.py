@@ -16,3 +16,7 @@ class ProspectingConfig(AppConfig):
     label = "prospecting"
     verbose_name = "Prospecting"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Binds the tasks that services and gap queue (config.enqueue).
+        import links.prospecting.tasks  # noqa: F401

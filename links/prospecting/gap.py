@@ -36,6 +36,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from campaigns.models import Campaign
+from config.enqueue import TaskRef
 from links.prospecting.models import BacklinkExport, ExportState, ExportUpload, ReferringDomain
 from links.prospecting.queries import competitors_of, link_gap
 from links.verification.urls import InvalidURL, domain_of, registrable_domain
@@ -49,6 +50,8 @@ if TYPE_CHECKING:
     from campaigns.models import User
 
 MAX_ROWS = 500_000
+# Bound by links.prospecting.tasks, which imports this module.
+export_task: TaskRef[[int]] = TaskRef("links.prospecting.tasks.read_backlink_export")
 # A rating is a number from 0 to 100, as "57", "57.0" or "57,3".
 MAX_RATING_CELL = 32
 FIELDS = (
@@ -241,9 +244,7 @@ def queue_export(
 
 
 def _enqueue(export: BacklinkExport) -> None:
-    from links.prospecting.tasks import read_backlink_export
-
-    read_backlink_export.apply_async(args=[export.pk], task_id=export.task_id)
+    export_task.delay_as(export.task_id, export.pk)
 
 
 def run_export(export_id: int) -> BacklinkExport | None:

@@ -18,9 +18,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from campaigns.models import Campaign, TargetPage
+from config.enqueue import TaskRef
 from links import budgets
 from links.checking import fetch_config, host_limiter
-from links.hostlimit import HostBusy
 from links.prospecting.models import (
     BrokenLinkScan,
     DeadLink,
@@ -39,6 +39,7 @@ from links.verification.outbound import (
     outbound_links,
     refusal_reason,
 )
+from links.verification.pool import HostBusy
 from links.verification.urls import InvalidURL, domain_of, normalize_url, url_key
 from links.verification.verdict import shared_fetcher
 from outreach.models import Kind, Prospect
@@ -53,6 +54,10 @@ log = logging.getLogger(__name__)
 ROBOTS_AGENT = "AnchorageBot"
 # How often a running scan writes its progress and looks for a cancel request.
 PROGRESS_EVERY_SECONDS = 0.5
+
+# Bound by links.prospecting.tasks, which imports this module.
+scan_task: TaskRef[[int]] = TaskRef("links.prospecting.tasks.run_broken_link_scan")
+dead_link_check_task: TaskRef[[int]] = TaskRef("links.prospecting.tasks.check_dead_link")
 
 
 class ScanCancelled(Exception):
@@ -166,9 +171,7 @@ def _check_scan_budgets(campaign: Campaign, by: User | None) -> None:
 
 
 def _enqueue(scan: BrokenLinkScan) -> None:
-    from links.prospecting.tasks import run_broken_link_scan
-
-    run_broken_link_scan.apply_async(args=[scan.pk], task_id=scan.task_id)
+    scan_task.delay_as(scan.task_id, scan.pk)
 
 
 def request_cancel(scan: BrokenLinkScan) -> None:
@@ -365,10 +368,8 @@ def _check_all(
     results = check_links(
         list(urls.values()),
         fetcher=fetcher,
+        limiter=host_limiter(),
         max_workers=settings.BROKEN_LINKS_CONCURRENCY,
-        per_host=settings.VERIFIER_PER_HOST_LIMIT,
-        host_slot=host_limiter().slot,
-        busy_errors=(HostBusy,),
         robots_agent=ROBOTS_AGENT,
     )
     try:
@@ -377,7 +378,7 @@ def _check_all(
             if progress is not None:
                 progress.link_checked()
     finally:
-        results.close()  # type: ignore[attr-defined]
+        results.close()
     return statuses
 
 
@@ -498,14 +499,8 @@ def request_dead_link_check(
         check = DeadLinkCheck.objects.create(
             prospect=prospect, checked_by=by, url=prospect.dead_url, requested_at=now
         )
-        transaction.on_commit(lambda: _enqueue_dead_link_check(check.pk))
+        dead_link_check_task.on_commit(check.pk)
     return check
-
-
-def _enqueue_dead_link_check(check_id: int) -> None:
-    from links.prospecting.tasks import check_dead_link
-
-    check_dead_link.delay(check_id)
 
 
 def run_dead_link_check(check_id: int) -> DeadLinkCheck | None:

@@ -20,10 +20,7 @@ that turns bots away, not a dead link.
 from __future__ import annotations
 
 import re
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -40,6 +37,7 @@ from links.verification.fetch import (
     parse_ip_host,
 )
 from links.verification.parse import Anchor, ParsedPage, parse_html
+from links.verification.pool import HostBusy, HostLimiter, host_fair
 from links.verification.urls import (
     DEFAULT_PORTS,
     InvalidURL,
@@ -49,8 +47,6 @@ from links.verification.urls import (
     resolve_href,
     url_key,
 )
-
-HostSlot = Callable[[str], AbstractContextManager[Any]]
 
 DEAD_STATUSES = frozenset({404, 410})
 # Enough of a GET to know the status; the body of a live page is not wanted.
@@ -167,70 +163,34 @@ def check_links(
     urls: Iterable[str],
     *,
     fetcher: Fetcher,
+    limiter: HostLimiter | None = None,
     max_workers: int = 16,
-    per_host: int = 2,
-    host_slot: HostSlot | None = None,
-    busy_errors: tuple[type[BaseException], ...] = (),
     robots_agent: str | None = None,
-) -> Iterator[LinkStatus]:
-    """Check links on a thread pool; yield each status as it completes.
+) -> Generator[LinkStatus, None, None]:
+    """Check links on the host-fair pool; yield each status as it completes.
 
-    Links are handed out host by host in turn, at most ``per_host`` of one host
-    at once, so a page with a hundred links to one site neither hammers it nor
-    leaves the threads idle. ``host_slot`` adds a limit shared with other
-    workers; when it raises one of ``busy_errors`` the link is left unjudged.
-    Closing the iterator stops handing out links and waits only for those in
-    flight.
+    Each link holds a slot of ``limiter`` for its site while it is checked; a
+    link whose site stays busy (HostBusy) is left unjudged. Closing the iterator
+    stops handing out links and waits only for those in flight.
     """
-    # Queued by site (registrable domain), the unit host_slot counts: a page
-    # linking to many subdomains of one server gives that server one queue.
-    queues: dict[str, deque[str]] = {}
-    for url in urls:
-        try:
-            site = domain_of(url)
-        except InvalidURL:
-            site = ""
-        queues.setdefault(site, deque()).append(url)
-    ready: deque[str] = deque(queues)
-    in_ready = set(queues)
-    busy: dict[str, int] = {}
-    running: dict[Future[LinkStatus], str] = {}
 
-    def run(url: str, host: str) -> LinkStatus:
-        slot = host_slot(host) if host_slot is not None else nullcontext()
-        try:
-            with slot:
-                return check_link(url, fetcher=fetcher, robots_agent=robots_agent)
-        except busy_errors as exc:
-            return LinkStatus(url=url, outcome=LinkOutcome.UNKNOWN, reason=f"not checked: {exc}")
+    def busy(url: str, exc: HostBusy) -> LinkStatus:
+        return LinkStatus(url=url, outcome=LinkOutcome.UNKNOWN, reason=f"not checked: {exc}")
 
-    pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="anchorage-links")
-
-    def fill() -> None:
-        while ready and len(running) < max_workers:
-            host = ready.popleft()
-            in_ready.discard(host)
-            url = queues[host].popleft()
-            busy[host] = busy.get(host, 0) + 1
-            running[pool.submit(run, url, host)] = host
-            if queues[host] and busy[host] < per_host:
-                ready.append(host)
-                in_ready.add(host)
-
+    results = host_fair(
+        lambda url: check_link(url, fetcher=fetcher, robots_agent=robots_agent),
+        urls,
+        url_of=lambda url: url,
+        limiter=limiter,
+        max_workers=max_workers,
+        on_busy=busy,
+        thread_name_prefix="anchorage-links",
+    )
     try:
-        fill()
-        while running:
-            done, _pending = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                host = running.pop(future)
-                busy[host] -= 1
-                if queues[host] and host not in in_ready:
-                    ready.append(host)
-                    in_ready.add(host)
-                yield future.result()
-            fill()
+        for _url, status in results:
+            yield status
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        results.close()
 
 
 # --- A page's outbound links -----------------------------------------------------------

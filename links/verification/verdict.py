@@ -19,10 +19,7 @@ import os
 import re
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Hashable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -45,14 +42,13 @@ from links.verification.parse import (
     snippet,
 )
 from links.verification.placement import TEXT, kind_of, placement_of
+from links.verification.pool import HostLimiter, host_fair
 from links.verification.urls import (
     InvalidURL,
     LinkMatches,
     Target,
-    domain_of,
     effective_base,
     find_links,
-    registrable_domain,
     resolve_href,
     url_key,
 )
@@ -205,64 +201,19 @@ class VerificationResult:
         }
 
 
-# --- Per-host limits ------------------------------------------------------------------
-
-HostSlot = Callable[[str], AbstractContextManager[Any]]
-
-
-class HostLimiter:
-    """At most ``per_host`` checks of one source site (registrable domain: every
-    subdomain of ``example.com`` shares one count) at a time, in this process."""
-
-    def __init__(self, per_host: int = 2) -> None:
-        if per_host < 1:
-            raise ValueError("per_host must be at least 1")
-        self.per_host = per_host
-        self._cond = threading.Condition()
-        self._active: dict[str, int] = {}
-
-    @contextmanager
-    def slot(self, host: str) -> Iterator[None]:
-        host = registrable_domain(host)
-        with self._cond:
-            while self._active.get(host, 0) >= self.per_host:
-                self._cond.wait()
-            self._active[host] = self._active.get(host, 0) + 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                left = self._active[host] - 1
-                if left:
-                    self._active[host] = left
-                else:
-                    del self._active[host]
-                self._cond.notify_all()
-
-    def active(self, host: str) -> int:
-        with self._cond:
-            return self._active.get(registrable_domain(host), 0)
-
-
-_default_limiter = HostLimiter(2)
 _fetchers: dict[FetchConfig, Fetcher] = {}
 _fetchers_lock = threading.Lock()
 
 
 def _after_fork_in_child() -> None:
     # Fetchers made before a fork hold sessions and locks of the parent's threads:
-    # a forked worker starts with none, and with its own per-host counts.
-    global _default_limiter, _fetchers, _fetchers_lock
-    _default_limiter = HostLimiter(_default_limiter.per_host)
+    # a forked worker starts with none.
+    global _fetchers, _fetchers_lock
     _fetchers = {}
     _fetchers_lock = threading.Lock()
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-def default_host_limiter() -> HostLimiter:
-    return _default_limiter
 
 
 def shared_fetcher(config: FetchConfig) -> Fetcher:
@@ -272,20 +223,6 @@ def shared_fetcher(config: FetchConfig) -> Fetcher:
         if fetcher is None:
             fetcher = _fetchers[config] = Fetcher(config)
         return fetcher
-
-
-@contextmanager
-def _host_slots(
-    host: str, limiter: HostLimiter | None, host_slot: HostSlot | None
-) -> Iterator[None]:
-    # The local slot first: no point holding a scarce cross-worker slot while
-    # waiting for one in this process.
-    with (limiter or _default_limiter).slot(host):
-        if host_slot is None:
-            yield
-        else:
-            with host_slot(host):
-                yield
 
 
 # --- Judging ----------------------------------------------------------------------------
@@ -449,29 +386,21 @@ def verify(
     expected_dofollow: bool = True,
     config: FetchConfig | None = None,
     fetcher: Fetcher | None = None,
-    limiter: HostLimiter | None = None,
-    host_slot: HostSlot | None = None,
 ) -> VerificationResult:
     """Verify that ``source_url`` links to ``target``. Never raises for network trouble.
 
     ``fetcher`` wins over ``config`` when both are given; with neither, the default
-    FetchConfig is used. The check holds a slot of ``limiter`` (the process-wide
-    one by default) for the source host, then one of ``host_slot`` if given (a
-    cross-worker limit, for instance), while it talks to the network.
+    FetchConfig is used. Limits per site are the caller's (``verify_many`` holds a
+    slot of its limiter around each check).
     """
     if not isinstance(target, Target):
         target = Target.page(target)
     fetcher = fetcher or shared_fetcher(config or FetchConfig())
-    try:
-        host = domain_of(source_url)
-    except InvalidURL:
-        host = ""  # the fetch will refuse the URL and say why
-    with _host_slots(host, limiter, host_slot):
-        started = time.monotonic()
-        fetched, reading, redirects, notes = _fetch_and_read(fetcher, source_url, target)
-        robots: RobotsResult | None = None
-        if reading is not None:
-            robots = fetcher.robots(fetched.final_url)
+    started = time.monotonic()
+    fetched, reading, redirects, notes = _fetch_and_read(fetcher, source_url, target)
+    robots: RobotsResult | None = None
+    if reading is not None:
+        robots = fetcher.robots(fetched.final_url)
     if reading is None:
         failure = _failure(fetched) or (str(ErrorKind.PROTOCOL), "unreadable page")
         return _error_result(source_url, target, fetched, *failure, redirects, started)
@@ -638,30 +567,13 @@ def verify_many(
     fetcher: Fetcher | None = None,
     max_workers: int = 8,
     limiter: HostLimiter | None = None,
-    host_slot: HostSlot | None = None,
 ) -> Iterator[tuple[Check, VerificationResult]]:
-    """Verify many pairs on a thread pool; yield each (check, result) as it completes.
-
-    Checks are handed to the pool host by host in turn, never more at once for one
-    host than the limiter allows, so that a batch full of one site neither
-    hammers it nor leaves the threads waiting while other sites' checks queue.
-    Each thread keeps its own session and parser.
+    """Verify many pairs on the host-fair pool; yield each (check, result) as it
+    completes. Each check holds a slot of ``limiter`` for its source site while it
+    runs; HostBusy from the limiter ends the iteration (the caller leaves the
+    rest for later). Each thread keeps its own session and parser.
     """
     fetcher = fetcher or shared_fetcher(config or FetchConfig())
-    limiter = limiter or _default_limiter
-    # Queued by site, the unit the limiter counts, so that made-up subdomains of
-    # one server do not each look like a free site and fill every thread.
-    queues: dict[str, deque[Check]] = {}
-    for check in checks:
-        try:
-            site = domain_of(check.source_url)
-        except InvalidURL:
-            site = ""
-        queues.setdefault(site, deque()).append(check)
-    ready: deque[str] = deque(queues)
-    in_ready = set(queues)
-    busy: dict[str, int] = {}
-    running: dict[Future[VerificationResult], tuple[Check, str]] = {}
 
     def run(check: Check) -> VerificationResult:
         return verify(
@@ -670,31 +582,13 @@ def verify_many(
             expected_anchor_text=check.expected_anchor_text,
             expected_dofollow=check.expected_dofollow,
             fetcher=fetcher,
-            limiter=limiter,
-            host_slot=host_slot,
         )
 
-    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="anchorage-verify") as pool:
-
-        def fill() -> None:
-            while ready and len(running) < max_workers:
-                host = ready.popleft()
-                in_ready.discard(host)
-                check = queues[host].popleft()
-                busy[host] = busy.get(host, 0) + 1
-                running[pool.submit(run, check)] = (check, host)
-                if queues[host] and busy[host] < limiter.per_host:
-                    ready.append(host)
-                    in_ready.add(host)
-
-        fill()
-        while running:
-            done, _pending = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                check, host = running.pop(future)
-                busy[host] -= 1
-                if queues[host] and host not in in_ready:
-                    ready.append(host)
-                    in_ready.add(host)
-                yield check, future.result()
-            fill()
+    return host_fair(
+        run,
+        checks,
+        url_of=lambda check: check.source_url,
+        limiter=limiter,
+        max_workers=max_workers,
+        thread_name_prefix="anchorage-verify",
+    )

@@ -28,6 +28,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.utils import timezone
 
 from campaigns.spreadsheets import neutralize_cell
+from config.enqueue import TaskRef
 from outreach.imports import engine
 from outreach.imports.mapping import (
     check_mapping,
@@ -47,6 +48,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HEAD_ROWS = 5
+# Bound by outreach.tasks, which imports this module.
+import_task: TaskRef[[int]] = TaskRef("outreach.tasks.run_import")
 REJECTED_EXTRA_HEADERS = ["Rejected row", "Rejection reason"]
 
 
@@ -145,14 +148,11 @@ def preview_job(job: ImportJob) -> engine.Summary:
 
 def queue_job(job: ImportJob) -> bool:
     """Hand the job to a worker, once: a second click queues nothing."""
-    from outreach.tasks import run_import
-
     queued = ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.UPLOADED).update(
         state=ImportJob.State.QUEUED, queued_at=timezone.now(), error=""
     )
     if queued:
-        job_id = job.pk
-        transaction.on_commit(lambda: run_import.delay(job_id))
+        import_task.on_commit(job.pk)
         job.state = ImportJob.State.QUEUED
     return bool(queued)
 

@@ -6,11 +6,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from links import tasks
-from links.hostlimit import HostBusy
+from links import services, tasks
+from links.dispatch import claim
 from links.models import Backlink, BacklinkState, LinkCheck
 from links.outcome import CheckOutcome
-from links.services import claim
+from links.verification.pool import HostBusy
 from tests.factories import BacklinkFactory, CampaignFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the task closes its connection
@@ -39,12 +39,12 @@ def given_outcomes(monkeypatch, outcomes, *, then: Exception | None = None) -> N
         if then is not None:
             raise then
 
-    monkeypatch.setattr(tasks, "check_many", check_many)
+    monkeypatch.setattr(services, "check_many", check_many)
 
 
 def test_a_batch_against_real_pages_is_recorded_in_groups(site, settings, monkeypatch):
     settings.VERIFIER_ALLOW_PRIVATE_NETWORKS = True
-    monkeypatch.setattr(tasks, "RECORD_GROUP_WAIT_SECONDS", 600)  # groups by size only
+    monkeypatch.setattr(services, "RECORD_GROUP_WAIT_SECONDS", 600)  # groups by size only
     campaign = CampaignFactory(site="ours.example")
     page = site.page("/post", '<p><a href="https://ours.example/">our guide</a></p>')
     backlinks = [

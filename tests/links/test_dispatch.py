@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from links import services
+from links import dispatch
 from links.models import Backlink
 from tests.factories import BacklinkFactory
 
@@ -19,18 +19,18 @@ def test_claim_due_takes_only_due_links_and_moves_them_forward(db, settings):
     now = timezone.now()
     due = BacklinkFactory(next_check_at=now - timedelta(minutes=1))
     BacklinkFactory(next_check_at=now + timedelta(hours=1))
-    claims = services.claim_due(limit=10, now=now)
+    claims = dispatch.claim_due(limit=10, now=now)
     assert [c.backlink_id for c in claims] == [due.pk]
     due.refresh_from_db()
     assert due.next_check_at == now + timedelta(seconds=settings.VERIFIER_LEASE_SECONDS)
-    assert services.claim_due(limit=10, now=now) == []  # leased, not due any more
+    assert dispatch.claim_due(limit=10, now=now) == []  # leased, not due any more
 
 
 def test_claim_due_takes_the_most_overdue_first(db):
     now = timezone.now()
     late = BacklinkFactory(next_check_at=now - timedelta(days=2))
     BacklinkFactory(next_check_at=now - timedelta(minutes=1))
-    assert [c.backlink_id for c in services.claim_due(limit=1, now=now)] == [late.pk]
+    assert [c.backlink_id for c in dispatch.claim_due(limit=1, now=now)] == [late.pk]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -44,7 +44,7 @@ def test_concurrent_dispatchers_never_claim_the_same_link():
         try:
             barrier.wait()
             mine: list[int] = []
-            while batch := services.claim_due(limit=20, now=now):
+            while batch := dispatch.claim_due(limit=20, now=now):
                 mine.extend(c.backlink_id for c in batch)
             results.append(mine)
         finally:
@@ -69,7 +69,7 @@ def test_request_check_claims_and_queues_a_task_on_redis(db, django_capture_on_c
     client.delete("celery")
     backlink = BacklinkFactory(next_check_at=timezone.now() + timedelta(days=5))
     with django_capture_on_commit_callbacks(execute=True):
-        requested = services.request_check(backlink)
+        requested = dispatch.request_check(backlink)
     backlink.refresh_from_db()
     assert backlink.check_requested_at == requested
     assert backlink.next_check_at > requested  # leased to this check

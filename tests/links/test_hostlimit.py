@@ -7,7 +7,8 @@ import pytest
 import redis
 from django.conf import settings
 
-from links.hostlimit import HostBusy, LocalHostLimiter, RedisHostLimiter
+from links.hostlimit import RedisHostLimiter
+from links.verification.pool import HostBusy, LocalHostLimiter
 
 
 @pytest.fixture

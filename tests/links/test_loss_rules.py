@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from links import services
+from links import dispatch, services
 from links.models import Alert, BacklinkState, LinkCheck
 from links.outcome import CheckOutcome
 from tests.factories import BacklinkFactory
@@ -264,7 +264,7 @@ def test_a_new_link_is_checked_daily_then_weekly(backlink):
 
 def test_a_stale_claim_records_nothing(backlink):
     now = timezone.now()
-    claim = services.claim([backlink.pk], now=now)[0]
+    claim = dispatch.claim([backlink.pk], now=now)[0]
     assert services.record_check(claim, LIVE, now=now) is not None
     # The same claim again (a redelivered task) finds next_check_at moved on.
     assert services.record_check(claim, LIVE, now=now) is None
@@ -318,7 +318,7 @@ def test_a_batch_applies_each_links_own_rules(db):
 def test_a_batch_skips_stale_claims_and_keeps_the_rest(db):
     now = timezone.now()
     first, second = BacklinkFactory.create_batch(2, state=BacklinkState.LIVE, first_seen_at=now)
-    claims = services.claim([first.pk, second.pk], now=now)
+    claims = dispatch.claim([first.pk, second.pk], now=now)
     services.record_check(claims[0], LIVE, now=now)  # a first run already did this one
     recorded = services.record_checks([(claims[0], LIVE), (claims[1], NOFOLLOW)], now=now)
     assert set(recorded) == {second.pk}

@@ -10,7 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from campaigns.models import Campaign
-from links import services
+from links import dispatch, services
 from links.checking import check_many
 from links.models import Backlink
 
@@ -35,7 +35,7 @@ class Command(BaseCommand):
         if not selected:
             self.stdout.write("Nothing to check.")
             return
-        claims = {c.backlink_id: c for c in services.claim([b.pk for b in selected])}
+        claims = {c.backlink_id: c for c in dispatch.claim([b.pk for b in selected])}
         for backlink in selected:
             backlink.next_check_at = claims[backlink.pk].lease
         verdicts: Counter[str] = Counter()

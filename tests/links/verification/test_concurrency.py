@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from links.verification.fetch import FetchConfig, Fetcher
-from links.verification.verdict import Check, HostLimiter, Verdict, verify, verify_many
+from links.verification.pool import HostBusy, LocalHostLimiter
+from links.verification.verdict import Check, Verdict, verify, verify_many
 from tests.support.site import RequestHandler, TestSite
 
 TARGET = "https://ours.example/guide"
@@ -56,6 +57,20 @@ def named_fetcher(site: TestSite) -> Fetcher:
     )
 
 
+class RecordingLimiter:
+    """A HostLimiter that lets everything through and notes the sites it was asked for."""
+
+    limit = 2
+
+    def __init__(self) -> None:
+        self.sites: list[str] = []
+
+    @contextmanager
+    def slot(self, host: str) -> Iterator[None]:
+        self.sites.append(host)
+        yield
+
+
 def test_verify_many_returns_every_check_with_its_key(site: TestSite, fetcher: Fetcher) -> None:
     site.route("/post", BODY)
     checks = [Check(site.url("/post"), TARGET, key=index) for index in range(6)]
@@ -73,7 +88,8 @@ def test_at_most_two_requests_per_host_at_once(site: TestSite) -> None:
         for index in range(6)
         for host in ("a.test", "b.test", "c.test")
     ]
-    results = list(verify_many(checks, fetcher=fetcher, max_workers=8, limiter=HostLimiter(2)))
+    limiter = LocalHostLimiter(limit=2, wait_seconds=10)
+    results = list(verify_many(checks, fetcher=fetcher, max_workers=8, limiter=limiter))
     assert len(results) == 18
     assert all(result.verdict == Verdict.LIVE for _check, result in results)
     assert max(flight.peak.values()) <= 2
@@ -85,10 +101,12 @@ def test_the_limit_holds_across_separate_callers(site: TestSite) -> None:
     flight = InFlight()
     site.route("/post", handler=flight.handler(0.1))  # type: ignore[arg-type]
     fetcher = named_fetcher(site)
-    limiter = HostLimiter(2)
+    limiter = LocalHostLimiter(limit=2, wait_seconds=10)
 
     def one() -> None:
-        verify(f"http://same.test:{site.port}/post", TARGET, fetcher=fetcher, limiter=limiter)
+        # Separate pools, as separate tasks of one worker process run them.
+        check = Check(f"http://same.test:{site.port}/post", TARGET)
+        list(verify_many([check], fetcher=fetcher, limiter=limiter))
 
     threads = [threading.Thread(target=one) for _ in range(6)]
     for thread in threads:
@@ -98,62 +116,46 @@ def test_the_limit_holds_across_separate_callers(site: TestSite) -> None:
     assert flight.peak["same.test"] <= 2
 
 
-def test_host_slot_is_held_around_each_check(site: TestSite, fetcher: Fetcher) -> None:
+def test_a_slot_is_held_around_each_check(site: TestSite, fetcher: Fetcher) -> None:
     site.route("/post", BODY)
-    entered: list[str] = []
-    held = threading.local()
-
-    @contextmanager
-    def slot(host: str) -> Iterator[None]:
-        entered.append(host)
-        held.value = host
-        try:
-            yield
-        finally:
-            held.value = None
-
+    limiter = RecordingLimiter()
     checks = [Check(site.url("/post"), TARGET) for _ in range(3)]
-    list(verify_many(checks, fetcher=fetcher, host_slot=slot))
-    assert entered == ["127.0.0.1"] * 3
+    list(verify_many(checks, fetcher=fetcher, limiter=limiter))
+    assert limiter.sites == ["127.0.0.1"] * 3
 
 
-def test_host_slot_sees_the_host_without_www(site: TestSite) -> None:
+def test_the_limiter_sees_the_site_without_www(site: TestSite) -> None:
     site.route("/post", BODY)
-    seen: list[str] = []
-
-    @contextmanager
-    def slot(host: str) -> Iterator[None]:
-        seen.append(host)
-        yield
-
-    verify(
-        f"http://www.pub.test:{site.port}/post", TARGET, fetcher=named_fetcher(site), host_slot=slot
-    )
-    assert seen == ["pub.test"]
+    limiter = RecordingLimiter()
+    check = Check(f"http://www.pub.test:{site.port}/post", TARGET)
+    list(verify_many([check], fetcher=named_fetcher(site), limiter=limiter))
+    assert limiter.sites == ["pub.test"]
 
 
-def test_host_limiter_blocks_the_third_holder() -> None:
-    limiter = HostLimiter(2)
-    entered = threading.Event()
+def test_a_busy_site_stops_the_batch_without_a_request(site: TestSite, fetcher: Fetcher) -> None:
+    site.route("/post", BODY)
+    limiter = LocalHostLimiter(limit=1, wait_seconds=0.1)
+    with limiter.slot("127.0.0.1"), pytest.raises(HostBusy, match=r"127\.0\.0\.1"):
+        list(verify_many([Check(site.url("/post"), TARGET)], fetcher=fetcher, limiter=limiter))
+    assert site.hit_count == 0
 
-    def third() -> None:
-        with limiter.slot("x.test"):
-            entered.set()
 
+def test_the_local_limiter_turns_the_third_holder_away_in_time() -> None:
+    limiter = LocalHostLimiter(limit=2, wait_seconds=0.1)
     with limiter.slot("x.test"), limiter.slot("x.test"):
-        thread = threading.Thread(target=third)
-        thread.start()
-        assert not entered.wait(0.1)
-        with limiter.slot("y.test"):  # other hosts are not held up
-            assert limiter.active("y.test") == 1
-    assert entered.wait(1)
-    thread.join()
-    assert limiter.active("x.test") == 0
+        started = time.monotonic()
+        with pytest.raises(HostBusy, match=r"x\.test: 2 requests"), limiter.slot("x.test"):
+            pass
+        assert time.monotonic() - started < 2
+        with limiter.slot("y.test"):  # other sites are not held up
+            pass
+    with limiter.slot("x.test"):  # freed on the way out
+        pass
 
 
-def test_host_limiter_refuses_zero() -> None:
+def test_the_local_limiter_refuses_zero() -> None:
     with pytest.raises(ValueError, match="at least 1"):
-        HostLimiter(0)
+        LocalHostLimiter(limit=0, wait_seconds=1)
 
 
 def test_errors_come_back_as_results(site: TestSite, fetcher: Fetcher) -> None:

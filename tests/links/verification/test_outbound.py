@@ -20,6 +20,7 @@ from links.verification.outbound import (
     refusal_reason,
 )
 from links.verification.parse import parse_html
+from links.verification.pool import LocalHostLimiter
 from tests.support.site import RequestHandler, TestSite
 
 
@@ -186,7 +187,8 @@ def test_check_links_never_sends_more_than_two_at_once_to_a_host(
     for n in range(20):
         elsewhere.route(f"/p{n}", handler=counted)
     urls = [elsewhere.url(f"/p{n}") for n in range(20)]
-    results = list(check_links(urls, fetcher=fetcher, max_workers=10, per_host=2))
+    limiter = LocalHostLimiter(limit=2, wait_seconds=10)
+    results = list(check_links(urls, fetcher=fetcher, limiter=limiter, max_workers=10))
     assert sorted(r.url for r in results) == sorted(urls)
     assert {r.outcome for r in results} == {LinkOutcome.OK}
     assert active["max"] == 2
@@ -196,11 +198,23 @@ def test_closing_check_links_stops_handing_out_links(elsewhere: TestSite, fetche
     for n in range(30):
         elsewhere.route(f"/s{n}", handler=slow(0.1))
     results = check_links(
-        [elsewhere.url(f"/s{n}") for n in range(30)], fetcher=fetcher, max_workers=2, per_host=2
+        [elsewhere.url(f"/s{n}") for n in range(30)], fetcher=fetcher, max_workers=2
     )
     next(results)
     results.close()
     assert elsewhere.hit_count <= 4
+
+
+def test_a_link_whose_site_stays_busy_is_left_unjudged(
+    elsewhere: TestSite, fetcher: Fetcher
+) -> None:
+    url = elsewhere.route("/gone", status=404)
+    limiter = LocalHostLimiter(limit=1, wait_seconds=0.1)
+    with limiter.slot("127.0.3.1"):  # another scan holds the site's only slot
+        (status,) = check_links([url], fetcher=fetcher, limiter=limiter)
+    assert status.outcome == LinkOutcome.UNKNOWN
+    assert status.reason.startswith("not checked: 127.0.3.1")
+    assert elsewhere.hit_count == 0
 
 
 # -- extracting a page's outbound links -------------------------------------------------------

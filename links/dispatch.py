@@ -1,0 +1,118 @@
+"""How a backlink check reaches a worker: claims, their wire format, queueing.
+
+Beat runs ``tasks.dispatch_due_checks`` every minute: ``dispatch_due`` claims
+the backlinks that are due (moving ``next_check_at`` forward as a lease) and
+queues them, ``VERIFIER_BATCH_SIZE`` claims per ``tasks.check_backlinks``
+message, once the claims are committed. The task hands the claims to
+``services.check_claimed``, which verifies them on the host-fair pool and
+records each result while its lease still holds. "Re-check now" and a newly
+won link go the same way through ``request_check``.
+
+The tasks module imports this one, never the reverse: the check task is queued
+through ``check_batch``, which ``links.tasks`` binds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from config.enqueue import TaskRef
+from links.models import Backlink
+
+# A batch of claims, as the check task receives it: [[backlink id, lease], ...].
+Payload = list[list[object]]
+
+check_batch: TaskRef[[Payload]] = TaskRef("links.tasks.check_backlinks")
+
+# Claimed per transaction by the dispatcher: short row locks, a bounded statement.
+CLAIM_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A backlink handed to a check task. ``lease`` is the next_check_at the claim
+    set: the task records only while it still matches, so a redelivered or
+    duplicate task does nothing."""
+
+    backlink_id: int
+    lease: datetime
+
+    def to_json(self) -> list[object]:
+        return [self.backlink_id, self.lease.isoformat()]
+
+    @classmethod
+    def from_json(cls, data: Sequence[object]) -> Claim:
+        backlink_id = data[0]
+        if not isinstance(backlink_id, int | str):
+            raise TypeError(f"not a backlink id: {backlink_id!r}")
+        return cls(int(backlink_id), datetime.fromisoformat(str(data[1])))
+
+
+def _lease(now: datetime) -> datetime:
+    return now + timedelta(seconds=settings.VERIFIER_LEASE_SECONDS)
+
+
+def claim_due(*, limit: int, now: datetime | None = None) -> list[Claim]:
+    """Claim up to ``limit`` due backlinks, moving their next_check_at forward as a
+    lease. Concurrent dispatchers skip each other's rows (SKIP LOCKED)."""
+    now = now or timezone.now()
+    lease = _lease(now)
+    with transaction.atomic():
+        ids = list(
+            Backlink.objects.due(now)
+            .order_by("next_check_at")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:limit]
+        )
+        Backlink.objects.filter(pk__in=ids).update(next_check_at=lease)
+    return [Claim(pk, lease) for pk in ids]
+
+
+def claim(backlink_ids: Sequence[int], *, now: datetime | None = None) -> list[Claim]:
+    """Claim these backlinks now, due or not (the command line, "re-check now")."""
+    lease = _lease(now or timezone.now())
+    Backlink.objects.filter(pk__in=backlink_ids).update(next_check_at=lease)
+    return [Claim(pk, lease) for pk in backlink_ids]
+
+
+def enqueue_checks(claims: Sequence[Claim]) -> None:
+    """Queue checks in batches once the claims are committed (a worker must never
+    see a claim that was rolled back)."""
+    size = settings.VERIFIER_BATCH_SIZE
+    for start in range(0, len(claims), size):
+        check_batch.on_commit([claim.to_json() for claim in claims[start : start + size]])
+
+
+def dispatch_due() -> int:
+    """Claim what is due, at most VERIFIER_DISPATCH_MAX, and queue its checks;
+    return how many were claimed."""
+    claimed = 0
+    while claimed < settings.VERIFIER_DISPATCH_MAX:
+        with transaction.atomic():
+            claims = claim_due(limit=min(CLAIM_CHUNK, settings.VERIFIER_DISPATCH_MAX - claimed))
+            enqueue_checks(claims)
+        claimed += len(claims)
+        if len(claims) < CLAIM_CHUNK:
+            break
+    return claimed
+
+
+def claims_from_json(payload: Sequence[Sequence[object]]) -> list[Claim]:
+    return [Claim.from_json(item) for item in payload]
+
+
+def request_check(backlink: Backlink, *, now: datetime | None = None) -> datetime:
+    """ "Re-check now": claim the backlink and queue its check at once. Returns the
+    request time; the page polls until ``last_checked_at`` passes it."""
+    now = now or timezone.now()
+    claims = claim([backlink.pk], now=now)
+    Backlink.objects.filter(pk=backlink.pk).update(check_requested_at=now)
+    backlink.check_requested_at, backlink.next_check_at = now, claims[0].lease
+    enqueue_checks(claims)
+    return now
