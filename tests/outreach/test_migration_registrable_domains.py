@@ -15,11 +15,10 @@ from tests.factories import (
     MailboxFactory,
     ProspectFactory,
 )
-from tests.support.migrations import before, migrate
+from tests.support.migrations import replay
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
-PREVIOUS = ("outreach", "0005_merge_20261125_1728")
 THIS = ("outreach", "0006_registrable_domains")
 
 
@@ -60,22 +59,21 @@ def sequence(prospect: Prospect, *, domain: str, state: str = "active", days_ago
 
 
 def test_prospect_domains_become_registrable_domains():
-    with before(*PREVIOUS):
-        cases = {
-            old_prospect("https://blog.example.co.uk/a/", "blog.example.co.uk"): "example.co.uk",
-            old_prospect("https://m.example.com/", "m.example.com"): "example.com",
-            old_prospect("https://news.example.com.au/x", "news.example.com.au"): "example.com.au",
-            old_prospect("https://alice.blogspot.com/", "alice.blogspot.com"): "alice.blogspot.com",
-            old_prospect("https://docs.bob.github.io/", "docs.bob.github.io"): "bob.github.io",
-            old_prospect("https://www.xn--e1afmkfd.xn--p1ai/", "xn--e1afmkfd.xn--p1ai"): (
-                "xn--e1afmkfd.xn--p1ai"
-            ),
-            old_prospect("https://shop.xn--bcher-kva.de/", "shop.xn--bcher-kva.de"): (
-                "xn--bcher-kva.de"
-            ),
-            old_prospect("http://203.0.113.7/links", "203.0.113.7"): "203.0.113.7",
-        }
-        migrate([THIS])
+    cases = {
+        old_prospect("https://blog.example.co.uk/a/", "blog.example.co.uk"): "example.co.uk",
+        old_prospect("https://m.example.com/", "m.example.com"): "example.com",
+        old_prospect("https://news.example.com.au/x", "news.example.com.au"): "example.com.au",
+        old_prospect("https://alice.blogspot.com/", "alice.blogspot.com"): "alice.blogspot.com",
+        old_prospect("https://docs.bob.github.io/", "docs.bob.github.io"): "bob.github.io",
+        old_prospect("https://www.xn--e1afmkfd.xn--p1ai/", "xn--e1afmkfd.xn--p1ai"): (
+            "xn--e1afmkfd.xn--p1ai"
+        ),
+        old_prospect("https://shop.xn--bcher-kva.de/", "shop.xn--bcher-kva.de"): (
+            "xn--bcher-kva.de"
+        ),
+        old_prospect("http://203.0.113.7/links", "203.0.113.7"): "203.0.113.7",
+    }
+    replay(*THIS)
     for prospect, site in cases.items():
         prospect.refresh_from_db()
         assert prospect.domain == site, prospect.url
@@ -83,19 +81,16 @@ def test_prospect_domains_become_registrable_domains():
 
 def test_the_earlier_of_two_sequences_to_one_site_keeps_running():
     campaign, rival = CampaignFactory(), CampaignFactory()
-    with before(*PREVIOUS):
-        blog = old_prospect(
-            "https://blog.runner.co.uk/post/", "blog.runner.co.uk", campaign=campaign
-        )
-        home = old_prospect("https://runner.co.uk/", "runner.co.uk", campaign=rival)
-        shop = old_prospect("https://shop.runner.co.uk/", "shop.runner.co.uk", campaign=rival)
-        elsewhere = old_prospect("https://m.other.example/", "m.other.example", campaign=rival)
-        first = sequence(blog, domain="blog.runner.co.uk", days_ago=5)
-        second = sequence(home, domain="runner.co.uk", days_ago=2)
-        third = sequence(shop, domain="shop.runner.co.uk", days_ago=1)
-        unrelated = sequence(elsewhere, domain="m.other.example", days_ago=1)
-        done = sequence(elsewhere, domain="m.other.example", state="finished", days_ago=30)
-        migrate([THIS])
+    blog = old_prospect("https://blog.runner.co.uk/post/", "blog.runner.co.uk", campaign=campaign)
+    home = old_prospect("https://runner.co.uk/", "runner.co.uk", campaign=rival)
+    shop = old_prospect("https://shop.runner.co.uk/", "shop.runner.co.uk", campaign=rival)
+    elsewhere = old_prospect("https://m.other.example/", "m.other.example", campaign=rival)
+    first = sequence(blog, domain="blog.runner.co.uk", days_ago=5)
+    second = sequence(home, domain="runner.co.uk", days_ago=2)
+    third = sequence(shop, domain="shop.runner.co.uk", days_ago=1)
+    unrelated = sequence(elsewhere, domain="m.other.example", days_ago=1)
+    done = sequence(elsewhere, domain="m.other.example", state="finished", days_ago=30)
+    replay(*THIS)
 
     for row in (first, second, third, unrelated, done):
         row.refresh_from_db()

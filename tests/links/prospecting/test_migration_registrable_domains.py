@@ -7,9 +7,9 @@ import pytest
 
 from links.prospecting.models import BacklinkExport, ReferringDomain
 from tests.factories import CampaignFactory
-from tests.support.migrations import before, migrate
+from tests.support.migrations import replay
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def export_with(campaign, competitor: str, rows: list[tuple[str, int | None, int, str]]):
@@ -35,21 +35,20 @@ def export_with(campaign, competitor: str, rows: list[tuple[str, int | None, int
 
 def test_referring_domains_are_merged_per_site():
     campaign = CampaignFactory()
-    with before("prospecting", "0003_scan_caps"):
-        merged = export_with(
-            campaign,
-            "blog.rival.co.uk",
-            [
-                ("blog.linker.co.uk", 40, 3, "https://blog.linker.co.uk/p"),
-                ("linker.co.uk", 55, 2, ""),
-                ("shop.linker.co.uk", None, 1, "https://shop.linker.co.uk/q"),
-                ("m.gearhub.com.au", 30, 4, ""),
-                ("alice.blogspot.com", 20, 1, ""),
-                ("bob.blogspot.com", 25, 1, ""),
-            ],
-        )
-        alone = export_with(campaign, "rival-b.example", [("blog.linker.co.uk", 10, 1, "")])
-        migrate([("prospecting", "0004_registrable_domains")])
+    merged = export_with(
+        campaign,
+        "blog.rival.co.uk",
+        [
+            ("blog.linker.co.uk", 40, 3, "https://blog.linker.co.uk/p"),
+            ("linker.co.uk", 55, 2, ""),
+            ("shop.linker.co.uk", None, 1, "https://shop.linker.co.uk/q"),
+            ("m.gearhub.com.au", 30, 4, ""),
+            ("alice.blogspot.com", 20, 1, ""),
+            ("bob.blogspot.com", 25, 1, ""),
+        ],
+    )
+    alone = export_with(campaign, "rival-b.example", [("blog.linker.co.uk", 10, 1, "")])
+    replay("prospecting", "0004_registrable_domains")
 
     rows = {
         r.domain: (r.domain_rating, r.links, r.sample_url, r.competitor)
