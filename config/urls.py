@@ -4,10 +4,23 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from campaigns.accounts import PasswordResetConfirmView
+from links import export_views as backlink_exports
 from links.views import about_bot, home
+from outreach import export_views as prospect_exports
 
 admin.site.site_header = "Anchorage administration"
 admin.site.site_title = "Anchorage admin"
+
+# The XLSX downloads keep their own namespace beside the dashboard's CSV routes;
+# each view lives with the model it exports.
+export_urls = [
+    path(
+        "<slug:slug>/prospects/export.xlsx", prospect_exports.prospects_xlsx, name="prospects_xlsx"
+    ),
+    path(
+        "<slug:slug>/backlinks/export.xlsx", backlink_exports.backlinks_xlsx, name="backlinks_xlsx"
+    ),
+]
 
 urlpatterns = [
     path("", home, name="home"),
@@ -54,7 +67,7 @@ urlpatterns = [
     path("dashboard/", include("campaigns.dashboard.overview_urls")),
     path("", include("outreach.urls")),
     path("", include("links.urls")),
-    path("campaigns/", include("links.export_urls")),
+    path("campaigns/", include((export_urls, "exports"))),
     path("imports/", include("outreach.imports.urls")),
     path("prospecting/", include("links.prospecting.urls")),
     path("inbox/", include("outreach.inbox.urls")),
