@@ -16,9 +16,9 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from campaigns.access import campaigns_for, get_campaign_for_user, member_required
@@ -55,6 +55,7 @@ def _next_or(request: HttpRequest, default: str) -> str:
 
 
 @member_required
+@vary_on_headers("HX-Request")
 def backlink_list(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     form = queries.BacklinkFilterForm(request.GET)
@@ -71,7 +72,6 @@ def backlink_list(request: HttpRequest, slug: str) -> HttpResponse:
         response = render(request, "links/partials/backlink_table.html", context)
     else:
         response = render(request, "links/backlink_list.html", context)
-    patch_vary_headers(response, ["HX-Request"])
     return response
 
 
@@ -84,6 +84,7 @@ def _get_backlink(campaign: Campaign, pk: int) -> Backlink:
 
 
 @member_required
+@vary_on_headers("HX-Request")
 def backlink_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     backlink = _get_backlink(campaign, pk)
@@ -100,7 +101,6 @@ def backlink_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         response = render(request, "links/partials/check_history.html", context)
     else:
         response = render(request, "links/backlink_detail.html", context)
-    patch_vary_headers(response, ["HX-Request"])
     return response
 
 

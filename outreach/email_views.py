@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from campaigns.access import (
     admin_required,
@@ -187,6 +188,7 @@ def _prospect(campaign: Campaign, pk: int) -> Prospect:
 
 
 @member_required
+@vary_on_headers("HX-Request")
 def email_preview(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """The pitch and follow-ups as this prospect would get them, or what blocks them."""
     campaign = get_campaign_for_user(request, slug)
@@ -462,6 +464,7 @@ def do_not_contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @manager_required
+@vary_on_headers("HX-Request")
 def outreach_stats(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     context = {"campaign": campaign, "stats": queries.outreach_stats(campaign), "tab": "dashboard"}

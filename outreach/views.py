@@ -12,9 +12,9 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from campaigns.access import get_campaign_for_user, member_required
 from campaigns.models import Campaign
@@ -96,6 +96,7 @@ def _assignee_select(users: list[Any], request: HttpRequest) -> forms.Select:
 
 
 @member_required
+@vary_on_headers("HX-Request")
 def prospect_list(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     context = _table_context(request, campaign, request.GET)
@@ -103,9 +104,6 @@ def prospect_list(request: HttpRequest, slug: str) -> HttpResponse:
         response = render(request, "outreach/partials/prospect_table.html", context)
     else:
         response = render(request, "outreach/prospect_list.html", context)
-    # The same URL answers with a fragment or a page: caches must keep them apart,
-    # or the back button can show a bare table.
-    patch_vary_headers(response, ["HX-Request"])
     return response
 
 
@@ -186,6 +184,7 @@ def _detail_context(
 
 
 @member_required
+@vary_on_headers("HX-Request")
 def prospect_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     prospect = _get_prospect(campaign, pk)
@@ -199,7 +198,6 @@ def prospect_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     else:
         context = _detail_context(request, campaign, prospect)
         response = render(request, "outreach/prospect_detail.html", context)
-    patch_vary_headers(response, ["HX-Request"])
     return response
 
 

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
+from django.views.decorators.vary import vary_on_headers
 
 from campaigns.access import (
     campaigns_for,
@@ -58,12 +58,14 @@ def all_campaigns_dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @manager_required
+@vary_on_headers("HX-Request")
 def campaign_dashboard_panel(request: HttpRequest, slug: str, panel: str) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     return _panel(request, Campaign.objects.filter(pk=campaign.pk), campaign, panel)
 
 
 @manager_required
+@vary_on_headers("HX-Request")
 def all_campaigns_dashboard_panel(request: HttpRequest, panel: str) -> HttpResponse:
     return _panel(request, campaigns_for(request.user), None, panel)
 
@@ -113,6 +115,4 @@ def _panel(
         else "campaigns/dashboard_panel.html"
     )
     response = render(request, template, context, status=status)
-    # One URL, two bodies: caches and the back button must tell them apart.
-    patch_vary_headers(response, ["HX-Request"])
     return response

@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRefresh, HttpResponseStopPolling
 
 from campaigns.access import get_campaign_for_user, manager_required, member_required
@@ -104,6 +105,7 @@ def scan_detail(request: HttpRequest, slug: str, scan_id: int) -> HttpResponse:
 
 
 @member_required
+@vary_on_headers("HX-Request")
 def scan_progress(request: HttpRequest, slug: str, scan_id: int) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     scan = get_object_or_404(BrokenLinkScan, campaign=campaign, pk=scan_id)
@@ -115,8 +117,8 @@ def scan_progress(request: HttpRequest, slug: str, scan_id: int) -> HttpResponse
     )
 
 
-@require_POST
 @member_required
+@require_POST
 def scan_cancel(request: HttpRequest, slug: str, scan_id: int) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     scan = get_object_or_404(BrokenLinkScan, campaign=campaign, pk=scan_id)
@@ -129,8 +131,8 @@ def scan_cancel(request: HttpRequest, slug: str, scan_id: int) -> HttpResponse:
     return redirect("prospecting:scan_detail", slug=campaign.slug, scan_id=scan.pk)
 
 
-@require_POST
 @member_required
+@require_POST
 def dead_link_prospect(request: HttpRequest, slug: str, link_id: int) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     link = get_object_or_404(
@@ -158,8 +160,8 @@ def dead_link_prospect(request: HttpRequest, slug: str, link_id: int) -> HttpRes
     return redirect("prospecting:scan_detail", slug=campaign.slug, scan_id=link.scan_id)
 
 
-@require_POST
 @member_required
+@require_POST
 def recheck_dead_link(request: HttpRequest, slug: str, prospect_id: int) -> HttpResponse:
     """Queue a check of the prospect's dead link; the fragment polls it."""
     campaign = get_campaign_for_user(request, slug)
@@ -188,6 +190,7 @@ def recheck_dead_link(request: HttpRequest, slug: str, prospect_id: int) -> Http
 
 
 @member_required
+@vary_on_headers("HX-Request")
 def dead_link_check(
     request: HttpRequest, slug: str, prospect_id: int, check_id: int
 ) -> HttpResponse:
@@ -235,8 +238,8 @@ def link_gap(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "prospecting/link_gap.html", context)
 
 
-@require_POST
 @manager_required
+@require_POST
 @upload_cap(lambda: gap.max_upload_mb() * 1024 * 1024)
 def link_gap_upload(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
@@ -263,6 +266,7 @@ def link_gap_upload(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @member_required
+@vary_on_headers("HX-Request")
 def link_gap_exports(request: HttpRequest, slug: str) -> HttpResponse:
     """The exports table, polled while one is being read."""
     campaign = get_campaign_for_user(request, slug)
@@ -277,8 +281,8 @@ def link_gap_exports(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@require_POST
 @manager_required
+@require_POST
 def link_gap_delete_export(request: HttpRequest, slug: str, export_id: int) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     export = get_object_or_404(campaign.link_exports, pk=export_id)
@@ -287,8 +291,8 @@ def link_gap_delete_export(request: HttpRequest, slug: str, export_id: int) -> H
     return redirect("prospecting:link_gap", slug=campaign.slug)
 
 
-@require_POST
 @member_required
+@require_POST
 def link_gap_prospects(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     # A row's own button sends just its domain; the bulk button the ticked ones.
