@@ -69,7 +69,7 @@ def backlink_list(request: HttpRequest, slug: str) -> HttpResponse:
         "tab": "backlinks",
     }
     if _htmx_target(request) == "backlink-table":
-        response = render(request, "links/partials/backlink_table.html", context)
+        response = render(request, "links/backlink_list.html#backlink-table", context)
     else:
         response = render(request, "links/backlink_list.html", context)
     return response
@@ -98,7 +98,7 @@ def backlink_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         "tab": "backlinks",
     }
     if _htmx_target(request) == "check-history":
-        response = render(request, "links/partials/check_history.html", context)
+        response = render(request, "links/backlink_detail.html#check-history", context)
     else:
         response = render(request, "links/backlink_detail.html", context)
     return response
@@ -141,7 +141,7 @@ def _render_row(
     request: HttpRequest, campaign: Campaign, backlink: Backlink, *, refused: str = ""
 ) -> HttpResponse:
     context = {"campaign": campaign, "backlink": backlink, "refused": refused}
-    return render(request, "links/partials/backlink_row.html", context)
+    return render(request, "links/includes/backlink_row.html", context)
 
 
 # --- Mark won -----------------------------------------------------------------
@@ -181,7 +181,7 @@ def mark_won(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         form = WonLinkForm.prefilled(prospect)
     context = {"campaign": campaign, "prospect": prospect, "form": form, "tab": "prospects"}
     if _htmx_target(request) == "won-form":
-        return render(request, "links/partials/won_form.html", context)
+        return render(request, "links/mark_won.html#won-form", context)
     return render(request, "links/mark_won.html", context)
 
 
@@ -208,7 +208,7 @@ def alert_read(request: HttpRequest, pk: int) -> HttpResponse:
     alert.refresh_from_db(fields=["read_at", "read_by"])
     if _htmx_target(request) == f"alert-{alert.pk}":
         # The row, plus the navigation's unread count swapped out of band.
-        return render(request, "links/partials/alert_read_response.html", {"alert": alert})
+        return render(request, "links/includes/alert_read_response.html", {"alert": alert})
     return redirect(_next_or(request, reverse("links:alert_list")))
 
 

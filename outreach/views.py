@@ -101,7 +101,7 @@ def prospect_list(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     context = _table_context(request, campaign, request.GET)
     if _htmx_target(request) == "prospect-table":
-        response = render(request, "outreach/partials/prospect_table.html", context)
+        response = render(request, "outreach/prospect_list.html#prospect-table", context)
     else:
         response = render(request, "outreach/prospect_list.html", context)
     return response
@@ -126,7 +126,7 @@ def prospect_bulk(request: HttpRequest, slug: str) -> HttpResponse:
     if _htmx_target(request) == "prospect-table":
         context = _table_context(request, campaign, filters)
         context.update(notice=notice, notice_ok=ok)
-        return render(request, "outreach/partials/prospect_table.html", context)
+        return render(request, "outreach/prospect_list.html#prospect-table", context)
     (messages.success if ok else messages.error)(request, notice)
     url = reverse("outreach:prospect_list", args=[campaign.slug])
     return redirect(f"{url}?{filters.urlencode()}" if filters else url)
@@ -194,7 +194,7 @@ def prospect_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "prospect": prospect,
             "timeline": _timeline_page(prospect, request.GET.get("timeline_page")),
         }
-        response = render(request, "outreach/partials/prospect_timeline.html", context)
+        response = render(request, "outreach/includes/prospect_timeline.html", context)
     else:
         context = _detail_context(request, campaign, prospect)
         response = render(request, "outreach/prospect_detail.html", context)
@@ -222,7 +222,7 @@ def prospect_status(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "timeline": _timeline_page(prospect, 1),
             "oob": True,
         }
-        return render(request, "outreach/partials/prospect_status_response.html", context)
+        return render(request, "outreach/includes/prospect_status_response.html", context)
     if target == f"prospect-{prospect.pk}":
         row = queries.for_table(Prospect.objects.filter(pk=prospect.pk)).get()
         context = {
@@ -231,7 +231,7 @@ def prospect_status(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "row_error": error,
             "statuses": Status.choices,
         }
-        return render(request, "outreach/partials/prospect_row.html", context)
+        return render(request, "outreach/includes/prospect_row.html", context)
     if error:
         messages.error(request, error)
     else:
@@ -266,7 +266,7 @@ def prospect_activity(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "timeline": _timeline_page(prospect, 1),
             "oob": True,
         }
-        return render(request, "outreach/partials/activity_response.html", context)
+        return render(request, "outreach/includes/activity_response.html", context)
     if logged is None:
         # Without htmx the errors need the whole page around them.
         context = _detail_context(request, campaign, prospect, activity_form=form)

@@ -110,7 +110,7 @@ def _panel(
     # The dashboard swaps the fragment into its placeholder; the same URL opened
     # on its own (no JavaScript, a shared link) is a page with that one chart.
     template = (
-        "campaigns/includes/dashboard_panel.html"
+        "campaigns/dashboard_panel.html#panel-body"
         if request.htmx
         else "campaigns/dashboard_panel.html"
     )

@@ -113,7 +113,7 @@ def scan_progress(request: HttpRequest, slug: str, scan_id: int) -> HttpResponse
         # The results are a whole page of their own: load it.
         return HttpResponseClientRefresh()
     return render(
-        request, "prospecting/partials/scan_progress.html", {"campaign": campaign, "scan": scan}
+        request, "prospecting/scan_detail.html#scan-progress", {"campaign": campaign, "scan": scan}
     )
 
 
@@ -124,9 +124,8 @@ def scan_cancel(request: HttpRequest, slug: str, scan_id: int) -> HttpResponse:
     scan = get_object_or_404(BrokenLinkScan, campaign=campaign, pk=scan_id)
     services.request_cancel(scan)
     if request.htmx:
-        return render(
-            request, "prospecting/partials/scan_progress.html", {"campaign": campaign, "scan": scan}
-        )
+        context = {"campaign": campaign, "scan": scan}
+        return render(request, "prospecting/scan_detail.html#scan-progress", context)
     messages.info(request, "The scan is being cancelled; links found so far are kept.")
     return redirect("prospecting:scan_detail", slug=campaign.slug, scan_id=scan.pk)
 
@@ -150,7 +149,7 @@ def dead_link_prospect(request: HttpRequest, slug: str, link_id: int) -> HttpRes
         (row,) = queries.with_ranked_targets([link], campaign)
         return render(
             request,
-            "prospecting/partials/dead_link_row.html",
+            "prospecting/scan_detail.html#dead-link-row",
             {"campaign": campaign, "row": row, "error": error},
         )
     if error:
@@ -181,7 +180,7 @@ def recheck_dead_link(request: HttpRequest, slug: str, prospect_id: int) -> Http
         check = prospect.dead_checks.order_by("-requested_at").first()
     context = {"campaign": campaign, "prospect": prospect, "check": check, "error": error}
     if request.htmx:
-        return render(request, "prospecting/partials/dead_link_recheck.html", context)
+        return render(request, "prospecting/includes/dead_link_recheck.html", context)
     if error:
         messages.error(request, error)
     else:
@@ -206,10 +205,10 @@ def dead_link_check(
     if request.htmx and check.progress() != "waiting":
         # The answer (or the give-up) is the last swap: tell htmx to stop polling.
         html = render_to_string(
-            "prospecting/partials/dead_link_recheck.html", context, request=request
+            "prospecting/includes/dead_link_recheck.html", context, request=request
         )
         return HttpResponseStopPolling(html)
-    return render(request, "prospecting/partials/dead_link_recheck.html", context)
+    return render(request, "prospecting/includes/dead_link_recheck.html", context)
 
 
 # --- Competitor link gap --------------------------------------------------------------------
@@ -276,7 +275,7 @@ def link_gap_exports(request: HttpRequest, slug: str) -> HttpResponse:
         return HttpResponseClientRefresh()
     return render(
         request,
-        "prospecting/partials/gap_exports.html",
+        "prospecting/link_gap.html#gap-exports",
         {"campaign": campaign, "exports": exports, "reading": True},
     )
 

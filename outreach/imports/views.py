@@ -249,7 +249,7 @@ def status(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.htmx:
         return redirect("imports:detail", pk=job.pk)
     html = render_to_string(
-        "imports/partials/import_status.html", _status_context(job), request=request
+        "imports/detail.html#import-status", _status_context(job), request=request
     )
     if job.is_finished:
         return HttpResponseStopPolling(html)

@@ -139,7 +139,7 @@ def query_prospect(request: HttpRequest, query_id: int) -> HttpResponse:
         }
         return render(
             request,
-            "inbox/partials/query_row.html",
+            "inbox/inbox.html#query-row",
             {"row": row, "campaign": campaign, "error": error},
         )
     if error:
