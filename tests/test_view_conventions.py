@@ -121,3 +121,18 @@ def test_the_decorator_order_check_catches_the_other_order():
     source = "@require_POST\n@member_required\ndef view(request): ...\n"
     assert _decorator_order_violations(source, "x.py") == ["x.py:3 view"]
     assert _decorator_order_violations(source.replace("@require_POST\n", ""), "x.py") == []
+
+
+# --- template fragments ------------------------------------------------------------
+
+
+def test_fragments_live_in_one_place():
+    """A fragment of one page is a {% partialdef %} in it; a shared one lives in
+    an ``includes/`` folder. No ``partials/`` folders or ``_name.html`` files."""
+    templates = ROOT / "templates"
+    odd = [
+        str(path.relative_to(templates))
+        for path in templates.rglob("*.html")
+        if "partials" in path.parts or path.name.startswith("_")
+    ]
+    assert odd == []
