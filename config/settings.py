@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    # Wraps the template loaders so "page.html#fragment" renders one partialdef.
+    "template_partials",
     "django_celery_beat",
     "axes",
     "campaigns",
@@ -86,6 +88,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "links.context_processors.navigation",
             ],
+            # {% partialdef %} in every template without a {% load %}.
+            "builtins": ["template_partials.templatetags.partials"],
         },
     },
 ]

@@ -5,11 +5,24 @@ from django.urls import include, path
 
 from campaigns.accounts import PasswordResetConfirmView
 from campaigns.dashboard.home import home, my_day
+from links import export_views as backlink_exports
 from links import urls as links_urls
 from links.views import about_bot
+from outreach import export_views as prospect_exports
 
 admin.site.site_header = "Anchorage administration"
 admin.site.site_title = "Anchorage admin"
+
+# The XLSX downloads keep their own namespace beside the dashboard's CSV routes;
+# each view lives with the model it exports.
+export_urls = [
+    path(
+        "<slug:slug>/prospects/export.xlsx", prospect_exports.prospects_xlsx, name="prospects_xlsx"
+    ),
+    path(
+        "<slug:slug>/backlinks/export.xlsx", backlink_exports.backlinks_xlsx, name="backlinks_xlsx"
+    ),
+]
 
 urlpatterns = [
     path("", home, name="home"),
@@ -63,7 +76,7 @@ urlpatterns = [
             ([path("my-day/", my_day, name="my_day"), *links_urls.urlpatterns], links_urls.app_name)
         ),
     ),
-    path("campaigns/", include("links.export_urls")),
+    path("campaigns/", include((export_urls, "exports"))),
     path("imports/", include("outreach.imports.urls")),
     path("prospecting/", include("links.prospecting.urls")),
     path("inbox/", include("outreach.inbox.urls")),

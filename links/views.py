@@ -10,9 +10,9 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from campaigns.access import campaigns_for, get_campaign_for_user, member_required
@@ -47,6 +47,7 @@ def _next_or(request: HttpRequest, default: str) -> str:
 
 
 @member_required
+@vary_on_headers("HX-Request")
 def backlink_list(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     form = queries.BacklinkFilterForm(request.GET)
@@ -60,10 +61,9 @@ def backlink_list(request: HttpRequest, slug: str) -> HttpResponse:
         "tab": "backlinks",
     }
     if _htmx_target(request) == "backlink-table":
-        response = render(request, "links/partials/backlink_table.html", context)
+        response = render(request, "links/backlink_list.html#backlink-table", context)
     else:
         response = render(request, "links/backlink_list.html", context)
-    patch_vary_headers(response, ["HX-Request"])
     return response
 
 
@@ -76,6 +76,7 @@ def _get_backlink(campaign: Campaign, pk: int) -> Backlink:
 
 
 @member_required
+@vary_on_headers("HX-Request")
 def backlink_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     backlink = _get_backlink(campaign, pk)
@@ -89,10 +90,9 @@ def backlink_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         "tab": "backlinks",
     }
     if _htmx_target(request) == "check-history":
-        response = render(request, "links/partials/check_history.html", context)
+        response = render(request, "links/backlink_detail.html#check-history", context)
     else:
         response = render(request, "links/backlink_detail.html", context)
-    patch_vary_headers(response, ["HX-Request"])
     return response
 
 
@@ -133,7 +133,7 @@ def _render_row(
     request: HttpRequest, campaign: Campaign, backlink: Backlink, *, refused: str = ""
 ) -> HttpResponse:
     context = {"campaign": campaign, "backlink": backlink, "refused": refused}
-    return render(request, "links/partials/backlink_row.html", context)
+    return render(request, "links/includes/backlink_row.html", context)
 
 
 # --- Mark won -----------------------------------------------------------------
@@ -173,7 +173,7 @@ def mark_won(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         form = WonLinkForm.prefilled(prospect)
     context = {"campaign": campaign, "prospect": prospect, "form": form, "tab": "prospects"}
     if _htmx_target(request) == "won-form":
-        return render(request, "links/partials/won_form.html", context)
+        return render(request, "links/mark_won.html#won-form", context)
     return render(request, "links/mark_won.html", context)
 
 
@@ -200,7 +200,7 @@ def alert_read(request: HttpRequest, pk: int) -> HttpResponse:
     alert.refresh_from_db(fields=["read_at", "read_by"])
     if _htmx_target(request) == f"alert-{alert.pk}":
         # The row, plus the navigation's unread count swapped out of band.
-        return render(request, "links/partials/alert_read_response.html", {"alert": alert})
+        return render(request, "links/includes/alert_read_response.html", {"alert": alert})
     return redirect(_next_or(request, reverse("links:alert_list")))
 
 

@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from campaigns.access import (
     admin_required,
@@ -174,7 +175,7 @@ def _panel_response(
             "email_notice_ok": ok,
             "email_reasons": reasons or [],
         }
-        return render(request, "outreach/partials/prospect_email.html", context)
+        return render(request, "outreach/prospect_detail.html#prospect-email", context)
     if notice:
         (messages.success if ok else messages.error)(request, " ".join([notice, *(reasons or [])]))
     return redirect("outreach:prospect_detail", campaign.slug, prospect.pk)
@@ -187,6 +188,7 @@ def _prospect(campaign: Campaign, pk: int) -> Prospect:
 
 
 @member_required
+@vary_on_headers("HX-Request")
 def email_preview(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """The pitch and follow-ups as this prospect would get them, or what blocks them."""
     campaign = get_campaign_for_user(request, slug)
@@ -212,7 +214,7 @@ def email_preview(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         context["blocked"] = sending.safety_reasons(campaign, [prospect]).get(prospect.pk, [])
         context["mailbox"] = mailbox
     if _htmx_target(request) == "email-preview":
-        return render(request, "outreach/partials/email_preview.html", context)
+        return render(request, "outreach/email_preview.html#email-preview", context)
     return render(request, "outreach/email_preview.html", {**context, "tab": "prospects"})
 
 
@@ -462,9 +464,10 @@ def do_not_contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @manager_required
+@vary_on_headers("HX-Request")
 def outreach_stats(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     context = {"campaign": campaign, "stats": queries.outreach_stats(campaign), "tab": "dashboard"}
     if _htmx_target(request) == "outreach-stats":
-        return render(request, "outreach/partials/outreach_stats.html", context)
+        return render(request, "outreach/outreach_stats.html#outreach-stats", context)
     return render(request, "outreach/outreach_stats.html", context)

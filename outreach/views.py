@@ -12,9 +12,9 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from campaigns.access import get_campaign_for_user, member_required
 from campaigns.models import Campaign
@@ -96,16 +96,14 @@ def _assignee_select(users: list[Any], request: HttpRequest) -> forms.Select:
 
 
 @member_required
+@vary_on_headers("HX-Request")
 def prospect_list(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     context = _table_context(request, campaign, request.GET)
     if _htmx_target(request) == "prospect-table":
-        response = render(request, "outreach/partials/prospect_table.html", context)
+        response = render(request, "outreach/prospect_list.html#prospect-table", context)
     else:
         response = render(request, "outreach/prospect_list.html", context)
-    # The same URL answers with a fragment or a page: caches must keep them apart,
-    # or the back button can show a bare table.
-    patch_vary_headers(response, ["HX-Request"])
     return response
 
 
@@ -128,7 +126,7 @@ def prospect_bulk(request: HttpRequest, slug: str) -> HttpResponse:
     if _htmx_target(request) == "prospect-table":
         context = _table_context(request, campaign, filters)
         context.update(notice=notice, notice_ok=ok)
-        return render(request, "outreach/partials/prospect_table.html", context)
+        return render(request, "outreach/prospect_list.html#prospect-table", context)
     (messages.success if ok else messages.error)(request, notice)
     url = reverse("outreach:prospect_list", args=[campaign.slug])
     return redirect(f"{url}?{filters.urlencode()}" if filters else url)
@@ -186,6 +184,7 @@ def _detail_context(
 
 
 @member_required
+@vary_on_headers("HX-Request")
 def prospect_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     prospect = _get_prospect(campaign, pk)
@@ -195,11 +194,10 @@ def prospect_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "prospect": prospect,
             "timeline": _timeline_page(prospect, request.GET.get("timeline_page")),
         }
-        response = render(request, "outreach/partials/prospect_timeline.html", context)
+        response = render(request, "outreach/includes/prospect_timeline.html", context)
     else:
         context = _detail_context(request, campaign, prospect)
         response = render(request, "outreach/prospect_detail.html", context)
-    patch_vary_headers(response, ["HX-Request"])
     return response
 
 
@@ -224,7 +222,7 @@ def prospect_status(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "timeline": _timeline_page(prospect, 1),
             "oob": True,
         }
-        return render(request, "outreach/partials/prospect_status_response.html", context)
+        return render(request, "outreach/includes/prospect_status_response.html", context)
     if target == f"prospect-{prospect.pk}":
         row = queries.for_table(Prospect.objects.filter(pk=prospect.pk)).get()
         context = {
@@ -233,7 +231,7 @@ def prospect_status(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "row_error": error,
             "statuses": Status.choices,
         }
-        return render(request, "outreach/partials/prospect_row.html", context)
+        return render(request, "outreach/includes/prospect_row.html", context)
     if error:
         messages.error(request, error)
     else:
@@ -268,7 +266,7 @@ def prospect_activity(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "timeline": _timeline_page(prospect, 1),
             "oob": True,
         }
-        return render(request, "outreach/partials/activity_response.html", context)
+        return render(request, "outreach/includes/activity_response.html", context)
     if logged is None:
         # Without htmx the errors need the whole page around them.
         context = _detail_context(request, campaign, prospect, activity_form=form)

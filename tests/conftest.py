@@ -126,3 +126,17 @@ def queue() -> Iterator[redis.Redis]:
     client.delete("celery")
     yield client
     client.delete("celery")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _instrument_template_partials():
+    """Django's test setup instruments ``Template._render`` so ``response.context``
+    sees what a view rendered; a "page.html#fragment" partial renders through
+    django-template-partials' proxy instead, which it does not know."""
+    from django.test.utils import instrumented_test_render
+    from template_partials.templatetags.partials import TemplateProxy
+
+    original = TemplateProxy._render
+    TemplateProxy._render = instrumented_test_render
+    yield
+    TemplateProxy._render = original

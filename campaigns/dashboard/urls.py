@@ -1,6 +1,8 @@
 from django.urls import path
 
 from campaigns.dashboard import views
+from links import export_views as backlink_exports
+from outreach import export_views as prospect_exports
 
 app_name = "campaigns"
 
@@ -13,6 +15,10 @@ urlpatterns = [
         views.campaign_dashboard_panel,
         name="dashboard_panel",
     ),
-    path("<slug:slug>/prospects/export.csv", views.export_prospects, name="prospects_export"),
-    path("<slug:slug>/backlinks/export.csv", views.export_backlinks, name="backlinks_export"),
+    path(
+        "<slug:slug>/prospects/export.csv", prospect_exports.prospects_csv, name="prospects_export"
+    ),
+    path(
+        "<slug:slug>/backlinks/export.csv", backlink_exports.backlinks_csv, name="backlinks_export"
+    ),
 ]

@@ -4,11 +4,10 @@ from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.cache import patch_vary_headers
+from django.views.decorators.vary import vary_on_headers
 
 from campaigns.access import (
     campaigns_for,
@@ -16,12 +15,10 @@ from campaigns.access import (
     manager_required,
     member_required,
 )
-from campaigns.dashboard import exports, queries
+from campaigns.dashboard import queries
 from campaigns.dashboard.forms import PeriodForm
 from campaigns.dashboard.panels import PANELS, PANELS_BY_ID, build_panel
 from campaigns.models import Campaign
-from links.queries import filter_backlinks
-from outreach.queries import filter_prospects
 
 
 @member_required
@@ -61,12 +58,14 @@ def all_campaigns_dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @manager_required
+@vary_on_headers("HX-Request")
 def campaign_dashboard_panel(request: HttpRequest, slug: str, panel: str) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     return _panel(request, Campaign.objects.filter(pk=campaign.pk), campaign, panel)
 
 
 @manager_required
+@vary_on_headers("HX-Request")
 def all_campaigns_dashboard_panel(request: HttpRequest, panel: str) -> HttpResponse:
     return _panel(request, campaigns_for(request.user), None, panel)
 
@@ -111,36 +110,9 @@ def _panel(
     # The dashboard swaps the fragment into its placeholder; the same URL opened
     # on its own (no JavaScript, a shared link) is a page with that one chart.
     template = (
-        "campaigns/includes/dashboard_panel.html"
+        "campaigns/dashboard_panel.html#panel-body"
         if request.htmx
         else "campaigns/dashboard_panel.html"
     )
     response = render(request, template, context, status=status)
-    # One URL, two bodies: caches and the back button must tell them apart.
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
-
-@member_required
-def export_prospects(request: HttpRequest, slug: str) -> HttpResponse:
-    campaign = get_campaign_for_user(request, slug)
-    prospects = filter_prospects(campaign, request.GET)
-    header = [name for name, _ in exports.PROSPECT_COLUMNS]
-    lines = exports.csv_lines(header, exports.prospect_rows(prospects))
-    return _csv_response(lines, f"{campaign.slug}-prospects")
-
-
-@member_required
-def export_backlinks(request: HttpRequest, slug: str) -> HttpResponse:
-    campaign = get_campaign_for_user(request, slug)
-    backlinks = filter_backlinks(campaign, request.GET)
-    header = [name for name, _ in exports.BACKLINK_COLUMNS]
-    lines = exports.csv_lines(header, exports.backlink_rows(backlinks))
-    return _csv_response(lines, f"{campaign.slug}-backlinks")
-
-
-def _csv_response(lines: object, name: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    filename = f"{name}-{timezone.localdate():%Y-%m-%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRefresh, HttpResponseStopPolling
 
 from campaigns.access import get_campaign_for_user, manager_required, member_required
@@ -104,6 +105,7 @@ def scan_detail(request: HttpRequest, slug: str, scan_id: int) -> HttpResponse:
 
 
 @member_required
+@vary_on_headers("HX-Request")
 def scan_progress(request: HttpRequest, slug: str, scan_id: int) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     scan = get_object_or_404(BrokenLinkScan, campaign=campaign, pk=scan_id)
@@ -111,26 +113,25 @@ def scan_progress(request: HttpRequest, slug: str, scan_id: int) -> HttpResponse
         # The results are a whole page of their own: load it.
         return HttpResponseClientRefresh()
     return render(
-        request, "prospecting/partials/scan_progress.html", {"campaign": campaign, "scan": scan}
+        request, "prospecting/scan_detail.html#scan-progress", {"campaign": campaign, "scan": scan}
     )
 
 
-@require_POST
 @member_required
+@require_POST
 def scan_cancel(request: HttpRequest, slug: str, scan_id: int) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     scan = get_object_or_404(BrokenLinkScan, campaign=campaign, pk=scan_id)
     services.request_cancel(scan)
     if request.htmx:
-        return render(
-            request, "prospecting/partials/scan_progress.html", {"campaign": campaign, "scan": scan}
-        )
+        context = {"campaign": campaign, "scan": scan}
+        return render(request, "prospecting/scan_detail.html#scan-progress", context)
     messages.info(request, "The scan is being cancelled; links found so far are kept.")
     return redirect("prospecting:scan_detail", slug=campaign.slug, scan_id=scan.pk)
 
 
-@require_POST
 @member_required
+@require_POST
 def dead_link_prospect(request: HttpRequest, slug: str, link_id: int) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     link = get_object_or_404(
@@ -148,7 +149,7 @@ def dead_link_prospect(request: HttpRequest, slug: str, link_id: int) -> HttpRes
         (row,) = queries.with_ranked_targets([link], campaign)
         return render(
             request,
-            "prospecting/partials/dead_link_row.html",
+            "prospecting/scan_detail.html#dead-link-row",
             {"campaign": campaign, "row": row, "error": error},
         )
     if error:
@@ -158,8 +159,8 @@ def dead_link_prospect(request: HttpRequest, slug: str, link_id: int) -> HttpRes
     return redirect("prospecting:scan_detail", slug=campaign.slug, scan_id=link.scan_id)
 
 
-@require_POST
 @member_required
+@require_POST
 def recheck_dead_link(request: HttpRequest, slug: str, prospect_id: int) -> HttpResponse:
     """Queue a check of the prospect's dead link; the fragment polls it."""
     campaign = get_campaign_for_user(request, slug)
@@ -179,7 +180,7 @@ def recheck_dead_link(request: HttpRequest, slug: str, prospect_id: int) -> Http
         check = prospect.dead_checks.order_by("-requested_at").first()
     context = {"campaign": campaign, "prospect": prospect, "check": check, "error": error}
     if request.htmx:
-        return render(request, "prospecting/partials/dead_link_recheck.html", context)
+        return render(request, "prospecting/includes/dead_link_recheck.html", context)
     if error:
         messages.error(request, error)
     else:
@@ -188,6 +189,7 @@ def recheck_dead_link(request: HttpRequest, slug: str, prospect_id: int) -> Http
 
 
 @member_required
+@vary_on_headers("HX-Request")
 def dead_link_check(
     request: HttpRequest, slug: str, prospect_id: int, check_id: int
 ) -> HttpResponse:
@@ -203,10 +205,10 @@ def dead_link_check(
     if request.htmx and check.progress() != "waiting":
         # The answer (or the give-up) is the last swap: tell htmx to stop polling.
         html = render_to_string(
-            "prospecting/partials/dead_link_recheck.html", context, request=request
+            "prospecting/includes/dead_link_recheck.html", context, request=request
         )
         return HttpResponseStopPolling(html)
-    return render(request, "prospecting/partials/dead_link_recheck.html", context)
+    return render(request, "prospecting/includes/dead_link_recheck.html", context)
 
 
 # --- Competitor link gap --------------------------------------------------------------------
@@ -235,8 +237,8 @@ def link_gap(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "prospecting/link_gap.html", context)
 
 
-@require_POST
 @manager_required
+@require_POST
 @upload_cap(lambda: gap.max_upload_mb() * 1024 * 1024)
 def link_gap_upload(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
@@ -263,6 +265,7 @@ def link_gap_upload(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @member_required
+@vary_on_headers("HX-Request")
 def link_gap_exports(request: HttpRequest, slug: str) -> HttpResponse:
     """The exports table, polled while one is being read."""
     campaign = get_campaign_for_user(request, slug)
@@ -272,13 +275,13 @@ def link_gap_exports(request: HttpRequest, slug: str) -> HttpResponse:
         return HttpResponseClientRefresh()
     return render(
         request,
-        "prospecting/partials/gap_exports.html",
+        "prospecting/link_gap.html#gap-exports",
         {"campaign": campaign, "exports": exports, "reading": True},
     )
 
 
-@require_POST
 @manager_required
+@require_POST
 def link_gap_delete_export(request: HttpRequest, slug: str, export_id: int) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     export = get_object_or_404(campaign.link_exports, pk=export_id)
@@ -287,8 +290,8 @@ def link_gap_delete_export(request: HttpRequest, slug: str, export_id: int) -> H
     return redirect("prospecting:link_gap", slug=campaign.slug)
 
 
-@require_POST
 @member_required
+@require_POST
 def link_gap_prospects(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     # A row's own button sends just its domain; the bulk button the ticked ones.

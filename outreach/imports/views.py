@@ -17,6 +17,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
 from campaigns.access import admin_required, campaigns_for
@@ -241,13 +242,14 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @admin_required
+@vary_on_headers("HX-Request")
 def status(request: HttpRequest, pk: int) -> HttpResponse:
     """The #import-status fragment the detail page polls every second."""
     job = _job(request, pk)
     if not request.htmx:
         return redirect("imports:detail", pk=job.pk)
     html = render_to_string(
-        "imports/partials/import_status.html", _status_context(job), request=request
+        "imports/detail.html#import-status", _status_context(job), request=request
     )
     if job.is_finished:
         return HttpResponseStopPolling(html)

@@ -116,8 +116,8 @@ def paste(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_POST
 @member_required
+@require_POST
 def query_prospect(request: HttpRequest, query_id: int) -> HttpResponse:
     query = get_object_or_404(JournalistQuery, pk=query_id)
     campaign = _campaign(request, request.POST.get("campaign"))
@@ -139,7 +139,7 @@ def query_prospect(request: HttpRequest, query_id: int) -> HttpResponse:
         }
         return render(
             request,
-            "inbox/partials/query_row.html",
+            "inbox/inbox.html#query-row",
             {"row": row, "campaign": campaign, "error": error},
         )
     if error:
@@ -149,8 +149,8 @@ def query_prospect(request: HttpRequest, query_id: int) -> HttpResponse:
     return redirect(_back(request))
 
 
-@require_POST
 @member_required
+@require_POST
 def dismiss(request: HttpRequest, query_id: int) -> HttpResponse:
     query = get_object_or_404(JournalistQuery, pk=query_id)
     services.dismiss(query)
@@ -160,8 +160,8 @@ def dismiss(request: HttpRequest, query_id: int) -> HttpResponse:
     return redirect(_back(request))
 
 
-@require_POST
 @admin_required
+@require_POST
 def poll_now(request: HttpRequest) -> HttpResponse:
     from outreach.inbox.tasks import poll_mailboxes
 

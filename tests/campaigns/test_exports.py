@@ -10,9 +10,10 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.dashboard import exports
+from campaigns import spreadsheets
 from campaigns.spreadsheets import neutralize_cell
 from links.models import BacklinkState
+from outreach.exports import PROSPECT_COLUMNS
 from outreach.models import Kind, Status, Tag
 from tests.factories import BacklinkFactory, ProspectFactory, TargetPageFactory, UserFactory
 
@@ -61,7 +62,7 @@ def test_member_of_the_campaign_exports_prospects(client, member, campaign):
     (row,) = read_csv(response)
     assert row["contact_name"] == "Sam Park"
     assert row["domain_rating"] == "55"
-    assert list(row) == [name for name, _ in exports.PROSPECT_COLUMNS]
+    assert list(row) == [column.header for column in PROSPECT_COLUMNS]
 
 
 def test_formula_cells_are_neutralized_in_exports(client, manager, campaign):
@@ -270,7 +271,7 @@ def test_backlink_export_has_each_links_placement_kind_and_rel(client, manager, 
 def test_export_streams_in_chunks_with_bounded_queries(
     client, manager, campaign, monkeypatch, django_assert_max_num_queries
 ):
-    monkeypatch.setattr(exports, "CHUNK_SIZE", 10)
+    monkeypatch.setattr(spreadsheets, "CHUNK_SIZE", 10)
     tag = Tag.objects.create(campaign=campaign, name="t")
     for _ in range(25):
         ProspectFactory(campaign=campaign).tags.add(tag)
