@@ -57,6 +57,6 @@ urlpatterns = [
     path("campaigns/", include("links.export_urls")),
     path("imports/", include("outreach.imports.urls")),
     path("prospecting/", include("links.prospecting.urls")),
-    path("inbox/", include("outreach.inbox.urls")),
+    path("inbox/", include("outreach.journalist_queries.urls")),
     path("admin/", admin.site.urls),
 ]
