@@ -200,3 +200,37 @@ def test_a_configured_key_is_used_and_checked(settings):
     settings.FIELD_ENCRYPTION_KEY = "not-a-key"
     with pytest.raises(ImproperlyConfigured, match="FIELD_ENCRYPTION_KEY"):
         crypto.encrypt("x")
+
+
+# --- one IMAP client ----------------------------------------------------------------
+
+
+def test_only_the_wire_package_opens_imap_connections():
+    """Replies, crash recovery and journalist queries all read mail through
+    outreach/email/wire/imap.py: no other module makes an IMAP connection."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    opens = re.compile(r"\bIMAP4(?:_SSL)?\(|\.uid\(\s*[\"'](?:SEARCH|FETCH)")
+    found = {
+        str(path.relative_to(root))
+        for app in ("outreach", "links", "campaigns", "config")
+        for path in (root / app).rglob("*.py")
+        if opens.search(path.read_text(encoding="utf-8"))
+    }
+    assert found == {"outreach/email/wire/imap.py"}
+
+
+def test_both_mailbox_models_are_read_through_one_base():
+    from outreach.email.models import ImapMailbox, Mailbox
+    from outreach.email.wire.transport import Server
+    from outreach.journalist_queries.models import Mailbox as QueryMailbox
+
+    assert issubclass(Mailbox, ImapMailbox)
+    assert issubclass(QueryMailbox, ImapMailbox)
+    sending = Mailbox(imap_host="imap.example", smtp_username="mia", email="mia@agency.example")
+    query = QueryMailbox(host="imap.example", username="desk")
+    assert isinstance(sending.imap_server(), Server)
+    assert isinstance(query.imap_server(), Server)
+    assert (sending.imap_server().username, query.imap_server().username) == ("mia", "desk")
