@@ -33,7 +33,8 @@ from prometheus_client.registry import Collector
 
 from config import heartbeats
 from links.models import Backlink, LinkCheck, Verdict
-from outreach.models import ImportJob, ScheduledEmail
+from outreach.email.models import ScheduledEmail
+from outreach.models import ImportJob
 
 CHECKS_WINDOW = timedelta(hours=1)
 DUE_COUNT_CAP = 10_000

@@ -53,7 +53,7 @@ INSTALLED_APPS = [
     "outreach",
     "links",
     "links.prospecting",
-    "outreach.inbox",
+    "outreach.journalist_queries",
 ]
 
 MIDDLEWARE = [

@@ -79,6 +79,6 @@ urlpatterns = [
     path("campaigns/", include((export_urls, "exports"))),
     path("imports/", include("outreach.imports.urls")),
     path("prospecting/", include("links.prospecting.urls")),
-    path("inbox/", include("outreach.inbox.urls")),
+    path("inbox/", include("outreach.journalist_queries.urls")),
     path("admin/", admin.site.urls),
 ]

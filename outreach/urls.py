@@ -1,6 +1,7 @@
 from django.urls import path
 
-from outreach import email_views, views
+from outreach import views
+from outreach.email import views as email_views
 
 app_name = "outreach"
 

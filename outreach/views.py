@@ -18,7 +18,8 @@ from django.views.decorators.vary import vary_on_headers
 
 from campaigns.access import get_campaign_for_user, member_required
 from campaigns.models import Campaign
-from outreach import email_views, queries, services
+from outreach import queries, services
+from outreach.email import sequences as email_sequences
 from outreach.forms import ActivityForm, BulkActionForm, StatusForm
 from outreach.models import Prospect, Status
 
@@ -63,7 +64,7 @@ def _table_context(request: HttpRequest, campaign: Campaign, params: QueryDict) 
         "back_url": f"{list_url}?{params.urlencode()}",
         "statuses": Status.choices,
         "tab": "prospects",
-        "sequence_choices": email_views.bulk_choices(campaign),
+        "sequence_choices": email_sequences.bulk_choices(campaign),
     }
 
 
@@ -150,7 +151,7 @@ def _run_bulk_action(campaign: Campaign, data: dict[str, Any], request: HttpRequ
         label = Status(data["status"]).label
         return f"Moved {n} prospect{'s' if n != 1 else ''} to “{label}”."
     if data["action"] == "sequence":
-        return email_views.start_for_selection(
+        return email_sequences.start_for_selection(
             campaign, ids=ids, template_id=data["template"], mailbox_id=data["mailbox"], by=user
         )
     tag, n = services.bulk_add_tag(campaign, prospect_ids=ids, tag_name=data["tag"], by=user)
@@ -178,7 +179,7 @@ def _detail_context(
         "timeline": _timeline_page(prospect, request.GET.get("timeline_page")),
         "tags": prospect.tags.all(),
         "tab": "prospects",
-        "email": email_views.panel_context(campaign, prospect),
+        "email": email_sequences.panel_context(campaign, prospect),
         **extra,
     }
 

@@ -107,7 +107,7 @@ from django.utils import timezone
 from campaigns.models import Campaign
 from links.prospecting.models import (
     BacklinkExport, BrokenLinkScan, DeadLink, ReferringDomain, ScanPage)
-from outreach.inbox.services import ingest_pasted
+from outreach.journalist_queries.services import ingest_pasted
 campaign = Campaign.objects.get(slug='demo')
 soon = timezone.now() + timedelta(days=1)
 topics = [('Trail running shoes for beginners', 'Runner Weekly', 'Lifestyle and Fitness'),

@@ -212,7 +212,7 @@ class BacklinkExportFactory(factory.django.DjangoModelFactory):
 
 # --- Outreach email --------------------------------------------------------------------
 
-from outreach.models import (  # noqa: E402  (kept apart so merges with other branches stay easy)
+from outreach.email.models import (  # noqa: E402  (kept apart so merges with other branches stay easy)
     DoNotContact,
     EmailTemplate,
     Mailbox,
@@ -273,7 +273,7 @@ class MailboxFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def passwords(obj, create, extracted, **kwargs):
-        from outreach.mailboxes import set_passwords
+        from outreach.email.mailboxes import set_passwords
 
         if extracted:
             set_passwords(obj, **extracted)

@@ -245,13 +245,14 @@ def test_the_demo_mailbox_delivers_a_sequence_to_make_runs_sink(demo):
         "shell",
         "-c",
         "from campaigns.models import Campaign\n"
-        "from outreach.models import EmailTemplate, Mailbox, Prospect\n"
-        "from outreach import sending\n"
-        "from outreach.tasks import send_due_emails\n"
+        "from outreach.email.models import EmailTemplate, Mailbox\n"
+        "from outreach.email import sequences\n"
+        "from outreach.email.tasks import send_due_emails\n"
+        "from outreach.models import Prospect\n"
         "campaign = Campaign.objects.get(slug='demo')\n"
         "prospect = Prospect.objects.filter(campaign=campaign, status='qualified')"
         ".exclude(contact_email='').order_by('pk').first()\n"
-        "result = sending.start_sequences(campaign, prospect_ids=[prospect.pk],"
+        "result = sequences.start_sequences(campaign, prospect_ids=[prospect.pk],"
         " template=EmailTemplate.objects.get(campaign=campaign, name='Resource page pitch'),"
         " mailbox=Mailbox.objects.get(email='outreach@acme-shoes.example'), by=None)\n"
         "assert result.started, result.blocked\n"

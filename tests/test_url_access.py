@@ -512,7 +512,7 @@ def outreach_email_rows(campaign) -> dict[str, Any]:
     """A template, a mailbox, a running sequence (on another prospect, so that
     starting one on ``prospect`` is allowed) with an uncertain email, a
     do-not-contact entry."""
-    from outreach.models import ScheduledEmail, Sequence
+    from outreach.email.models import ScheduledEmail, Sequence
     from tests.factories import DoNotContactFactory, EmailTemplateFactory, MailboxFactory
 
     template = EmailTemplateFactory(campaign=campaign, body="Hi", follow_ups=[])

@@ -33,16 +33,16 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from campaigns.models import Campaign, TargetPage, User  # noqa: E402
-from outreach import replies, sending  # noqa: E402
-from outreach.mailboxes import set_passwords  # noqa: E402
-from outreach.models import (  # noqa: E402
+from outreach.email import replies, sending, sequences  # noqa: E402
+from outreach.email.mailboxes import set_passwords  # noqa: E402
+from outreach.email.models import (  # noqa: E402
     EmailTemplate,
     Mailbox,
-    Prospect,
     ScheduledEmail,
     Sequence,
     TemplateFollowUp,
 )
+from outreach.models import Prospect  # noqa: E402
 from tests.support.imap import start_imap_server, stop_imap_server  # noqa: E402
 from tests.support.smtp import start_smtp_sink  # noqa: E402
 
@@ -125,7 +125,7 @@ def run(sink, imap) -> None:
     with CaptureQueriesContext(connection) as queries:
         for start in range(0, len(ids), 500):
             began = time.perf_counter()
-            result = sending.start_sequences(
+            result = sequences.start_sequences(
                 campaign,
                 prospect_ids=ids[start : start + 500],
                 template=template,

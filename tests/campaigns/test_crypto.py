@@ -6,8 +6,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
 from campaigns import crypto
-from outreach.inbox.models import Mailbox as InboxMailbox
-from outreach.models import Mailbox
+from outreach.email.models import Mailbox
+from outreach.journalist_queries.models import Mailbox as InboxMailbox
 from tests.factories import MailboxFactory
 
 OLD = Fernet.generate_key().decode()

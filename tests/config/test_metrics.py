@@ -12,7 +12,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from config import heartbeats
 from config.celery import app
 from links.models import BacklinkState, Verdict
-from outreach.models import ImportJob, ScheduledEmail, Sequence
+from outreach.email.models import ScheduledEmail, Sequence
+from outreach.models import ImportJob
 from tests.factories import (
     BacklinkFactory,
     CampaignFactory,

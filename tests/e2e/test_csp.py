@@ -12,7 +12,8 @@ from playwright.sync_api import expect
 
 from campaigns.models import Campaign, User
 from links.models import Backlink
-from outreach.models import Kind, Prospect, Sequence
+from outreach.email.models import Sequence
+from outreach.models import Kind, Prospect
 from tests.factories import (
     PASSWORD,
     AlertFactory,

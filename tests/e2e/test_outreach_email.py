@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import expect
 
 from campaigns.models import Role
-from outreach import sending, tasks
-from outreach.models import ScheduledEmail, Sequence
+from outreach.email import sending, tasks
+from outreach.email.models import ScheduledEmail, Sequence
 from tests.factories import (
     CampaignFactory,
     EmailTemplateFactory,

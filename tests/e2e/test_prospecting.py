@@ -17,10 +17,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from links.prospecting.models import BrokenLinkScan, ScanState
-from outreach.inbox.models import Mailbox
+from outreach.journalist_queries.models import Mailbox
 from outreach.models import Kind, Prospect
 from tests.factories import CampaignFactory, TargetPageFactory, UserFactory
-from tests.outreach.inbox.samples import HARO_TEXT, qwoted_email
+from tests.outreach.journalist_queries.samples import HARO_TEXT, qwoted_email
 from tests.support.site import RequestHandler, TestSite
 from tests.support.workers import Worker, purge_queue
 

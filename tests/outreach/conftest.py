@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import pytest
 
 from campaigns.models import Campaign, User
-from outreach.models import EmailTemplate, Mailbox, Prospect
+from outreach.email.models import EmailTemplate, Mailbox
+from outreach.models import Prospect
 from tests.factories import (
     EmailTemplateFactory,
     MailboxFactory,

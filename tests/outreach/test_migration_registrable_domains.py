@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from outreach.models import OutreachActivity, Prospect, ScheduledEmail, Sequence
+from outreach.email.models import ScheduledEmail, Sequence
+from outreach.models import OutreachActivity, Prospect
 from tests.factories import (
     CampaignFactory,
     EmailTemplateFactory,

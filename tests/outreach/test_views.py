@@ -307,7 +307,7 @@ def test_detail_query_count_does_not_grow_with_history(
     prospect.tags.add(TagFactory(campaign=campaign))
     ActivityFactory.create_batch(entries, prospect=prospect, user=member)
     StatusChangeFactory.create_batch(entries, prospect=prospect, changed_by=member)
-    # +3 for the email panel: templates, mailboxes, sequences (with emails: test_email_views)
+    # +3 for the email panel: templates, mailboxes, sequences (with emails: email/test_views.py)
     with django_assert_max_num_queries(12):
         response = signed_in.get(detail_url(prospect))
     assert response.status_code == 200

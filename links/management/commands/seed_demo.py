@@ -17,18 +17,8 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Membership, Role, TargetPage, User
 from links.models import Alert, Backlink, BacklinkState, LinkCheck, Verdict
-from outreach.models import (
-    PIPELINE,
-    EmailTemplate,
-    Kind,
-    Mailbox,
-    OutreachActivity,
-    Prospect,
-    Status,
-    StatusChange,
-    Tag,
-    TemplateFollowUp,
-)
+from outreach.email.models import EmailTemplate, Mailbox, TemplateFollowUp
+from outreach.models import PIPELINE, Kind, OutreachActivity, Prospect, Status, StatusChange, Tag
 
 DEMO_SLUG = "demo"
 USERS = [

@@ -15,8 +15,8 @@ from django.core.management.base import BaseCommand
 from django.db import models
 
 from campaigns import crypto
-from outreach.inbox.models import Mailbox as InboxMailbox
-from outreach.models import Mailbox
+from outreach.email.models import Mailbox
+from outreach.journalist_queries.models import Mailbox as InboxMailbox
 
 SECRETS: list[tuple[type[models.Model], str]] = [
     (Mailbox, "smtp_password"),
