@@ -28,13 +28,12 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
+from links.verification.addresses import is_public_address, parse_ip_host
 from links.verification.fetch import (
     BAD_PORTS,
     ErrorKind,
     Fetcher,
     FetchResult,
-    is_public_address,
-    parse_ip_host,
 )
 from links.verification.parse import Anchor, ParsedPage, parse_html
 from links.verification.pool import HostBusy, HostLimiter, host_fair

@@ -20,7 +20,7 @@ from typing import Any
 
 # The fetcher's private-address guard, reused: links/verification is pure Python
 # with no Django, shared by every app like its URL normalizer.
-from links.verification.fetch import is_public_address, parse_ip_host
+from links.verification.addresses import is_public_address, parse_ip_host
 from links.verification.urls import InvalidURL
 
 NONE, STARTTLS, SSL = "none", "starttls", "ssl"

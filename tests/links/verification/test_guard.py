@@ -12,13 +12,8 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from links.verification.fetch import (
-    ErrorKind,
-    FetchConfig,
-    Fetcher,
-    is_public_address,
-    parse_ip_host,
-)
+from links.verification.addresses import is_public_address, parse_ip_host
+from links.verification.fetch import ErrorKind, FetchConfig, Fetcher
 from links.verification.urls import InvalidURL
 from tests.support.site import SocketLog, TestSite
 
