@@ -45,6 +45,7 @@ from links.verification.parse import (
     snippet,
 )
 from links.verification.placement import TEXT, kind_of, placement_of
+from links.verification.relevance import Reference, relevance_of
 from links.verification.urls import (
     InvalidURL,
     LinkMatches,
@@ -166,6 +167,11 @@ class VerificationResult:
     # Why the page was read as it was: page-level robots rules, a robots.txt that
     # could not be read, a meta refresh followed.
     notes: tuple[str, ...] = ()
+    # Topical relevance of the page to the target (0-100) and the shared terms
+    # that explain it; None when it was not computed (no reference to compare
+    # with, the page unchanged since it was scored, or no text to read).
+    relevance: int | None = None
+    relevance_terms: tuple[str, ...] = ()
 
     @property
     def gone(self) -> bool:
@@ -185,6 +191,8 @@ class VerificationResult:
             "final_url": self.final_url,
             "anchors": [anchor.to_json() for anchor in self.anchors],
             "flags": self.flags.to_json(),
+            "relevance": self.relevance,
+            "relevance_terms": list(self.relevance_terms),
             "error": self.error,
             "elapsed_ms": self.elapsed_ms,
         }
@@ -203,6 +211,11 @@ class VerificationResult:
             "redirects": list(self.redirects),
             "notes": list(self.notes),
         }
+
+
+# What a page's relevance is scored against: a Reference, or a function that
+# reads one (verify_url reads the target page only once the source was read).
+ReferenceSource = Reference | Callable[[], Reference | None]
 
 
 # --- Per-host limits ------------------------------------------------------------------
@@ -451,8 +464,15 @@ def verify(
     fetcher: Fetcher | None = None,
     limiter: HostLimiter | None = None,
     host_slot: HostSlot | None = None,
+    reference: ReferenceSource | None = None,
+    relevance_unless_hash: str = "",
 ) -> VerificationResult:
     """Verify that ``source_url`` links to ``target``. Never raises for network trouble.
+
+    With a ``reference`` (the target's text and keywords, or a function that
+    reads them, called only once the page has been read) the page's topical
+    relevance is scored too, unless the page's hash is ``relevance_unless_hash``
+    (unchanged since it was last scored: the score would be the same).
 
     ``fetcher`` wins over ``config`` when both are given; with neither, the default
     FetchConfig is used. The check holds a slot of ``limiter`` (the process-wide
@@ -486,6 +506,8 @@ def verify(
         started=started,
         expected_anchor_text=expected_anchor_text,
         expected_dofollow=expected_dofollow,
+        reference=reference,
+        relevance_unless_hash=relevance_unless_hash,
     )
 
 
@@ -502,6 +524,8 @@ def judge(
     expected_anchor_text: str | None = None,
     expected_dofollow: bool = True,
     place: bool = True,
+    reference: ReferenceSource | None = None,
+    relevance_unless_hash: str = "",
 ) -> VerificationResult:
     """The verdict on a page already fetched and read (``read``): what ``verify``
     does after the network. ``place=False`` skips placement and kind, for the
@@ -541,6 +565,14 @@ def judge(
 
     same_site = [url for _index, url in reading.matches.same_site]
     evidence = _evidence_anchor(reading, anchors)
+    page_hash = hashlib.sha256(fetched.body).hexdigest()
+    relevance = None
+    if reference is not None and page_hash != relevance_unless_hash:
+        # Scoring walks the whole tree (a few ms, about a parse): done only when
+        # the caller asks for it, not on every check of an unchanged page.
+        compared = reference if isinstance(reference, Reference) else reference()
+        if compared is not None:
+            relevance = relevance_of(reading.page, compared)
     notes.extend(directives.sources)
     if robots is not None and robots.note:
         notes.append(robots.note)
@@ -570,10 +602,12 @@ def judge(
         elapsed_ms=round((time.monotonic() - started) * 1000),
         bytes_read=fetched.bytes_read,
         truncated=fetched.truncated,
-        page_hash=hashlib.sha256(fetched.body).hexdigest(),
+        page_hash=page_hash,
         snippet=snippet(evidence, reading.page) if evidence is not None else "",
         redirects=tuple(hop.url for hop in redirects),
         notes=tuple(notes),
+        relevance=None if relevance is None else relevance.score,
+        relevance_terms=() if relevance is None else relevance.terms,
     )
 
 
@@ -629,6 +663,10 @@ class Check:
     expected_anchor_text: str | None = None
     expected_dofollow: bool = True
     key: Hashable | None = None
+    # Score the page's relevance to this reference, unless its hash is
+    # relevance_unless_hash (see verify).
+    reference: Reference | None = None
+    relevance_unless_hash: str = ""
 
 
 def verify_many(
@@ -672,6 +710,8 @@ def verify_many(
             fetcher=fetcher,
             limiter=limiter,
             host_slot=host_slot,
+            reference=check.reference,
+            relevance_unless_hash=check.relevance_unless_hash,
         )
 
     with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="anchorage-verify") as pool:
