@@ -98,6 +98,10 @@ class Backlink(models.Model):
     # until both pages could be read.
     relevance = models.PositiveSmallIntegerField(null=True, blank=True)
     relevance_terms = models.JSONField(default=list, blank=True)
+    # When relevance was last computed: a check scores again only when this is
+    # older than RELEVANCE_REFRESH_DAYS and the page changed, or the target's
+    # text was read again since (links.relevance).
+    relevance_scored_at = models.DateTimeField(null=True, blank=True)
     first_seen_at = models.DateTimeField(null=True, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
@@ -186,6 +190,35 @@ class Backlink(models.Model):
         self.source_domain = domain_of(self.source_url)
         self.target_url = normalize_url(target_url)
         self.target_url_key = url_key(self.target_url)
+
+
+class TargetText(models.Model):
+    """A target page's main text and terms, as the relevance scores compare with.
+
+    Read through the verifier's fetcher once per RELEVANCE_REFRESH_DAYS (a page
+    that could not be read is tried again after an hour), never per check; one
+    row per URL, shared by every campaign that targets it.
+    """
+
+    # Failed reads are retried after this long, not on every check of a batch.
+    RETRY_AFTER = timedelta(hours=1)
+
+    url = models.URLField(max_length=2000, unique=True)
+    text = models.TextField(blank=True)
+    # links.verification.relevance.Terms.to_json(); empty when the page could not be read.
+    terms = models.JSONField(default=dict, blank=True)
+    fetched_at = models.DateTimeField()
+    # When the terms last differed from the read before: backlinks scored
+    # before it are scored again at their next check.
+    changed_at = models.DateTimeField()
+    error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return self.url
+
+    def is_stale(self, *, now: datetime, max_age: timedelta) -> bool:
+        age = now - self.fetched_at
+        return age >= (self.RETRY_AFTER if self.error else max_age)
 
 
 class LinkCheck(models.Model):

@@ -142,6 +142,9 @@ _CHECK_FIELDS = [
     "placement",
     "link_kind",
     "link_rel",
+    "relevance",
+    "relevance_terms",
+    "relevance_scored_at",
 ]
 
 
@@ -269,6 +272,11 @@ def _apply_outcome(
     backlink.last_checked_at = now
     backlink.last_verdict = outcome.verdict
     backlink.last_page_hash = outcome.page_hash
+    if outcome.relevance is not None:
+        # Kept whatever the verdict: it is about the page, not the link.
+        backlink.relevance = outcome.relevance
+        backlink.relevance_terms = outcome.relevance_terms
+        backlink.relevance_scored_at = now
 
     if outcome.found:
         backlink.failing_since = None

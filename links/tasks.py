@@ -10,8 +10,8 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
 from config import heartbeats
-from links import services
-from links.checking import check_many
+from links import relevance, services
+from links.checking import check_many, score_prospects
 from links.hostlimit import HostBusy
 from links.models import Backlink
 from links.outcome import CheckOutcome
@@ -112,6 +112,33 @@ def check_backlinks(payload: list[list[object]]) -> int:
             # instead of one per finished task waiting for the garbage collector.
             connection.close()
     return recorded
+
+
+@shared_task(ignore_result=True)
+def score_new_prospects() -> int:
+    """Beat runs this every minute: claim the prospects never read for relevance
+    (added or imported since) and queue their scoring in batches."""
+    if not settings.RELEVANCE_ENABLED:
+        return 0
+    ids = relevance.claim_unscored_prospects()
+    size = relevance.PROSPECT_BATCH_SIZE
+    for start in range(0, len(ids), size):
+        score_prospect_relevance.delay(ids[start : start + size])
+    return len(ids)
+
+
+# Not acks_late: a batch lost with its worker keeps relevance null (the claim
+# already stamped it), rather than a redelivery fetching every page again.
+@shared_task(ignore_result=True)
+def score_prospect_relevance(prospect_ids: list[int]) -> int:
+    try:
+        return score_prospects([int(pk) for pk in prospect_ids])
+    except HostBusy as exc:
+        # Pages already read are stored; the rest stay unscored (null).
+        log.warning("relevance scoring stopped: %s", exc)
+        return 0
+    finally:
+        connection.close()
 
 
 @shared_task(ignore_result=True)

@@ -39,6 +39,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from lxml import etree
+
 from links.verification.fetch import Fetcher
 from links.verification.parse import parse_html
 from links.verification.placement import region_of
@@ -231,6 +233,12 @@ MIN_NAMED_TEXT: Final = 500
 # Elements that mean something to placement without any attribute (its
 # sectioning and landmark tags).
 _REGION_TAGS: Final = frozenset({"main", "article", "nav", "aside", "header", "footer", "section"})
+# What an element with attributes means to the walk, by its tag, whether it is
+# inside a section, and its class, id, role, itemprop and aria-label.
+_DECISIONS: dict[tuple[Any, ...], tuple[str | None, bool, bool, bool]] = {}
+_DECISIONS_MAX: Final = 20_000
+# Where pages name their main content in attributes libxml2 can match exactly.
+_NAMED_CONTENT: Final = etree.XPath("//main | //*[@role='main'] | //*[@itemprop='articleBody']")
 # What a walk does with an element's own text.
 _OUTSIDE, _CONTENT, _DISCARD = 0, 1, 2
 
@@ -239,10 +247,27 @@ def main_text(root: Any, title: str | None = None) -> str:
     """The text of a parsed page (an lxml root) without its boilerplate."""
     if root is None:
         return title or ""
-    body = root.find("body")
-    start = root if body is None else body
-    # Text outside boilerplate, and the part of it inside what the page names
-    # as its content: the latter when there is one.
+    text = ""
+    # Most pages name their content with main, role=main or articleBody, found
+    # by libxml2's own search: only that part of the tree is walked then (a
+    # fifth of the page, typically), not the menus and footers around it.
+    named = _NAMED_CONTENT(root)
+    if named:
+        chosen = set(named)
+        starts = [e for e in named if not any(a in chosen for a in e.iterancestors())]
+        text = " ".join(_walk(starts, _CONTENT)[_CONTENT])
+    if len(text) < MIN_NAMED_TEXT:
+        body = root.find("body")
+        buckets = _walk([root if body is None else body], _OUTSIDE)
+        text = " ".join(buckets[_CONTENT])
+        if len(text) < MIN_NAMED_TEXT:
+            text = " ".join(buckets[_OUTSIDE]) + " " + text
+    return f"{title} {text}" if title else text
+
+
+def _walk(starts: list[Any], start_mode: int) -> tuple[list[str], list[str], list[str]]:
+    """The text under ``starts``, by what it is: outside boilerplate, in named
+    content, in boilerplate."""
     buckets: tuple[list[str], list[str], list[str]] = ([], [], [])
     size = 0
     visited = 0
@@ -250,7 +275,9 @@ def main_text(root: Any, title: str | None = None) -> str:
     # walked, its text discarded, because a page's named content ends every
     # region around it, as for placement_of: themes wrap the content column in
     # a "container has_sidebar" and broken markup leaves it inside a header.
-    stack: list[tuple[Any, bool, int]] = [(start, False, _OUTSIDE)]
+    in_content = start_mode == _CONTENT
+    stack: list[tuple[Any, bool, int]] = [(start, in_content, start_mode) for start in starts]
+    stack.reverse()
     while stack and size < MAX_TEXT_CHARS and visited < MAX_ELEMENTS:
         element, in_section, mode = stack.pop()
         visited += 1
@@ -269,15 +296,37 @@ def main_text(root: Any, title: str | None = None) -> str:
             tag = child.tag
             if not isinstance(tag, str) or tag in _SKIP_TAGS:
                 continue
-            if not child.attrib and tag not in _REGION_TAGS:
+            attributes = child.items()
+            if not attributes and tag not in _REGION_TAGS:
                 # Most elements: a bare <p>, <li> or <span> says nothing.
                 children.append((child, in_section, mode))
                 continue
-            if child.get("hidden") is not None or child.get("aria-hidden") == "true":
+            named = dict(attributes)
+            if "hidden" in named or named.get("aria-hidden") == "true":
                 continue
-            if _is_banner(child.get("id"), child.get("class"), child.get("aria-label")):
+            # A theme repeats a few hundred tag and name combinations on every
+            # page: what each says is remembered (a header or footer tag's
+            # meaning depends on in_section, which is part of the key).
+            key = (
+                tag,
+                in_section,
+                named.get("class"),
+                named.get("id"),
+                named.get("role"),
+                named.get("itemprop"),
+                named.get("aria-label"),
+            )
+            known = _DECISIONS.get(key)
+            if known is None:
+                if len(_DECISIONS) >= _DECISIONS_MAX:
+                    _DECISIONS.clear()
+                if _is_banner(key[3], key[2], key[6]):
+                    known = _DECISIONS[key] = (None, False, False, True)
+                else:
+                    known = _DECISIONS[key] = (*region_of(child, in_section=in_section), False)
+            region, sectioning, content, banner = known
+            if banner:
                 continue
-            region, sectioning, content = region_of(child, in_section=in_section)
             if content:
                 child_mode = _CONTENT
             elif region is not None:
@@ -286,11 +335,7 @@ def main_text(root: Any, title: str | None = None) -> str:
                 child_mode = mode
             children.append((child, in_section or sectioning, child_mode))
         stack.extend(reversed(children))
-    outside, named, _boilerplate = buckets
-    text = " ".join(named)
-    if len(text) < MIN_NAMED_TEXT:
-        text = " ".join(outside) + " " + text
-    return f"{title} {text}" if title else text
+    return buckets
 
 
 def page_terms(page: Any) -> Terms | None:
