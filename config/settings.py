@@ -331,6 +331,15 @@ VERIFIER_PER_HOST_LIMIT = env_int("VERIFIER_PER_HOST_LIMIT", 2)
 RECHECK_PER_USER_PER_HOUR = env_int("RECHECK_PER_USER_PER_HOUR", 60)
 RECHECK_LINK_INTERVAL_SECONDS = env_int("RECHECK_LINK_INTERVAL_SECONDS", 300)
 VERIFIER_DISPATCH_MAX = env_int("VERIFIER_DISPATCH_MAX", 20000)
+# Topical relevance (links/relevance.py): off, no target page is read and no
+# page scored (checks, verify_url and prospects leave relevance null).
+RELEVANCE_ENABLED = env_bool("RELEVANCE_ENABLED", True)
+# A target page's text is read again,
+# and a backlink whose page changed is scored again, after this many days.
+RELEVANCE_REFRESH_DAYS = env_int("RELEVANCE_REFRESH_DAYS", 7)
+# Prospect pages read at once by one background scoring task (each site still
+# within VERIFIER_PER_HOST_LIMIT across every worker).
+RELEVANCE_CONCURRENCY = env_int("RELEVANCE_CONCURRENCY", 8)
 VERIFIER_USER_AGENT = env_str(
     "VERIFIER_USER_AGENT", f"AnchorageBot/0.1 (+{SITE_URL}/about/bot; backlink monitor)"
 )

@@ -12,12 +12,14 @@ from functools import cache
 import redis
 from django.conf import settings
 
+from links import relevance
 from links.hostlimit import LocalHostLimiter, RedisHostLimiter
 from links.models import Backlink
 from links.outcome import CheckOutcome
 from links.verification.fetch import FetchConfig
 from links.verification.urls import Target
-from links.verification.verdict import Check, verify, verify_many
+from links.verification.verdict import Check, shared_fetcher, verify, verify_many
+from outreach.models import Prospect
 
 
 def fetch_config() -> FetchConfig:
@@ -69,15 +71,40 @@ def check_for(backlink: Backlink) -> Check:
 
 
 def check_many(backlinks: list[Backlink]) -> Iterator[tuple[int, CheckOutcome]]:
-    """Verify backlinks concurrently; yield (backlink id, outcome) as each finishes."""
+    """Verify backlinks concurrently; yield (backlink id, outcome) as each finishes.
+    Checks that need a relevance score get their target's text to compare with."""
+    fetcher = shared_fetcher(fetch_config())
+    limiter = host_limiter()
+    checks = [check_for(backlink) for backlink in backlinks]
+    if settings.RELEVANCE_ENABLED:
+        checks = relevance.with_relevance(
+            backlinks, checks, fetcher=fetcher, host_slot=limiter.slot
+        )
     results = verify_many(
-        [check_for(backlink) for backlink in backlinks],
-        config=fetch_config(),
-        max_workers=settings.VERIFIER_CONCURRENCY,
-        limiter=host_limiter(),
+        checks, fetcher=fetcher, max_workers=settings.VERIFIER_CONCURRENCY, limiter=limiter
     )
     for check, result in results:
         yield int(check.key), CheckOutcome.from_result(result)
+
+
+def score_prospects(prospect_ids: list[int]) -> int:
+    """Read these prospects' pages and store their relevance; returns how many were scored.
+
+    Through the verifier's pool: RELEVANCE_CONCURRENCY pages at once, each site
+    within the cross-worker per-site limit, as checks are.
+    """
+    prospects = list(
+        Prospect.objects.filter(pk__in=prospect_ids).select_related("campaign", "offered_target")
+    )
+    if not prospects:
+        return 0
+    fetcher = shared_fetcher(fetch_config())
+    limiter = host_limiter()
+    checks = relevance.prospect_checks(prospects, fetcher=fetcher, host_slot=limiter.slot)
+    results = verify_many(
+        checks, fetcher=fetcher, max_workers=settings.RELEVANCE_CONCURRENCY, limiter=limiter
+    )
+    return relevance.record_prospect_scores((int(check.key), result) for check, result in results)
 
 
 def check_one(source_url: str, target_url: str) -> CheckOutcome:

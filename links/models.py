@@ -100,6 +100,10 @@ class Backlink(models.Model):
     # until both pages could be read.
     relevance = models.PositiveSmallIntegerField(null=True, blank=True)
     relevance_terms = models.JSONField(default=list, blank=True)
+    # When relevance was last computed: a check scores again only when this is
+    # older than RELEVANCE_REFRESH_DAYS and the page changed, or the target's
+    # text was read again since (links.relevance).
+    relevance_scored_at = models.DateTimeField(null=True, blank=True)
     first_seen_at = models.DateTimeField(null=True, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
@@ -206,6 +210,9 @@ class Backlink(models.Model):
         "placement",
         "link_kind",
         "link_rel",
+        "relevance",
+        "relevance_terms",
+        "relevance_scored_at",
     ]
 
     def _set_state(self, state: str, now: datetime) -> bool:
@@ -230,6 +237,11 @@ class Backlink(models.Model):
         self.last_checked_at = now
         self.last_verdict = outcome.verdict
         self.last_page_hash = outcome.page_hash
+        if outcome.relevance is not None:
+            # Kept whatever the verdict: it is about the page, not the link.
+            self.relevance = outcome.relevance
+            self.relevance_terms = outcome.relevance_terms
+            self.relevance_scored_at = now
 
         if outcome.found:
             self.failing_since = None
@@ -342,6 +354,35 @@ class Backlink(models.Model):
         elif before not in {BacklinkState.LOST, BacklinkState.UNREACHABLE}:
             self._set_state(BacklinkState.ERROR, now)
         return alerts
+
+
+class TargetText(models.Model):
+    """A target page's main text and terms, as the relevance scores compare with.
+
+    Read through the verifier's fetcher once per RELEVANCE_REFRESH_DAYS (a page
+    that could not be read is tried again after an hour), never per check; one
+    row per URL, shared by every campaign that targets it.
+    """
+
+    # Failed reads are retried after this long, not on every check of a batch.
+    RETRY_AFTER = timedelta(hours=1)
+
+    url = models.URLField(max_length=2000, unique=True)
+    text = models.TextField(blank=True)
+    # links.verification.relevance.Terms.to_json(); empty when the page could not be read.
+    terms = models.JSONField(default=dict, blank=True)
+    fetched_at = models.DateTimeField()
+    # When the terms last differed from the read before: backlinks scored
+    # before it are scored again at their next check.
+    changed_at = models.DateTimeField()
+    error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return self.url
+
+    def is_stale(self, *, now: datetime, max_age: timedelta) -> bool:
+        age = now - self.fetched_at
+        return age >= (self.RETRY_AFTER if self.error else max_age)
 
 
 class LinkCheck(models.Model):

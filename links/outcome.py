@@ -63,6 +63,9 @@ class CheckOutcome:
     gone: bool = False
     duration_ms: int = 0
     bytes_read: int = 0
+    # Topical relevance (0-100) and its terms; None when this check did not score.
+    relevance: int | None = None
+    relevance_terms: list[str] = field(default_factory=list)
 
     @property
     def found(self) -> bool:
@@ -88,6 +91,8 @@ class CheckOutcome:
             gone=result.gone,
             duration_ms=result.elapsed_ms,
             bytes_read=result.bytes_read,
+            relevance=result.relevance,
+            relevance_terms=list(result.relevance_terms),
         )
 
 

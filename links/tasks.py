@@ -5,10 +5,13 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import connection
 
 from config import heartbeats
-from links import dispatch, services
+from links import dispatch, relevance, services
+from links.checking import score_prospects
+from links.verification.pool import HostBusy
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,33 @@ def check_backlinks(payload: dispatch.Payload) -> int:
         # Under the gevent pool every task runs in a new greenlet with its own
         # connection; closing it here keeps one connection per running batch
         # instead of one per finished task waiting for the garbage collector.
+        connection.close()
+
+
+@shared_task(ignore_result=True)
+def score_new_prospects() -> int:
+    """Beat runs this every minute: claim the prospects never read for relevance
+    (added or imported since) and queue their scoring in batches."""
+    if not settings.RELEVANCE_ENABLED:
+        return 0
+    ids = relevance.claim_unscored_prospects()
+    size = relevance.PROSPECT_BATCH_SIZE
+    for start in range(0, len(ids), size):
+        score_prospect_relevance.delay(ids[start : start + size])
+    return len(ids)
+
+
+# Not acks_late: a batch lost with its worker keeps relevance null (the claim
+# already stamped it), rather than a redelivery fetching every page again.
+@shared_task(ignore_result=True)
+def score_prospect_relevance(prospect_ids: list[int]) -> int:
+    try:
+        return score_prospects([int(pk) for pk in prospect_ids])
+    except HostBusy as exc:
+        # Pages already read are stored; the rest stay unscored (null).
+        log.warning("relevance scoring stopped: %s", exc)
+        return 0
+    finally:
         connection.close()
 
 

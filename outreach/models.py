@@ -80,6 +80,10 @@ class Prospect(models.Model):
     # pages and keywords, scored in the background; null until scored.
     relevance = models.PositiveSmallIntegerField(null=True, blank=True)
     relevance_terms = models.JSONField(default=list, blank=True)
+    # When the page was last read for its relevance (scored or not: a page that
+    # could not be read is not retried in a loop); null until then, which is
+    # what the background scoring looks for.
+    relevance_scored_at = models.DateTimeField(null=True, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="prospects")
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -175,6 +179,12 @@ class Prospect(models.Model):
             models.Index(fields=["domain"], name="prospect_domain"),
             # The all-campaigns dashboard's funnel and kinds: prospects added in a range.
             models.Index(fields=["created_at"], name="prospect_created_at"),
+            # The background relevance scoring finds the prospects never read.
+            models.Index(
+                fields=["id"],
+                name="prospect_relevance_unscored",
+                condition=Q(relevance_scored_at__isnull=True),
+            ),
             # The prospects table's default order: a page is read from the index
             # instead of sorting the whole campaign.
             models.Index(

@@ -61,6 +61,9 @@ SORTS: dict[str, tuple[Any, ...]] = {
     "-domain": ("-domain", "-id"),
     "-dr": (F("domain_rating").desc(nulls_last=True), "-id"),
     "dr": (F("domain_rating").asc(nulls_last=True), "-id"),
+    # Not yet scored (null) sorts last either way.
+    "-relevance": (F("relevance").desc(nulls_last=True), "-id"),
+    "relevance": (F("relevance").asc(nulls_last=True), "-id"),
     "follow_up": (F("next_follow_up").asc(nulls_last=True), "-id"),
     "-follow_up": (F("next_follow_up").desc(nulls_last=True), "-id"),
     "status": (_STATUS_RANK.asc(), "-id"),

@@ -59,6 +59,14 @@ def _media_root(settings, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _no_relevance_unless_asked(settings):
+    # Scoring reads our target pages, and the factories' targets are names
+    # (ours.example) that would be looked up: tests of relevance turn it on
+    # with targets served on 127.0.0.1.
+    settings.RELEVANCE_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2 at production strength costs ~0.3 s a user; tests make hundreds.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

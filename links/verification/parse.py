@@ -116,6 +116,9 @@ class ParsedPage:
     # True when the page was too deep for libxml2 and was read by the tokenizer.
     streamed: bool = False
     source: str | None = field(default=None, repr=False)
+    # The lxml tree (scripts and styles removed), for reading the page's main
+    # text (links.verification.relevance); None on the streaming fallback.
+    root: Any = field(default=None, repr=False, compare=False)
 
     @property
     def hrefs(self) -> list[str]:
@@ -209,7 +212,7 @@ def parse_html(body: bytes, encoding: str = "utf-8") -> ParsedPage:
 
 def _extract(root: Any) -> ParsedPage:
     etree.strip_elements(root, *_INVISIBLE, with_tail=False)
-    page = ParsedPage(anchors=[])
+    page = ParsedPage(anchors=[], root=root)
     anchors = page.anchors
     meta_robots: list[str] = []
     meta_googlebot: list[str] = []

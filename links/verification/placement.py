@@ -340,6 +340,25 @@ def _page_region(chain: list[tuple[str | None, bool]], index: int) -> str | None
     return None
 
 
+def region_of(element: Any, *, in_section: bool) -> tuple[str | None, bool, bool]:
+    """For a walk down the tree (the main text, links.verification.relevance): the
+    region ``element`` starts (one of BOILERPLATE or COMMENTS) or None, whether it
+    is a sectioning element, and whether it is the page's named main content
+    (``main``, ``role=main``, a theme's post body). ``in_section`` says whether an
+    ancestor is sectioning: a header or footer there is that section's own, as
+    for placement_of."""
+    signal, sectioning = _signal(element)
+    if signal in (_HEADER_TAG, _FOOTER_TAG):
+        if in_section:
+            return None, sectioning, False
+        return (HEADER if signal == _HEADER_TAG else FOOTER), sectioning, False
+    if signal in (_MAIN, _BODY):
+        return None, sectioning, True
+    if signal == _ARTICLE:
+        return None, sectioning, False
+    return signal, sectioning, False
+
+
 def placement_of(element: Any, *, cache: dict[Any, tuple[str | None, bool]] | None = None) -> str:
     """One of PLACEMENTS for an lxml ``<a>`` element of a parsed page."""
     chain = _chain(element, cache)

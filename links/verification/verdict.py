@@ -19,7 +19,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -43,6 +43,7 @@ from links.verification.parse import (
 )
 from links.verification.placement import TEXT, kind_of, placement_of
 from links.verification.pool import HostLimiter, host_fair
+from links.verification.relevance import Reference, relevance_of
 from links.verification.urls import (
     InvalidURL,
     LinkMatches,
@@ -162,6 +163,11 @@ class VerificationResult:
     # Why the page was read as it was: page-level robots rules, a robots.txt that
     # could not be read, a meta refresh followed.
     notes: tuple[str, ...] = ()
+    # Topical relevance of the page to the target (0-100) and the shared terms
+    # that explain it; None when it was not computed (no reference to compare
+    # with, the page unchanged since it was scored, or no text to read).
+    relevance: int | None = None
+    relevance_terms: tuple[str, ...] = ()
 
     @property
     def gone(self) -> bool:
@@ -181,6 +187,8 @@ class VerificationResult:
             "final_url": self.final_url,
             "anchors": [anchor.to_json() for anchor in self.anchors],
             "flags": self.flags.to_json(),
+            "relevance": self.relevance,
+            "relevance_terms": list(self.relevance_terms),
             "error": self.error,
             "elapsed_ms": self.elapsed_ms,
         }
@@ -199,6 +207,11 @@ class VerificationResult:
             "redirects": list(self.redirects),
             "notes": list(self.notes),
         }
+
+
+# What a page's relevance is scored against: a Reference, or a function that
+# reads one (verify_url reads the target page only once the source was read).
+ReferenceSource = Reference | Callable[[], Reference | None]
 
 
 _fetchers: dict[FetchConfig, Fetcher] = {}
@@ -386,8 +399,15 @@ def verify(
     expected_dofollow: bool = True,
     config: FetchConfig | None = None,
     fetcher: Fetcher | None = None,
+    reference: ReferenceSource | None = None,
+    relevance_unless_hash: str = "",
 ) -> VerificationResult:
     """Verify that ``source_url`` links to ``target``. Never raises for network trouble.
+
+    With a ``reference`` (the target's text and keywords, or a function that
+    reads them, called only once the page has been read) the page's topical
+    relevance is scored too, unless the page's hash is ``relevance_unless_hash``
+    (unchanged since it was last scored: the score would be the same).
 
     ``fetcher`` wins over ``config`` when both are given; with neither, the default
     FetchConfig is used. Limits per site are the caller's (``verify_many`` holds a
@@ -415,6 +435,8 @@ def verify(
         started=started,
         expected_anchor_text=expected_anchor_text,
         expected_dofollow=expected_dofollow,
+        reference=reference,
+        relevance_unless_hash=relevance_unless_hash,
     )
 
 
@@ -431,6 +453,8 @@ def judge(
     expected_anchor_text: str | None = None,
     expected_dofollow: bool = True,
     place: bool = True,
+    reference: ReferenceSource | None = None,
+    relevance_unless_hash: str = "",
 ) -> VerificationResult:
     """The verdict on a page already fetched and read (``read``): what ``verify``
     does after the network. ``place=False`` skips placement and kind, for the
@@ -470,6 +494,14 @@ def judge(
 
     same_site = [url for _index, url in reading.matches.same_site]
     evidence = _evidence_anchor(reading, anchors)
+    page_hash = hashlib.sha256(fetched.body).hexdigest()
+    relevance = None
+    if reference is not None and page_hash != relevance_unless_hash:
+        # Scoring walks the whole tree (a few ms, about a parse): done only when
+        # the caller asks for it, not on every check of an unchanged page.
+        compared = reference if isinstance(reference, Reference) else reference()
+        if compared is not None:
+            relevance = relevance_of(reading.page, compared)
     notes.extend(directives.sources)
     if robots is not None and robots.note:
         notes.append(robots.note)
@@ -499,10 +531,12 @@ def judge(
         elapsed_ms=round((time.monotonic() - started) * 1000),
         bytes_read=fetched.bytes_read,
         truncated=fetched.truncated,
-        page_hash=hashlib.sha256(fetched.body).hexdigest(),
+        page_hash=page_hash,
         snippet=snippet(evidence, reading.page) if evidence is not None else "",
         redirects=tuple(hop.url for hop in redirects),
         notes=tuple(notes),
+        relevance=None if relevance is None else relevance.score,
+        relevance_terms=() if relevance is None else relevance.terms,
     )
 
 
@@ -558,6 +592,10 @@ class Check:
     expected_anchor_text: str | None = None
     expected_dofollow: bool = True
     key: Hashable | None = None
+    # Score the page's relevance to this reference, unless its hash is
+    # relevance_unless_hash (see verify).
+    reference: Reference | None = None
+    relevance_unless_hash: str = ""
 
 
 def verify_many(
@@ -582,6 +620,8 @@ def verify_many(
             expected_anchor_text=check.expected_anchor_text,
             expected_dofollow=check.expected_dofollow,
             fetcher=fetcher,
+            reference=check.reference,
+            relevance_unless_hash=check.relevance_unless_hash,
         )
 
     return host_fair(

@@ -32,6 +32,8 @@ def test_verify_url_prints_exactly_the_design_json(site, settings):
         "final_url",
         "anchors",
         "flags",
+        "relevance",
+        "relevance_terms",
         "error",
         "elapsed_ms",
     }

@@ -46,6 +46,9 @@ class Worker:
             "DATABASE_URL": test_database_url(),
             "REDIS_URL": settings.REDIS_URL,
             "SECRET_KEY": "integration-test",
+            # As in the suite (tests/conftest.py): a test that wants relevance
+            # passes RELEVANCE_ENABLED=1 with targets on 127.0.0.1.
+            "RELEVANCE_ENABLED": "0",
             **(env or {}),
         }
         self.log = self.log_path.open("w")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from links.checking import fetch_config
+from links.verification.relevance import Reference, read_target
 from links.verification.urls import InvalidURL, normalize_url
-from links.verification.verdict import verify
+from links.verification.verdict import shared_fetcher, verify
 
 
 class Command(BaseCommand):
@@ -20,6 +22,12 @@ class Command(BaseCommand):
         parser.add_argument("target_url")
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
         parser.add_argument("--anchor", default=None, help="The anchor text agreed.")
+        parser.add_argument(
+            "--keyword",
+            action="append",
+            default=[],
+            help="A campaign keyword the relevance score also weighs (repeatable).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         for name in ("source_url", "target_url"):
@@ -27,11 +35,24 @@ class Command(BaseCommand):
                 normalize_url(options[name])
             except InvalidURL as exc:
                 raise CommandError(f"{name.upper()}: {exc}", returncode=2) from exc
+        fetcher = shared_fetcher(fetch_config())
+        target_errors: list[str] = []
+
+        def reference() -> Reference | None:
+            # The target page, through the same fetcher and guard, read only once
+            # the source page was: a target we cannot read leaves relevance null.
+            target = read_target(fetcher, options["target_url"])
+            if target.terms is None:
+                target_errors.append(target.error)
+                return None
+            return Reference.build([target.terms], options["keyword"])
+
         result = verify(
             options["source_url"],
             options["target_url"],
             expected_anchor_text=options["anchor"],
-            config=fetch_config(),
+            fetcher=fetcher,
+            reference=reference if settings.RELEVANCE_ENABLED else None,
         )
         if options["json"]:
             self.stdout.write(json.dumps(result.to_json(), ensure_ascii=False))
@@ -48,6 +69,11 @@ class Command(BaseCommand):
             )
         flags = result.flags.to_json()
         self.stdout.write(f"flags:       {json.dumps(flags)}")
+        if result.relevance is not None:
+            terms = ", ".join(result.relevance_terms) or "no shared terms"
+            self.stdout.write(f"relevance:   {result.relevance}/100 ({terms})")
+        elif target_errors:
+            self.stdout.write(f"relevance:   not scored: the target page: {target_errors[0]}")
         for difference in result.differences:
             self.stdout.write(f"difference:  {json.dumps(difference.to_json())}")
         if result.error:

@@ -599,6 +599,8 @@ def test_to_json_has_exactly_the_design_keys(site: TestSite, fetcher: Fetcher) -
         "final_url",
         "anchors",
         "flags",
+        "relevance",
+        "relevance_terms",
         "error",
         "elapsed_ms",
     ]
