@@ -58,12 +58,6 @@ def slow_site() -> Iterator[TestSite]:
     server.close()
 
 
-@pytest.fixture
-def signed_in(client, member):
-    client.force_login(member)
-    return client
-
-
 def broken(campaign, url: str):
     return ProspectFactory(campaign=campaign, kind=Kind.BROKEN_LINK, dead_url=url)
 
