@@ -147,6 +147,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
             start_new_session=True,
         )
     running = RunningDemo(checkout, f"http://127.0.0.1:{port}", env, process, log)
+
+    def still_running() -> None:
+        # A `make run` that stopped will not come up later: say so now, not in 3 minutes.
+        if process.poll() is not None:
+            raise AssertionError(f"make run exited with {process.returncode}\n{tail(log)()}")
+
     try:
         wait_until(
             lambda: "Anchorage is running" in log.read_text(),
@@ -154,6 +160,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
             "make run",
             interval=0.2,
             explain=tail(log),
+            meanwhile=still_running,
         )
         wait_until(
             lambda: answers(f"{running.url}/healthz"),
@@ -161,6 +168,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
             "the web server",
             interval=0.2,
             explain=tail(log),
+            meanwhile=still_running,
         )
         yield running
     finally:
