@@ -29,10 +29,14 @@ class Heartbeat(bootsteps.StartStopStep):
         self.tref: Any = None
 
     def start(self, c: Any) -> None:
-        from config import heartbeats
+        from django.conf import settings
 
         self.beat(c)
-        self.tref = c.timer.call_repeatedly(heartbeats.WORKER_EVERY_SECONDS, self.beat, (c,))
+        # From the consumer's own event loop, so a consumer that stopped consuming
+        # also stops beating.
+        self.tref = c.timer.call_repeatedly(
+            settings.HEALTH_WORKER_HEARTBEAT_SECONDS, self.beat, (c,)
+        )
 
     def stop(self, c: Any) -> None:
         if self.tref is not None:

@@ -21,9 +21,6 @@ CACHE = "heartbeats"
 DISPATCH = "dispatch"
 BEAT = "beat"
 DISPATCH_TASK = "links.tasks.dispatch_due_checks"
-# A worker writes its heartbeat this often, from its consumer's own event loop, so
-# a consumer that stopped consuming also stops beating.
-WORKER_EVERY_SECONDS = 15.0
 # Keys outlive any threshold anyone would set; they only go stale.
 _KEEP_SECONDS = 7 * 24 * 3600
 

@@ -354,6 +354,10 @@ BOT_CONTACT_EMAIL = env_str("BOT_CONTACT_EMAIL", parseaddr(DEFAULT_FROM_EMAIL)[1
 HEALTH_DISPATCH_MAX_AGE_SECONDS = env_int("HEALTH_DISPATCH_MAX_AGE_SECONDS", 300)
 HEALTH_WORKER_MAX_AGE_SECONDS = env_int("HEALTH_WORKER_MAX_AGE_SECONDS", 60)
 HEALTH_WORKER_QUEUES = env_list("HEALTH_WORKER_QUEUES", "celery,bulk")
+# How often each worker writes its heartbeat. Not read from the environment:
+# HEALTH_WORKER_MAX_AGE_SECONDS is the operator's knob; the suite shortens this
+# one (tests/support/fast_heartbeat_settings.py) to watch a worker beat twice.
+HEALTH_WORKER_HEARTBEAT_SECONDS = 15.0
 # /metrics answers requests made directly (not through a proxy) from these
 # addresses or networks (CIDR), and any request with "Authorization: Bearer
 # METRICS_TOKEN" when that is set.

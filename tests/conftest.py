@@ -41,6 +41,36 @@ def admin_user(db):
 
 
 @pytest.fixture
+def sign_in(client):
+    """The one way tests sign the test client in: ``sign_in(user)`` returns the
+    client signed in as that user (the fixtures below are the usual ones)."""
+
+    def signed_in_as(user):
+        client.force_login(user)
+        return client
+
+    return signed_in_as
+
+
+@pytest.fixture
+def signed_in(sign_in, member):
+    """The test client, signed in as ``member``."""
+    return sign_in(member)
+
+
+@pytest.fixture
+def as_manager(sign_in, manager):
+    """The test client, signed in as ``manager``."""
+    return sign_in(manager)
+
+
+@pytest.fixture
+def as_admin(sign_in, admin_user):
+    """The test client, signed in as ``admin_user``."""
+    return sign_in(admin_user)
+
+
+@pytest.fixture
 def campaign(member):
     """A campaign the ``member`` fixture is on."""
     return CampaignFactory(slug="ours", members=[member])

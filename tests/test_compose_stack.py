@@ -62,6 +62,7 @@ import yaml
 
 from tests.support.site import TestSite
 from tests.support.smtp import PASSWORD, USER, SmtpSink
+from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKDIR = "/app"  # the Dockerfile's WORKDIR
@@ -463,12 +464,15 @@ class Stack:
             return service.state == "healthy"
         return service.state == "started"
 
-    def _fail(self, message: str) -> None:
+    def report(self) -> str:
         logs = "\n".join(
             f"--- {s.name} ({s.state}) {s.reason}\n{s.log()[-3000:]}"
             for s in self.services.values()
         )
-        raise AssertionError(f"{message}\n{self.timeline()}\n{logs}")
+        return f"{self.timeline()}\n{logs}"
+
+    def _fail(self, message: str) -> None:
+        raise AssertionError(f"{message}\n{self.report()}")
 
     def assert_running(self) -> None:
         for service in self.services.values():
@@ -711,14 +715,10 @@ def stack_redis() -> Iterator[tuple[str, int, str]]:
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, what: str, stack: Stack) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        stack.assert_running()
-        time.sleep(0.3)
-    stack._fail(f"timed out waiting for {what}")
+    """Until ``condition`` holds, failing at once if a service of the stack exited."""
+    return wait_until(
+        condition, timeout, what, interval=0.2, meanwhile=stack.assert_running, explain=stack.report
+    )
 
 
 NOFOLLOW_PAGE = """<!doctype html><html><head><title>Best trail shoes</title></head>

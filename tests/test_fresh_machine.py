@@ -13,8 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import pytest
 import requests
 
 from config.env import load_development_env
+from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -125,14 +125,8 @@ def answers(url: str) -> bool:
         return False
 
 
-def wait_for(condition, timeout: float, what: str, log: Path | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
-    pytest.fail(f"timed out waiting for {what}\n{tail}")
+def tail(log: Path) -> Callable[[], str]:
+    return lambda: log.read_text(errors="replace")[-3000:] if log.exists() else ""
 
 
 @pytest.fixture(scope="module")
@@ -153,9 +147,29 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
             start_new_session=True,
         )
     running = RunningDemo(checkout, f"http://127.0.0.1:{port}", env, process, log)
+
+    def still_running() -> None:
+        # A `make run` that stopped will not come up later: say so now, not in 3 minutes.
+        if process.poll() is not None:
+            raise AssertionError(f"make run exited with {process.returncode}\n{tail(log)()}")
+
     try:
-        wait_for(lambda: "Anchorage is running" in log.read_text(), 180, "make run", log)
-        wait_for(lambda: answers(f"{running.url}/healthz"), 120, "the web server", log)
+        wait_until(
+            lambda: "Anchorage is running" in log.read_text(),
+            180,
+            "make run",
+            interval=0.2,
+            explain=tail(log),
+            meanwhile=still_running,
+        )
+        wait_until(
+            lambda: answers(f"{running.url}/healthz"),
+            120,
+            "the web server",
+            interval=0.2,
+            explain=tail(log),
+            meanwhile=still_running,
+        )
         yield running
     finally:
         if process.poll() is None:
@@ -194,11 +208,12 @@ def test_make_run_serves_the_demo_campaign_to_its_printed_logins(demo):
 
 
 def test_make_run_starts_a_consuming_worker_and_beat(demo):
-    wait_for(
+    wait_until(
         lambda: "ready." in demo.log.read_text() and "beat: Starting" in demo.log.read_text(),
         60,
         "the worker and beat",
-        demo.log,
+        interval=0.2,
+        explain=tail(demo.log),
     )
 
 
@@ -262,11 +277,12 @@ def test_the_demo_mailbox_delivers_a_sequence_to_make_runs_sink(demo):
     assert started.returncode == 0, started.stdout + started.stderr
     recipient = started.stdout.strip().splitlines()[-1]
     sent = demo.checkout / "var/sent-mail"
-    wait_for(
+    wait_until(
         lambda: any(recipient in p.read_text(errors="replace") for p in sent.glob("*.eml")),
         90,
         "the outreach email in var/sent-mail/",
-        demo.log,
+        interval=0.2,
+        explain=tail(demo.log),
     )
     (email,) = [p for p in sent.glob("*.eml") if recipient in p.read_text(errors="replace")]
     assert "Subject: A running resource for" in email.read_text()

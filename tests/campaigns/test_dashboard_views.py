@@ -73,20 +73,14 @@ def populate(campaign, n: int) -> None:
         AlertFactory(campaign=campaign, backlink=backlink, kind=Alert.Kind.LOST, created_at=when)
 
 
-@pytest.fixture
-def manager_client(client, manager):
-    client.force_login(manager)
-    return client
-
-
 @pytest.mark.parametrize("rows", [3, 30])
 def test_the_dashboard_page_runs_no_chart_query_and_places_every_chart(
-    manager_client, campaign, rows, django_assert_max_num_queries
+    as_manager, campaign, rows, django_assert_max_num_queries
 ):
     populate(campaign, rows)
 
     with django_assert_max_num_queries(PAGE_QUERIES):
-        response = manager_client.get(reverse("campaigns:dashboard", args=[campaign.slug]))
+        response = as_manager.get(reverse("campaigns:dashboard", args=[campaign.slug]))
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -100,7 +94,7 @@ def test_the_dashboard_page_runs_no_chart_query_and_places_every_chart(
 
 @pytest.mark.parametrize("rows", [3, 30])
 def test_every_chart_fragment_runs_one_query_whatever_the_rows(
-    manager_client, campaign, other_campaign, rows, django_assert_num_queries
+    as_manager, campaign, other_campaign, rows, django_assert_num_queries
 ):
     populate(campaign, rows)
     populate(other_campaign, rows)
@@ -108,7 +102,7 @@ def test_every_chart_fragment_runs_one_query_whatever_the_rows(
     for scope, queries in ((campaign, PANEL_QUERIES["campaign"]), (None, PANEL_QUERIES["all"])):
         for spec in PANELS:
             with django_assert_num_queries(queries):
-                response = fetch_panel(manager_client, scope, spec.id)
+                response = fetch_panel(as_manager, scope, spec.id)
             assert response.status_code == 200, spec.id
             html = response.content.decode()
             assert html.count("<canvas") == 1, spec.id
@@ -124,33 +118,31 @@ def test_members_are_refused_both_dashboards(client, member, campaign):
     assert fetch_panel(client, None, "links-won").status_code == 403
 
 
-def test_an_unknown_chart_is_404(manager_client, campaign):
-    assert fetch_panel(manager_client, campaign, "no-such-chart").status_code == 404
-    assert fetch_panel(manager_client, None, "no-such-chart").status_code == 404
+def test_an_unknown_chart_is_404(as_manager, campaign):
+    assert fetch_panel(as_manager, campaign, "no-such-chart").status_code == 404
+    assert fetch_panel(as_manager, None, "no-such-chart").status_code == 404
 
 
-def test_the_chart_fragment_passes_its_data_as_json_and_repeats_it_in_a_table(
-    manager_client, campaign
-):
+def test_the_chart_fragment_passes_its_data_as_json_and_repeats_it_in_a_table(as_manager, campaign):
     populate(campaign, 4)
 
-    html = fetch_panel(manager_client, campaign, "links-won").content.decode()
+    html = fetch_panel(as_manager, campaign, "links-won").content.decode()
 
     data = chart_data(html, "links-won")
     assert data["type"] == "bar"
     assert sum(sum(d["data"]) for d in data["datasets"]) == 4
     assert html.count("<details") == 1
     assert "<caption>Links won per week" in html
-    page = manager_client.get(reverse("campaigns:dashboard", args=[campaign.slug]))
+    page = as_manager.get(reverse("campaigns:dashboard", args=[campaign.slug]))
     assert "vendor/chartjs-4.6.1/chart.umd.min" in page.content.decode()
     assert "js/dashboard-charts" in page.content.decode()
 
 
-def test_a_chart_opened_on_its_own_is_a_page_with_that_chart(manager_client, campaign):
+def test_a_chart_opened_on_its_own_is_a_page_with_that_chart(as_manager, campaign):
     populate(campaign, 3)
     url = panel_url(campaign, "funnel")
 
-    response = manager_client.get(url, {"start": timezone.localdate() - timedelta(days=29)})
+    response = as_manager.get(url, {"start": timezone.localdate() - timedelta(days=29)})
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -162,14 +154,14 @@ def test_a_chart_opened_on_its_own_is_a_page_with_that_chart(manager_client, cam
     assert "HX-Request" in response["Vary"]  # the fragment is cached apart
 
 
-def test_chart_js_is_loaded_only_on_dashboards(manager_client, campaign):
-    html = manager_client.get(reverse("campaigns:detail", args=[campaign.slug])).content.decode()
+def test_chart_js_is_loaded_only_on_dashboards(as_manager, campaign):
+    html = as_manager.get(reverse("campaigns:detail", args=[campaign.slug])).content.decode()
 
     assert "chart.umd" not in html
 
 
-def test_the_default_period_is_the_last_90_days(manager_client, campaign):
-    response = manager_client.get(reverse("campaigns:dashboard", args=[campaign.slug]))
+def test_the_default_period_is_the_last_90_days(as_manager, campaign):
+    response = as_manager.get(reverse("campaigns:dashboard", args=[campaign.slug]))
 
     period = response.context["period"]
     assert period.end == timezone.localdate()
@@ -179,11 +171,11 @@ def test_the_default_period_is_the_last_90_days(manager_client, campaign):
     assert f'name="end" value="{period.end}"' in html
 
 
-def test_a_given_range_is_used(manager_client, campaign):
+def test_a_given_range_is_used(as_manager, campaign):
     today = timezone.localdate()
     start = today - timedelta(days=10)
 
-    response = manager_client.get(
+    response = as_manager.get(
         reverse("campaigns:dashboard", args=[campaign.slug]), {"start": start, "end": today}
     )
 
@@ -200,8 +192,8 @@ def test_a_given_range_is_used(manager_client, campaign):
         ({"end": "2999-01-01"}, "cannot be after today"),
     ],
 )
-def test_bad_dates_are_explained_and_no_chart_is_drawn(manager_client, campaign, params, message):
-    response = manager_client.get(reverse("campaigns:dashboard", args=[campaign.slug]), params)
+def test_bad_dates_are_explained_and_no_chart_is_drawn(as_manager, campaign, params, message):
+    response = as_manager.get(reverse("campaigns:dashboard", args=[campaign.slug]), params)
 
     assert response.status_code == 400
     html = response.content.decode()
@@ -209,39 +201,39 @@ def test_bad_dates_are_explained_and_no_chart_is_drawn(manager_client, campaign,
     assert 'aria-invalid="true"' in html
     assert "<canvas" not in html
     assert "chart.umd" not in html
-    fragment = fetch_panel(manager_client, campaign, "links-won", params)
+    fragment = fetch_panel(as_manager, campaign, "links-won", params)
     assert fragment.status_code == 400
     assert message in fragment.content.decode()
 
 
-def test_empty_charts_say_what_to_do_next(manager_client, campaign):
-    won = fetch_panel(manager_client, campaign, "links-won").content.decode()
-    goal = fetch_panel(manager_client, campaign, "goal").content.decode()
+def test_empty_charts_say_what_to_do_next(as_manager, campaign):
+    won = fetch_panel(as_manager, campaign, "links-won").content.decode()
+    goal = fetch_panel(as_manager, campaign, "goal").content.decode()
 
     assert "<canvas" not in won + goal
     assert "No links won in this period" in won
     assert "No goal set" in goal
 
 
-def test_anchor_warning_shows_past_the_threshold(manager_client, campaign, settings):
+def test_anchor_warning_shows_past_the_threshold(as_manager, campaign, settings):
     settings.ANCHOR_EXACT_MATCH_WARN_PERCENT = 10
     target = TargetPageFactory(campaign=campaign, title="Trail shoes")
     BacklinkFactory(campaign=campaign, target_page=target, expected_anchor_text="trail shoes")
     BacklinkFactory(campaign=campaign, target_page=target, expected_anchor_text="a review")
 
-    html = fetch_panel(manager_client, campaign, "anchors").content.decode()
-    page = manager_client.get(reverse("campaigns:dashboard", args=[campaign.slug]))
+    html = fetch_panel(as_manager, campaign, "anchors").content.decode()
+    page = as_manager.get(reverse("campaigns:dashboard", args=[campaign.slug]))
 
     assert "1 of 2 links (50.0%) use an exact-match anchor" in html
     assert "Over-optimized anchors" in html
     assert "equals the title of the link" in page.content.decode()  # the definition
 
 
-def test_all_campaigns_dashboard_covers_every_campaign(manager_client, campaign, other_campaign):
+def test_all_campaigns_dashboard_covers_every_campaign(as_manager, campaign, other_campaign):
     BacklinkFactory(campaign=campaign)
     BacklinkFactory(campaign=other_campaign)
 
-    html = fetch_panel(manager_client, None, "links-won").content.decode()
+    html = fetch_panel(as_manager, None, "links-won").content.decode()
 
     data = chart_data(html, "links-won")
     assert sum(sum(d["data"]) for d in data["datasets"]) == 2

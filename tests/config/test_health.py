@@ -12,7 +12,9 @@ from django.core.management import call_command
 
 from config import heartbeats
 from links import tasks
-from tests.support.workers import Worker, purge_queue, wait_until
+from tests.support import fast_heartbeat_settings
+from tests.support.waiting import wait_until
+from tests.support.workers import Worker, purge_queue
 
 QUEUES = ["celery", "bulk"]
 
@@ -188,16 +190,25 @@ def test_a_prefork_worker_beats_from_its_event_loop_too(client, tmp_path, settin
     # gevent's: the heartbeat must come from there as well.
     settings.HEALTH_WORKER_QUEUES = ["bulk"]
     purge_queue()
-    worker = Worker("bulk", pool="prefork", concurrency=1, queues="bulk", log_dir=tmp_path)
+    # Beating every second rather than every 15: the test waits for two beats.
+    every = fast_heartbeat_settings.HEALTH_WORKER_HEARTBEAT_SECONDS
+    worker = Worker(
+        "bulk",
+        pool="prefork",
+        concurrency=1,
+        queues="bulk",
+        log_dir=tmp_path,
+        env={"DJANGO_SETTINGS_MODULE": fast_heartbeat_settings.__name__},
+    )
     try:
         worker.wait_ready()
         wait_until(lambda: heartbeats.last_worker_beats(["bulk"])["bulk"], 30, "a bulk heartbeat")
         first = heartbeats.last_worker_beat(f"bulk@{socket.gethostname()}")
         assert first is not None
-        # It keeps beating, every WORKER_EVERY_SECONDS.
+        # It keeps beating, every HEALTH_WORKER_HEARTBEAT_SECONDS.
         wait_until(
             lambda: heartbeats.last_worker_beat(f"bulk@{socket.gethostname()}") > first,
-            heartbeats.WORKER_EVERY_SECONDS + 10,
+            every + 10,
             "a second heartbeat",
         )
     finally:

@@ -22,6 +22,7 @@ from outreach.models import Kind, Prospect
 from tests.factories import CampaignFactory, TargetPageFactory, UserFactory
 from tests.outreach.journalist_queries.samples import HARO_TEXT, qwoted_email
 from tests.support.site import RequestHandler, TestSite
+from tests.support.waiting import wait_until
 from tests.support.workers import Worker, purge_queue
 
 WORKER_ENV = {
@@ -264,12 +265,12 @@ def test_mailbox_poll_to_haro_prospect(page, login, team, worker, imap_mailbox):
     page.goto(f"/inbox/?campaign={campaign.slug}")
     page.get_by_role("button", name="Read mailboxes now").click()
     rows = page.locator("#queries tbody tr")
-    for _attempt in range(30):
-        if rows.count() == 2:
-            break
-        time.sleep(0.5)
+
+    def both_queries_listed() -> bool:
         page.reload()
-    expect(rows).to_have_count(2)
+        return rows.count() == 2
+
+    wait_until(both_queries_listed, 15, "the mailbox's two queries listed", interval=0.2)
     expect(rows.first).to_contain_text("Looking for running coaches on marathon taper mistakes")
     rows.first.get_by_role("button", name="Make prospect").click()
     expect(rows.first).to_contain_text("Prospect of Trail shoes")

@@ -27,12 +27,6 @@ def queued_checks(client: redis.Redis) -> int:
     return sum(TASK in raw for raw in client.lrange("celery", 0, -1))
 
 
-@pytest.fixture
-def signed_in(client, member):
-    client.force_login(member)
-    return client
-
-
 def recheck_url(backlink: Backlink) -> str:
     return reverse("links:backlink_recheck", args=[backlink.campaign.slug, backlink.pk])
 

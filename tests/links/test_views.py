@@ -28,12 +28,6 @@ def htmx(target: str) -> dict[str, str]:
     return {**HTMX, "HX-Target": target}
 
 
-@pytest.fixture
-def signed_in(client, member):
-    client.force_login(member)
-    return client
-
-
 def list_url(campaign) -> str:
     return reverse("links:backlink_list", args=[campaign.slug])
 

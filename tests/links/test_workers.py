@@ -13,7 +13,8 @@ from django.utils import timezone
 from links import tasks
 from links.models import Backlink, BacklinkState, LinkCheck
 from tests.factories import BacklinkFactory, CampaignFactory
-from tests.support.workers import Worker, purge_queue, wait_until
+from tests.support.waiting import wait_until
+from tests.support.workers import Worker, broker_idle, purge_queue, redeliver_expired, stop_all
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -33,11 +34,11 @@ def workers(tmp_path):
 
     purge_queue()
     yield start
-    for worker in started:
-        worker.stop()
+    stop_all(started)
     purge_queue()
 
 
+CHECK_TASK = "links.tasks.check_backlinks"
 WORKER_ENV = {"VERIFIER_ALLOW_PRIVATE_NETWORKS": "1", "VERIFIER_PER_HOST_LIMIT": "8"}
 
 
@@ -61,8 +62,10 @@ def test_two_workers_check_1000_due_links_exactly_once(site, workers, settings):
     )
     workers(2, env=WORKER_ENV)
     assert tasks.dispatch_due_checks() == 1000
-    wait_until(lambda: LinkCheck.objects.count() >= 1000, 180, "1,000 checks")
-    time.sleep(1)  # a duplicate, if any, would land now
+    wait_until(lambda: LinkCheck.objects.count() >= 1000, 180, "1,000 checks", interval=0.2)
+    # The check tasks acknowledge when done: once none waits or runs, a
+    # duplicate would have landed.
+    wait_until(broker_idle, 30, "the queue drained")
     per_link = LinkCheck.objects.values("backlink").annotate(n=Count("pk"))
     assert per_link.count() == 1000
     assert {row["n"] for row in per_link} == {1}
@@ -91,7 +94,8 @@ def test_a_worker_killed_mid_check_leaves_the_link_checked_later(site, workers, 
         target_url="https://ours.example/guide/",
         next_check_at=timezone.now() - timedelta(minutes=1),
     )
-    env = {**WORKER_ENV, "CELERY_VISIBILITY_TIMEOUT": "5"}
+    visibility_timeout = 5
+    env = {**WORKER_ENV, "CELERY_VISIBILITY_TIMEOUT": str(visibility_timeout)}
     (first,) = workers(1, env=env)
     assert tasks.dispatch_due_checks() == 1
     wait_until(lambda: site.hits_for("/slow") >= 1, 30, "the check to reach the page")
@@ -99,13 +103,29 @@ def test_a_worker_killed_mid_check_leaves_the_link_checked_later(site, workers, 
     assert not LinkCheck.objects.filter(backlink=backlink).exists()
 
     release["slow"] = False
-    workers(1, env=env)
-    time.sleep(settings.VERIFIER_LEASE_SECONDS + 1)  # the lease of the dead claim runs out
-    tasks.dispatch_due_checks()
+    (second,) = workers(1, env=env)
+    # Whichever comes first sends the link to the second worker: the dead claim's
+    # lease running out (the dispatcher claims it again, as beat would) or the
+    # dead worker's message coming back (its claim still holds then).
+    dispatched = 0
+
+    def checked_again() -> bool:
+        nonlocal dispatched
+        if Backlink.objects.due().filter(pk=backlink.pk).exists():
+            dispatched += tasks.dispatch_due_checks()
+        return LinkCheck.objects.filter(backlink=backlink).exists()
+
+    wait_until(checked_again, 60, "the link checked again", interval=0.2)
+    # The dead worker's message goes back on the queue once its visibility
+    # timeout has passed, and the second worker runs it (again, if it ran it
+    # already): it must not add a second check.
     wait_until(
-        lambda: LinkCheck.objects.filter(backlink=backlink).exists(), 60, "the link checked again"
+        lambda: redeliver_expired(visibility_timeout) == 0,
+        visibility_timeout + 30,
+        "the dead worker's message back on the queue",
     )
-    time.sleep(6)  # the dead worker's redelivered message must not add a second check
+    wait_until(broker_idle, 60, "the redelivered message run", explain=second.output)
+    assert second.finished(CHECK_TASK) == 1 + dispatched, second.output()
     assert LinkCheck.objects.filter(backlink=backlink).count() == 1
     backlink.refresh_from_db()
     assert backlink.state == BacklinkState.LIVE

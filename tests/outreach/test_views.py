@@ -22,12 +22,6 @@ def htmx(target: str) -> dict[str, str]:
     return {**HTMX, "HX-Target": target}
 
 
-@pytest.fixture
-def signed_in(client, member):
-    client.force_login(member)
-    return client
-
-
 def list_url(campaign) -> str:
     return reverse("outreach:prospect_list", args=[campaign.slug])
 

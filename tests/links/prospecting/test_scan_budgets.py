@@ -44,12 +44,6 @@ def queued_scans(client: redis.Redis) -> list[str]:
     ]
 
 
-@pytest.fixture
-def signed_in(client, member):
-    client.force_login(member)
-    return client
-
-
 def start(client, campaign, n: int):
     return client.post(
         reverse("prospecting:scan_list", args=[campaign.slug]),

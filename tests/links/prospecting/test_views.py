@@ -28,19 +28,13 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def member_client(client, member):
-    client.force_login(member)
-    return client
-
-
-def test_scan_list_empty_state(member_client, campaign):
-    response = member_client.get(reverse("prospecting:scan_list", args=[campaign.slug]))
+def test_scan_list_empty_state(signed_in, campaign):
+    response = signed_in.get(reverse("prospecting:scan_list", args=[campaign.slug]))
     assert "No scans yet" in response.content.decode()
 
 
-def test_starting_a_scan_redirects_to_its_progress(member_client, campaign, member):
-    response = member_client.post(
+def test_starting_a_scan_redirects_to_its_progress(signed_in, campaign, member):
+    response = signed_in.post(
         reverse("prospecting:scan_list", args=[campaign.slug]),
         {"urls": "https://resources.example/links\nblog.example/list"},
     )
@@ -52,13 +46,13 @@ def test_starting_a_scan_redirects_to_its_progress(member_client, campaign, memb
         "https://blog.example/list",
     ]
     assert (scan.state, scan.created_by) == (ScanState.QUEUED, member)
-    page = member_client.get(response["Location"]).content.decode()
+    page = signed_in.get(response["Location"]).content.decode()
     assert 'hx-trigger="every 1s"' in page
     assert "Cancel scan" in page
 
 
-def test_hostile_urls_are_refused_with_the_reason(member_client, campaign):
-    response = member_client.post(
+def test_hostile_urls_are_refused_with_the_reason(signed_in, campaign):
+    response = signed_in.post(
         reverse("prospecting:scan_list", args=[campaign.slug]),
         {"urls": "http://169.254.169.254/latest/meta-data/\nfile:///etc/passwd\nhttp://localhost/"},
     )
@@ -70,26 +64,26 @@ def test_hostile_urls_are_refused_with_the_reason(member_client, campaign):
     assert not BrokenLinkScan.objects.exists()
 
 
-def test_an_empty_form_says_what_to_do(member_client, campaign):
-    response = member_client.post(reverse("prospecting:scan_list", args=[campaign.slug]), {})
+def test_an_empty_form_says_what_to_do(signed_in, campaign):
+    response = signed_in.post(reverse("prospecting:scan_list", args=[campaign.slug]), {})
     assert response.status_code == 400
     assert "Enter at least one page" in response.content.decode()
 
 
-def test_progress_poll_reloads_the_page_when_the_scan_is_done(member_client, campaign):
+def test_progress_poll_reloads_the_page_when_the_scan_is_done(signed_in, campaign):
     scan = BrokenLinkScanFactory(campaign=campaign, state=ScanState.RUNNING, pages_total=2)
     url = reverse("prospecting:scan_progress", args=[campaign.slug, scan.pk])
-    running = member_client.get(url, headers={"HX-Request": "true"})
+    running = signed_in.get(url, headers={"HX-Request": "true"})
     assert 'id="scan-progress"' in running.content.decode()
     assert "Pages done: 1 / 2" in running.content.decode()
     BrokenLinkScan.objects.filter(pk=scan.pk).update(state=ScanState.DONE)
-    done = member_client.get(url, headers={"HX-Request": "true"})
+    done = signed_in.get(url, headers={"HX-Request": "true"})
     assert done["HX-Refresh"] == "true"
 
 
-def test_cancel_from_the_progress_box(member_client, campaign):
+def test_cancel_from_the_progress_box(signed_in, campaign):
     scan = BrokenLinkScanFactory(campaign=campaign, state=ScanState.RUNNING)
-    response = member_client.post(
+    response = signed_in.post(
         reverse("prospecting:scan_cancel", args=[campaign.slug, scan.pk]),
         headers={"HX-Request": "true"},
     )
@@ -98,7 +92,7 @@ def test_cancel_from_the_progress_box(member_client, campaign):
     assert scan.cancel_requested
 
 
-def test_scan_results_rank_targets_and_make_a_prospect(member_client, campaign, member):
+def test_scan_results_rank_targets_and_make_a_prospect(signed_in, campaign, member):
     shoes = TargetPageFactory(campaign=campaign, title="Trail shoes", keywords="trail shoes")
     TargetPageFactory(campaign=campaign, title="Socks", keywords="socks")
     link = DeadLinkFactory(
@@ -106,14 +100,14 @@ def test_scan_results_rank_targets_and_make_a_prospect(member_client, campaign, 
         anchor_text="guide to trail shoes",
         context="A guide to trail shoes for beginners.",
     )
-    page = member_client.get(
+    page = signed_in.get(
         reverse("prospecting:scan_detail", args=[campaign.slug, link.scan_id])
     ).content.decode()
     assert "guide to trail shoes" in page
     assert f"Best match: {shoes.url}" in page
     assert page.index(f'<option value="{shoes.pk}">') < page.index("Socks")
 
-    response = member_client.post(
+    response = signed_in.post(
         reverse("prospecting:dead_link_prospect", args=[campaign.slug, link.pk]),
         {"target": shoes.pk},
         headers={"HX-Request": "true"},
@@ -126,31 +120,31 @@ def test_scan_results_rank_targets_and_make_a_prospect(member_client, campaign, 
     assert (prospect.dead_url, prospect.offered_target) == (link.url, shoes)
 
 
-def test_a_target_page_of_another_campaign_is_ignored(member_client, campaign, other_campaign):
+def test_a_target_page_of_another_campaign_is_ignored(signed_in, campaign, other_campaign):
     link = DeadLinkFactory(page__scan__campaign=campaign)
     foreign = TargetPageFactory(campaign=other_campaign)
-    member_client.post(
+    signed_in.post(
         reverse("prospecting:dead_link_prospect", args=[campaign.slug, link.pk]),
         {"target": foreign.pk},
     )
     assert Prospect.objects.get().offered_target is None
 
 
-def test_dead_links_of_another_campaign_are_not_found(member_client, campaign, other_campaign):
+def test_dead_links_of_another_campaign_are_not_found(signed_in, campaign, other_campaign):
     link = DeadLinkFactory(page__scan__campaign=other_campaign)
-    response = member_client.post(
+    response = signed_in.post(
         reverse("prospecting:dead_link_prospect", args=[campaign.slug, link.pk])
     )
     assert response.status_code == 404
 
 
-def test_scan_detail_empty_state(member_client, campaign):
+def test_scan_detail_empty_state(signed_in, campaign):
     scan = ScanPageFactory(scan__campaign=campaign).scan
-    page = member_client.get(reverse("prospecting:scan_detail", args=[campaign.slug, scan.pk]))
+    page = signed_in.get(reverse("prospecting:scan_detail", args=[campaign.slug, scan.pk]))
     assert "No dead links on these pages" in page.content.decode()
 
 
-def test_recheck_fragment(member_client, campaign, settings, fresh_budgets):
+def test_recheck_fragment(signed_in, campaign, settings, fresh_budgets):
     settings.VERIFIER_ALLOW_PRIVATE_NETWORKS = False
     prospect = Prospect.objects.create(
         campaign=campaign,
@@ -158,7 +152,7 @@ def test_recheck_fragment(member_client, campaign, settings, fresh_budgets):
         url="https://r.example/",
         dead_url="http://10.1.2.3/x",
     )
-    response = member_client.post(
+    response = signed_in.post(
         reverse("prospecting:recheck_dead_link", args=[campaign.slug, prospect.pk]),
         headers={"HX-Request": "true"},
     )
@@ -167,7 +161,7 @@ def test_recheck_fragment(member_client, campaign, settings, fresh_budgets):
     assert "Checking the dead link" in text
     check = prospect.dead_checks.get()
     services.run_dead_link_check(check.pk)
-    response = member_client.get(
+    response = signed_in.get(
         reverse("prospecting:dead_link_check", args=[campaign.slug, prospect.pk, check.pk]),
         headers={"HX-Request": "true"},
     )
@@ -188,19 +182,17 @@ def make_dead_links(campaign, count: int) -> BrokenLinkScan:
 
 @pytest.mark.parametrize("count", [3, 30])
 def test_scan_detail_queries_do_not_grow_with_rows(
-    member_client, campaign, django_assert_max_num_queries, count
+    signed_in, campaign, django_assert_max_num_queries, count
 ):
     scan = make_dead_links(campaign, count)
     with django_assert_max_num_queries(12):
-        response = member_client.get(
-            reverse("prospecting:scan_detail", args=[campaign.slug, scan.pk])
-        )
+        response = signed_in.get(reverse("prospecting:scan_detail", args=[campaign.slug, scan.pk]))
     assert response.content.decode().count('<tr id="dead-link-') == min(count, 25)
 
 
 @pytest.mark.parametrize("count", [3, 30])
 def test_scan_list_queries_do_not_grow_with_rows(
-    member_client, campaign, member, django_assert_max_num_queries, count
+    signed_in, campaign, member, django_assert_max_num_queries, count
 ):
     BrokenLinkScanFactory.create_batch(count, campaign=campaign, created_by=member)
     for n in range(count):
@@ -218,7 +210,7 @@ def test_scan_list_queries_do_not_grow_with_rows(
             checked_at=timezone.now(),
         )
     with django_assert_max_num_queries(10):
-        response = member_client.get(reverse("prospecting:scan_list", args=[campaign.slug]))
+        response = signed_in.get(reverse("prospecting:scan_list", args=[campaign.slug]))
     text = response.content.decode()
     assert text.count('id="recheck-') == min(count, 25)
     assert "dead (answered 404)" in text
@@ -227,8 +219,8 @@ def test_scan_list_queries_do_not_grow_with_rows(
 # -- link gap -----------------------------------------------------------------------------------
 
 
-def test_link_gap_empty_state_for_members(member_client, campaign):
-    text = member_client.get(reverse("prospecting:link_gap", args=[campaign.slug])).content.decode()
+def test_link_gap_empty_state_for_members(signed_in, campaign):
+    text = signed_in.get(reverse("prospecting:link_gap", args=[campaign.slug])).content.decode()
     assert "Upload the backlink exports of two or more competitors" in text
     assert "A manager uploads" in text
 
@@ -299,19 +291,19 @@ def gap_rows(campaign, count: int) -> None:
 
 @pytest.mark.parametrize("count", [3, 30])
 def test_link_gap_queries_do_not_grow_with_rows(
-    member_client, campaign, django_assert_max_num_queries, count
+    signed_in, campaign, django_assert_max_num_queries, count
 ):
     gap_rows(campaign, count)
     with django_assert_max_num_queries(10):
-        response = member_client.get(reverse("prospecting:link_gap", args=[campaign.slug]))
+        response = signed_in.get(reverse("prospecting:link_gap", args=[campaign.slug]))
     text = response.content.decode()
     assert text.count('name="domain"') == count
     assert "rival-a.example, rival-b.example" in text
 
 
-def test_link_gap_bulk_prospects(member_client, campaign):
+def test_link_gap_bulk_prospects(signed_in, campaign):
     gap_rows(campaign, 3)
-    response = member_client.post(
+    response = signed_in.post(
         reverse("prospecting:link_gap_prospects", args=[campaign.slug]),
         {"domain": ["ref1.example", "ref2.example"], "kind": "guest_post"},
         follow=True,
@@ -323,46 +315,44 @@ def test_link_gap_bulk_prospects(member_client, campaign):
     }
 
 
-def test_link_gap_bulk_needs_a_pick(member_client, campaign):
-    response = member_client.post(
+def test_link_gap_bulk_needs_a_pick(signed_in, campaign):
+    response = signed_in.post(
         reverse("prospecting:link_gap_prospects", args=[campaign.slug]), {}, follow=True
     )
     assert "Tick at least one domain" in response.content.decode()
 
 
-def test_next_must_stay_on_this_site(member_client, campaign):
+def test_next_must_stay_on_this_site(signed_in, campaign):
     gap_rows(campaign, 1)
-    response = member_client.post(
+    response = signed_in.post(
         reverse("prospecting:link_gap_prospects", args=[campaign.slug]),
         {"domain": ["ref0.example"], "next": "https://evil.example/"},
     )
     assert response["Location"] == reverse("prospecting:link_gap", args=[campaign.slug])
 
 
-def test_the_prospect_page_of_a_broken_link_prospect_has_the_recheck_button(
-    member_client, campaign
-):
+def test_the_prospect_page_of_a_broken_link_prospect_has_the_recheck_button(signed_in, campaign):
     prospect = Prospect.objects.create(
         campaign=campaign,
         kind="broken_link",
         url="https://r.example/",
         dead_url="https://g.example/",
     )
-    text = member_client.get(
+    text = signed_in.get(
         reverse("outreach:prospect_detail", args=[campaign.slug, prospect.pk])
     ).content.decode()
     assert f'id="recheck-{prospect.pk}"' in text
     assert reverse("prospecting:recheck_dead_link", args=[campaign.slug, prospect.pk]) in text
 
 
-def test_campaign_tabs_lead_to_the_finders(member_client, campaign):
-    text = member_client.get(reverse("campaigns:detail", args=[campaign.slug])).content.decode()
+def test_campaign_tabs_lead_to_the_finders(signed_in, campaign):
+    text = signed_in.get(reverse("campaigns:detail", args=[campaign.slug])).content.decode()
     assert reverse("prospecting:scan_list", args=[campaign.slug]) in text
 
 
-def test_a_rows_own_button_makes_just_that_domain_a_prospect(member_client, campaign):
+def test_a_rows_own_button_makes_just_that_domain_a_prospect(signed_in, campaign):
     gap_rows(campaign, 3)
-    member_client.post(
+    signed_in.post(
         reverse("prospecting:link_gap_prospects", args=[campaign.slug]),
         {"domain": ["ref1.example"], "one": "ref2.example", "kind": "blogger"},
     )

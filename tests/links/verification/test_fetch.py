@@ -18,8 +18,9 @@ from links.verification.fetch import (
     sniff_encoding,
 )
 from tests.support.site import RequestHandler, SocketLog, TestSite
+from tests.support.waiting import wait_until
 
-from .conftest import Certificates, tls_site, wait_until
+from .conftest import Certificates, tls_site
 
 HTML = "<html><body><a href='https://ours.example/'>ours</a></body></html>"
 
@@ -387,7 +388,7 @@ def test_a_huge_page_stops_at_the_byte_cap(site: TestSite) -> None:
     assert config.max_bytes <= result.bytes_read < config.max_bytes + 256 * 1024
     assert elapsed < 3
     # The server could not push the whole 30 MB: we hung up near the cap.
-    assert wait_until(lambda: sent[0] < total and site.hit_count == 1)
+    wait_until(lambda: sent[0] < total and site.hit_count == 1, 2, "the server to stop")
     time.sleep(0.2)
     assert sent[0] < 12 * 1024 * 1024
 

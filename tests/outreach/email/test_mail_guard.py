@@ -40,12 +40,6 @@ def test_a_name_under_the_prefix_is_read(monkeypatch):
     assert secrets.from_environment("ANCHORAGE_SECRET_SMTP") == "s3cret"
 
 
-@pytest.fixture
-def as_admin(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 def test_the_mailbox_form_refuses_a_variable_outside_the_prefix(as_admin):
     from tests.outreach.email.test_views import MAILBOX_FORM
 

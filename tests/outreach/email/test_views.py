@@ -33,24 +33,6 @@ def htmx(target: str) -> dict[str, str]:
     return {**HTMX, "HX-Target": target}
 
 
-@pytest.fixture
-def signed_in(client, member):
-    client.force_login(member)
-    return client
-
-
-@pytest.fixture
-def as_manager(client, manager):
-    client.force_login(manager)
-    return client
-
-
-@pytest.fixture
-def as_admin(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 def detail_url(prospect) -> str:
     return reverse("outreach:prospect_detail", args=[prospect.campaign.slug, prospect.pk])
 

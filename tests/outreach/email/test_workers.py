@@ -8,14 +8,13 @@ for a person; never sent twice)."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from outreach.email import tasks
 from outreach.email.models import Mailbox, ScheduledEmail
 from outreach.models import OutreachActivity
-from tests.support.workers import Worker, purge_queue, wait_until
+from tests.support.waiting import wait_until
+from tests.support.workers import Worker, broker_idle, purge_queue, stop_all
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -34,8 +33,7 @@ def workers(tmp_path):
 
     purge_queue()
     yield start
-    for worker in started:
-        worker.stop()
+    stop_all(started)
     purge_queue()
 
 
@@ -80,14 +78,26 @@ def kill_mid_send(outreach, pitch, workers) -> None:
     outreach.smtp.release.set()
 
 
-def settle_with_a_new_worker(pitch, workers, settings) -> None:
+SEND_TASK = "outreach.email.tasks.send_email"
+
+
+def settle_with_a_new_worker(pitch, workers, settings) -> Worker:
     """What the next minutes bring: a new worker, and beat's dispatcher once the
-    dead claim's lease has run out (here at once)."""
+    dead claim's lease has run out (here at once), three times, each after the
+    worker finished every send the one before queued."""
     settings.OUTREACH_SEND_LEASE_SECONDS = 0
-    workers(env=pitch.worker_env)
+    worker = workers(env=pitch.worker_env)
+    queued = 0
     for _ in range(3):
-        tasks.send_due_emails()
-        time.sleep(1)
+        queued += tasks.send_due_emails()
+        # Sends are acknowledged on receipt: the worker's log says when they end.
+        wait_until(
+            lambda queued=queued: broker_idle() and worker.finished(SEND_TASK) == queued,
+            30,
+            f"the worker to finish {queued} sends",
+            explain=worker.output,
+        )
+    return worker
 
 
 def test_killed_after_data_and_found_in_sent_it_is_recorded_once(
@@ -133,11 +143,10 @@ def test_killed_before_data_it_is_sent_again_exactly_once(outreach, pitch, worke
     assert (pitch.state, pitch.transmit_started_at) == (Email.SENDING, None)
     assert outreach.smtp.messages == []
 
-    settle_with_a_new_worker(pitch, workers, settings)
-    wait_until(
-        lambda: ScheduledEmail.objects.get(pk=pitch.pk).state == Email.SENT, 30, "the resend"
-    )
-    time.sleep(2)  # a duplicate, if any, would land now
+    worker = settle_with_a_new_worker(pitch, workers, settings)
+    assert ScheduledEmail.objects.get(pk=pitch.pk).state == Email.SENT
+    # Every send queued so far has ended, so a duplicate would have landed.
+    assert worker.busy() == 0
     (received,) = outreach.smtp.messages
     assert received.message["Message-ID"] == pitch.message_id
     assert OutreachActivity.objects.filter(prospect=outreach.prospect).count() == 1
