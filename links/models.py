@@ -98,6 +98,11 @@ class Backlink(models.Model):
     # until both pages could be read.
     relevance = models.PositiveSmallIntegerField(null=True, blank=True)
     relevance_terms = models.JSONField(default=list, blank=True)
+    # The quality score (campaigns.quality) and the parts that explain it, kept
+    # by links.quality whenever an input changes, so lists sort and filter on it
+    # in the database; null until first computed.
+    quality = models.PositiveSmallIntegerField(null=True, blank=True)
+    quality_parts = models.JSONField(default=dict, blank=True)
     first_seen_at = models.DateTimeField(null=True, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
@@ -157,6 +162,8 @@ class Backlink(models.Model):
             models.Index(
                 fields=["campaign", "source_domain", "won_on"], name="backlink_campaign_domain_won"
             ),
+            # The backlinks table sorted or filtered by quality.
+            models.Index(fields=["campaign", "quality"], name="backlink_campaign_quality"),
         ]
 
     def __str__(self) -> str:

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import JSONField, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from links import budgets, scheduling
+from links import budgets, quality, scheduling
 from links.models import Alert, Backlink, BacklinkState, LinkCheck, Placement, Verdict
 from links.outcome import CheckOutcome, primary_anchor, rel_type_tokens
 from links.rowupdate import update_rows
@@ -192,6 +192,9 @@ def record_checks(
                     )
                 )
         update_rows(backlinks, _CHECK_FIELDS)
+        # Follow, placement and relevance may have changed; ratings and "new
+        # domain" did not, so the prospects are left alone.
+        quality.refresh_backlinks(backlinks)
         Alert.objects.bulk_create(alerts)
     return {check.backlink_id: check for check in checks}
 
@@ -503,4 +506,6 @@ def record_won_link(
     # Writes no history row if the prospect was already won (another link from it).
     change_status(prospect, to_status=Status.WON, by=by)
     request_check(backlink)
+    # A first link from its site changes "new domain" for the site's prospects too.
+    quality.refresh_backlinks([backlink], prospects=True)
     return backlink

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
 from config import heartbeats
-from links import services
+from links import quality, services
 from links.checking import check_many
 from links.hostlimit import HostBusy
 from links.models import Backlink
@@ -117,3 +117,11 @@ def check_backlinks(payload: list[list[object]]) -> int:
 @shared_task(ignore_result=True)
 def send_alert_digests() -> int:
     return services.send_alert_digests()
+
+
+@shared_task(ignore_result=True)
+def refresh_stale_quality() -> int:
+    """Beat runs this every minute: rescore the prospects saved or imported since
+    their last score, and the backlinks of their sites. Safe to run twice: a
+    second run finds nothing stale."""
+    return quality.refresh_stale()

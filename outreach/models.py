@@ -82,6 +82,13 @@ class Prospect(models.Model):
     # pages and keywords, scored in the background; null until scored.
     relevance = models.PositiveSmallIntegerField(null=True, blank=True)
     relevance_terms = models.JSONField(default=list, blank=True)
+    # The quality score (campaigns.quality) and its parts; kept by the links
+    # app's quality refresh (it also needs the campaign's backlinks), which picks
+    # up every prospect marked stale. save() marks it, and so must any bulk
+    # write of domain_rating or relevance.
+    quality = models.PositiveSmallIntegerField(null=True, blank=True)
+    quality_parts = models.JSONField(default=dict, blank=True)
+    quality_stale = models.BooleanField(default=True, db_default=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="prospects")
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -185,6 +192,13 @@ class Prospect(models.Model):
                 F("id").desc(),
                 name="prospect_campaign_newest",
             ),
+            models.Index(fields=["campaign", "quality"], name="prospect_campaign_quality"),
+            # The few rows the quality refresh has to redo.
+            models.Index(
+                fields=["campaign", "domain"],
+                name="prospect_quality_stale",
+                condition=Q(quality_stale=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -192,6 +206,11 @@ class Prospect(models.Model):
 
     def save(self, *args, **kwargs):
         self.set_url(self.url)
+        # Any field may have changed the score's inputs (rating, relevance, URL).
+        self.quality_stale = True
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "quality_stale" not in update_fields:
+            kwargs["update_fields"] = [*update_fields, "quality_stale"]
         super().save(*args, **kwargs)
 
     def set_url(self, url: str) -> None:

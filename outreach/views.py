@@ -68,7 +68,14 @@ def _table_context(request: HttpRequest, campaign: Campaign, params: QueryDict) 
 
 
 # column -> the direction a first click sorts by (numbers and dates: largest first)
-SORTABLE = {"domain": "", "dr": "-", "status": "", "follow_up": "", "created": "-"}
+SORTABLE = {
+    "domain": "",
+    "dr": "-",
+    "quality": "-",
+    "status": "",
+    "follow_up": "",
+    "created": "-",
+}
 
 
 def _sort_headers(query: QueryDict, current: str) -> dict[str, dict[str, str]]:

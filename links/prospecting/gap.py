@@ -36,6 +36,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from campaigns.models import Campaign
+from links import quality
 from links.prospecting.models import BacklinkExport, ExportState, ExportUpload, ReferringDomain
 from links.prospecting.queries import competitors_of, link_gap
 from links.verification.urls import InvalidURL, domain_of, registrable_domain
@@ -318,6 +319,17 @@ def _store(export: BacklinkExport, reading: _Reading) -> None:
         rows_skipped=reading.skipped,
         domain_count=len(reading.domains),
     )
+    # Ratings from the export may now be the best known for our links' sites.
+    quality.refresh({campaign.pk: None})
+
+
+@transaction.atomic
+def delete_export(export: BacklinkExport) -> None:
+    """Remove an export and its referring domains; the ratings it gave our
+    links' scores go with it."""
+    campaign_id = export.campaign_id
+    export.delete()
+    quality.refresh({campaign_id: None})
 
 
 def import_export(
