@@ -102,7 +102,7 @@ class Backlink(models.Model):
     # by links.quality whenever an input changes, so lists sort and filter on it
     # in the database; null until first computed.
     quality = models.PositiveSmallIntegerField(null=True, blank=True)
-    quality_parts = models.JSONField(default=dict, blank=True)
+    quality_parts = models.JSONField(null=True, blank=True)
     first_seen_at = models.DateTimeField(null=True, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True, default=timezone.now)

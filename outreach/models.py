@@ -87,7 +87,7 @@ class Prospect(models.Model):
     # up every prospect marked stale. save() marks it, and so must any bulk
     # write of domain_rating or relevance.
     quality = models.PositiveSmallIntegerField(null=True, blank=True)
-    quality_parts = models.JSONField(default=dict, blank=True)
+    quality_parts = models.JSONField(null=True, blank=True)
     quality_stale = models.BooleanField(default=True, db_default=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="prospects")
     assignee = models.ForeignKey(
