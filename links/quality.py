@@ -30,7 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Subquery
 
 from campaigns.quality import Inputs, Quality, score
 from links.models import Backlink, BacklinkState
@@ -190,6 +190,62 @@ def refresh(scope: Scope, *, prospects: bool = True) -> int:
             changed_prospects.append(Prospect(pk=row["pk"], quality=value, quality_parts=parts))
     update_rows(changed_prospects, ["quality", "quality_parts"])
     return len(changed_links) + len(changed_prospects)
+
+
+def with_inputs(backlinks: QuerySet[Backlink]) -> QuerySet[Backlink]:
+    """``backlinks`` annotated with the inputs that live on other rows (ratings,
+    an earlier link of the same site), so that ``rescore`` can score each
+    without a query of its own: the verifier's batch writes scores in the
+    statement that writes its checks' results."""
+    site_rating = (
+        Prospect.objects.filter(
+            campaign_id=OuterRef("campaign_id"), domain=OuterRef("source_domain")
+        )
+        .order_by()
+        .values("campaign_id")
+        .annotate(best=Max("domain_rating"))
+        .values("best")
+    )
+    gap_rating = (
+        ReferringDomain.objects.filter(
+            campaign_id=OuterRef("campaign_id"), domain=OuterRef("source_domain")
+        )
+        .order_by()
+        .values("campaign_id")
+        .annotate(best=Max("domain_rating"))
+        .values("best")
+    )
+    earlier = Backlink.objects.filter(
+        campaign_id=OuterRef("campaign_id"), source_domain=OuterRef("source_domain")
+    ).filter(Q(won_on__lt=OuterRef("won_on")) | Q(won_on=OuterRef("won_on"), pk__lt=OuterRef("pk")))
+    return backlinks.annotate(
+        q_own_rating=Subquery(
+            Prospect.objects.filter(pk=OuterRef("prospect_id")).values("domain_rating")[:1]
+        ),
+        q_site_rating=Subquery(site_rating),
+        q_gap_rating=Subquery(gap_rating),
+        q_earlier=Exists(earlier),
+    )
+
+
+def rescore(backlink: Backlink) -> None:
+    """Set the score of a backlink loaded through ``with_inputs`` (not saved)."""
+    if backlink.q_own_rating is not None:
+        rating = (backlink.q_own_rating, "from its prospect")
+    elif backlink.q_site_rating is not None:
+        rating = (backlink.q_site_rating, "from a prospect of this site")
+    elif backlink.q_gap_rating is not None:
+        rating = (backlink.q_gap_rating, "from a link-gap export")
+    else:
+        rating = (None, "")
+    row = {
+        "state": backlink.state,
+        "link_rel": backlink.link_rel,
+        "placement": backlink.placement,
+        "relevance": backlink.relevance,
+    }
+    inputs = backlink_inputs(row, rating=rating, new_domain=not backlink.q_earlier)
+    backlink.quality, backlink.quality_parts = _stored(score(inputs, weights()))
 
 
 def refresh_backlinks(backlinks: Iterable[Backlink], *, prospects: bool = False) -> int:

@@ -171,7 +171,11 @@ def record_checks(
     with transaction.atomic():
         # Locked in id order, so two batches sharing rows cannot deadlock.
         locked = _with_previous_sighting(
-            Backlink.objects.select_for_update(of=("self",)).filter(pk__in=outcomes).order_by("pk")
+            quality.with_inputs(
+                Backlink.objects.select_for_update(of=("self",))
+                .filter(pk__in=outcomes)
+                .order_by("pk")
+            )
         )
         backlinks = [b for b in locked if leases[b.pk] is None or b.next_check_at == leases[b.pk]]
         checks = LinkCheck.objects.bulk_create(
@@ -191,10 +195,11 @@ def record_checks(
                         created_at=now,
                     )
                 )
-        update_rows(backlinks, _CHECK_FIELDS)
-        # Follow, placement and relevance may have changed; ratings and "new
-        # domain" did not, so the prospects are left alone.
-        quality.refresh_backlinks(backlinks)
+        for backlink in backlinks:
+            # Follow, placement and relevance may have changed; the rest of the
+            # score's inputs came with the locking query.
+            quality.rescore(backlink)
+        update_rows(backlinks, [*_CHECK_FIELDS, "quality", "quality_parts"])
         Alert.objects.bulk_create(alerts)
     return {check.backlink_id: check for check in checks}
 

@@ -135,6 +135,31 @@ def test_a_recorded_check_rescores_its_link(campaign):
 
 
 @pytest.mark.django_db
+def test_a_recorded_check_scores_like_the_refresh(campaign):
+    ProspectFactory(campaign=campaign, url="https://www.rho.example/", domain_rating=40)
+    BacklinkFactory(campaign=campaign, source_url="https://rho.example/1", won_on=date(2026, 1, 1))
+    link = BacklinkFactory(
+        campaign=campaign, source_url="https://m.rho.example/2", won_on=date(2026, 2, 1)
+    )
+    outcome = CheckOutcome(
+        verdict="nofollow",
+        http_status=200,
+        anchors=[{"href": link.target_url, "text": "x", "rel": "ugc", "placement": "sidebar"}],
+    )
+    services.record_check(link.pk, outcome)
+    link.refresh_from_db()
+    # DR 40 -> 12, relevance unknown 15, ugc 0, sidebar 0, not a new site 0.
+    assert (link.quality, parts(link)) == (
+        27,
+        {"dr": 12.0, "relevance": 15.0, "follow": 0.0, "placement": 0.0, "new_domain": 0.0},
+    )
+    recorded = link.quality_parts
+    refresh(campaign)
+    link.refresh_from_db()
+    assert link.quality_parts == recorded
+
+
+@pytest.mark.django_db
 def test_a_won_link_rescores_the_prospects_of_its_site(campaign, member):
     prospect = ProspectFactory(campaign=campaign, url="https://zeta.example/", domain_rating=50)
     other = ProspectFactory(campaign=campaign, url="https://zeta.example/other", domain_rating=50)
