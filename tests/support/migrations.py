@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.state import StateApps
 
 
 def migrate(targets: list[tuple[str, str]]) -> None:
@@ -22,11 +23,15 @@ def migrate_to_latest() -> None:
 
 
 @contextmanager
-def before(app: str, migration: str) -> Iterator[None]:
+def before(app: str, migration: str) -> Iterator[StateApps]:
     """The database at ``migration`` of ``app`` (what follows it unapplied) for the
-    ``with`` block; every migration applied again after it, even on failure."""
+    ``with`` block; every migration applied again after it, even on failure.
+
+    Yields the models as they were then (``apps.get_model(...)``): today's models
+    would write columns a later migration adds."""
     migrate([(app, migration)])
     try:
-        yield
+        executor = MigrationExecutor(connection)
+        yield executor.loader.project_state((app, migration)).apps
     finally:
         migrate_to_latest()
