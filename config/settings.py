@@ -16,6 +16,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from campaigns.quality import DEFAULT_WEIGHTS, WeightsError, parse_weights
 from config.env import env_bool, env_int, env_list, env_str, load_development_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -306,6 +307,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ROUTES = {
     "outreach.tasks.run_import": {"queue": "bulk"},
     "links.prospecting.tasks.read_backlink_export": {"queue": "bulk"},
+    # Rescoring thousands of imported prospects is CPU work of the same kind.
+    "links.tasks.refresh_stale_quality": {"queue": "bulk"},
 }
 
 # --- Verifier -----------------------------------------------------------------
@@ -409,6 +412,14 @@ FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
 ANCHOR_EXACT_MATCH_WARN_PERCENT = env_int("ANCHOR_EXACT_MATCH_WARN_PERCENT", 30)
 if not 0 <= ANCHOR_EXACT_MATCH_WARN_PERCENT <= 100:
     raise ImproperlyConfigured("ANCHOR_EXACT_MATCH_WARN_PERCENT must be between 0 and 100")
+
+# The quality score's weights (campaigns/quality.py): every part named once,
+# whole numbers, divided by their sum. After changing them, run
+# `manage.py recompute_quality` so stored scores follow.
+try:
+    QUALITY_WEIGHTS = parse_weights(env_str("QUALITY_WEIGHTS", DEFAULT_WEIGHTS))
+except WeightsError as exc:
+    raise ImproperlyConfigured(f"QUALITY_WEIGHTS: {exc}") from exc
 
 # --- Outreach email -----------------------------------------------------------
 # A domain another campaign wrote to (email or follow-up) within this many days

@@ -11,5 +11,11 @@ class LinksConfig(AppConfig):
         from outreach.imports.registry import register
 
         register(BacklinkImporter)
+        # A competitor export read or deleted changes the ratings our links'
+        # quality scores use (the link gap cannot import links.quality).
+        from links import quality
+        from links.prospecting.signals import exports_changed
+
+        exports_changed.connect(quality.rescore_campaign, dispatch_uid="quality-on-exports")
         # Binds the tasks that services queue through links.dispatch.
         import links.tasks  # noqa: F401

@@ -32,6 +32,7 @@ from datetime import datetime, time
 from typing import Any
 
 from campaigns.models import TargetPage
+from links import quality
 from links.models import Backlink, BacklinkState
 from links.verification.urls import domain_of, host_of, url_key
 from outreach.imports import validate as v
@@ -275,6 +276,7 @@ class BacklinkImporter(Importer):
                 for obj in self._added
             ],
         )
+        quality.refresh({self.campaign.pk: {obj.source_domain for obj in self._added}})
         self._added = []
 
     def abort(self) -> None:
@@ -286,6 +288,7 @@ class BacklinkImporter(Importer):
             by_fields.setdefault(tuple(sorted(change.fields)), []).append(change.obj)
         for fields, objs in by_fields.items():
             Backlink.objects.bulk_update(objs, list(fields), batch_size=500)
+        quality.refresh({self.campaign.pk: {change.obj.source_domain for change in changed}})
 
     def describe(self, obj: Backlink, record: BacklinkRecord) -> dict[str, str]:
         return {

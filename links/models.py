@@ -104,6 +104,11 @@ class Backlink(models.Model):
     # older than RELEVANCE_REFRESH_DAYS and the page changed, or the target's
     # text was read again since (links.relevance).
     relevance_scored_at = models.DateTimeField(null=True, blank=True)
+    # The quality score (campaigns.quality) and the parts that explain it, kept
+    # by links.quality whenever an input changes, so lists sort and filter on it
+    # in the database; null until first computed.
+    quality = models.PositiveSmallIntegerField(null=True, blank=True)
+    quality_parts = models.JSONField(null=True, blank=True)
     first_seen_at = models.DateTimeField(null=True, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
@@ -163,6 +168,8 @@ class Backlink(models.Model):
             models.Index(
                 fields=["campaign", "source_domain", "won_on"], name="backlink_campaign_domain_won"
             ),
+            # The backlinks table sorted or filtered by quality.
+            models.Index(fields=["campaign", "quality"], name="backlink_campaign_quality"),
         ]
 
     def __str__(self) -> str:

@@ -38,6 +38,9 @@ SORTS: dict[str, tuple[Any, ...]] = {
     "won": ("won_on", "id"),
     "-checked": (F("last_checked_at").desc(nulls_last=True), "-id"),
     "domain": ("source_domain", "-id"),
+    # Unscored links last either way: "not scored" is neither good nor bad.
+    "-quality": (F("quality").desc(nulls_last=True), "-id"),
+    "quality": (F("quality").asc(nulls_last=True), "id"),
 }
 DEFAULT_SORT = "-won"
 
@@ -46,6 +49,9 @@ class BacklinkFilterForm(forms.Form):
     q = forms.CharField(label="Search", required=False, max_length=200, strip=True)
     state = forms.ChoiceField(label="Verdict", required=False, choices=STATE_CHOICES)
     flag = forms.ChoiceField(label="Flag", required=False, choices=FLAG_CHOICES)
+    min_quality = forms.IntegerField(
+        label="Min quality", required=False, min_value=0, max_value=100
+    )
     sort = forms.ChoiceField(
         label="Sort",
         required=False,
@@ -54,6 +60,8 @@ class BacklinkFilterForm(forms.Form):
             ("won", "Oldest won first"),
             ("-checked", "Recently checked first"),
             ("domain", "Source domain A to Z"),
+            ("-quality", "Best quality first"),
+            ("quality", "Lowest quality first"),
         ],
     )
 
@@ -71,7 +79,9 @@ def filter_backlinks(campaign: Campaign, params: Mapping[str, Any]) -> QuerySet[
     """The campaign's backlinks matching ``params`` (a query string such as
     ``request.GET``): ``q`` (source URL or anchor text), ``state`` (a BacklinkState,
     or ``missing`` for unconfirmed + lost), ``flag`` (``noindex``, ``canonical``,
-    ``robots``), ``sort`` (``-won`` by default, ``won``, ``-checked``, ``domain``)."""
+    ``robots``), ``min_quality`` (0-100; unscored links drop out), ``sort``
+    (``-won`` by default, ``won``, ``-checked``, ``domain``, ``-quality``,
+    ``quality``)."""
     values = BacklinkFilterForm(params).valid_values()
     backlinks = Backlink.objects.filter(campaign=campaign)
     if values.get("q"):
@@ -91,6 +101,8 @@ def filter_backlinks(campaign: Campaign, params: Mapping[str, Any]) -> QuerySet[
         backlinks = backlinks.exclude(canonical_url="")
     elif flag == "robots":
         backlinks = backlinks.filter(robots_txt_blocked=True)
+    if values.get("min_quality") is not None:
+        backlinks = backlinks.filter(quality__gte=values["min_quality"])
     return backlinks.order_by(*SORTS[values.get("sort") or DEFAULT_SORT])
 
 

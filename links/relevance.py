@@ -240,5 +240,8 @@ def record_prospect_scores(
             relevance=result.relevance,
             relevance_terms=list(result.relevance_terms),
             relevance_scored_at=now,
+            # Relevance is one of the quality score's inputs: the quality refresh
+            # picks the prospect up again.
+            quality_stale=True,
         )
     return updated

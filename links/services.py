@@ -18,7 +18,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import JSONField, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from links import budgets
+from links import budgets, quality
 from links.checking import check_many
 from links.dispatch import Claim, request_check
 from links.models import Alert, Backlink, BacklinkState, LinkCheck, Verdict
@@ -162,7 +162,11 @@ def record_checks(
     with transaction.atomic():
         # Locked in id order, so two batches sharing rows cannot deadlock.
         locked = _with_previous_sighting(
-            Backlink.objects.select_for_update(of=("self",)).filter(pk__in=outcomes).order_by("pk")
+            quality.with_inputs(
+                Backlink.objects.select_for_update(of=("self",))
+                .filter(pk__in=outcomes)
+                .order_by("pk")
+            )
         )
         backlinks = [b for b in locked if leases[b.pk] is None or b.next_check_at == leases[b.pk]]
         checks = LinkCheck.objects.bulk_create(
@@ -182,7 +186,11 @@ def record_checks(
                         created_at=now,
                     )
                 )
-        update_rows(backlinks, Backlink.CHECK_FIELDS)
+        for backlink in backlinks:
+            # Follow, placement and relevance may have changed; the rest of the
+            # score's inputs came with the locking query.
+            quality.rescore(backlink)
+        update_rows(backlinks, [*Backlink.CHECK_FIELDS, "quality", "quality_parts"])
         Alert.objects.bulk_create(alerts)
     return {check.backlink_id: check for check in checks}
 
@@ -352,4 +360,6 @@ def record_won_link(
     # Writes no history row if the prospect was already won (another link from it).
     change_status(prospect, to_status=Status.WON, by=by)
     request_check(backlink)
+    # A first link from its site changes "new domain" for the site's prospects too.
+    quality.refresh_backlinks([backlink], prospects=True)
     return backlink

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import connection
 
 from config import heartbeats
-from links import dispatch, relevance, services
+from links import dispatch, quality, relevance, services
 from links.checking import score_prospects
 from links.verification.pool import HostBusy
 
@@ -72,3 +72,11 @@ def score_prospect_relevance(prospect_ids: list[int]) -> int:
 @shared_task(ignore_result=True)
 def send_alert_digests() -> int:
     return services.send_alert_digests()
+
+
+@shared_task(ignore_result=True)
+def refresh_stale_quality() -> int:
+    """Beat runs this every minute: rescore the prospects saved or imported since
+    their last score, and the backlinks of their sites. Safe to run twice: a
+    second run finds nothing stale."""
+    return quality.refresh_stale()

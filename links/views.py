@@ -57,7 +57,10 @@ def backlink_list(request: HttpRequest, slug: str) -> HttpResponse:
         "campaign": campaign,
         "form": form,
         "page": page,
-        "is_filtered": any(form.valid_values().get(k) for k in ("q", "state", "flag")),
+        "is_filtered": any(
+            form.valid_values().get(k) not in (None, "")
+            for k in ("q", "state", "flag", "min_quality")
+        ),
         "tab": "backlinks",
     }
     if _htmx_target(request) == "backlink-table":

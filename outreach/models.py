@@ -84,6 +84,13 @@ class Prospect(models.Model):
     # could not be read is not retried in a loop); null until then, which is
     # what the background scoring looks for.
     relevance_scored_at = models.DateTimeField(null=True, blank=True)
+    # The quality score (campaigns.quality) and its parts; kept by the links
+    # app's quality refresh (it also needs the campaign's backlinks), which picks
+    # up every prospect marked stale. save() marks it, and so must any bulk
+    # write of domain_rating or relevance.
+    quality = models.PositiveSmallIntegerField(null=True, blank=True)
+    quality_parts = models.JSONField(null=True, blank=True)
+    quality_stale = models.BooleanField(default=True, db_default=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="prospects")
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -193,6 +200,13 @@ class Prospect(models.Model):
                 F("id").desc(),
                 name="prospect_campaign_newest",
             ),
+            models.Index(fields=["campaign", "quality"], name="prospect_campaign_quality"),
+            # The few rows the quality refresh has to redo.
+            models.Index(
+                fields=["campaign", "domain"],
+                name="prospect_quality_stale",
+                condition=Q(quality_stale=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -200,6 +214,11 @@ class Prospect(models.Model):
 
     def save(self, *args, **kwargs):
         self.set_url(self.url)
+        # Any field may have changed the score's inputs (rating, relevance, URL).
+        self.quality_stale = True
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "quality_stale" not in update_fields:
+            kwargs["update_fields"] = [*update_fields, "quality_stale"]
         super().save(*args, **kwargs)
 
     def set_url(self, url: str) -> None:

@@ -69,6 +69,8 @@ SORTS: dict[str, tuple[Any, ...]] = {
     "status": (_STATUS_RANK.asc(), "-id"),
     "-status": (_STATUS_RANK.desc(), "-id"),
     "-updated": (F("updated_at").desc(), "-id"),
+    "-quality": (F("quality").desc(nulls_last=True), "-id"),
+    "quality": (F("quality").asc(nulls_last=True), "-id"),
 }
 DEFAULT_SORT = "-created"
 
@@ -117,6 +119,9 @@ class ProspectFilterForm(forms.Form):
     assignee = forms.RegexField(label="Assignee", required=False, regex=r"^(none|\d{1,18})$")
     dr_min = forms.IntegerField(label="DR from", required=False, min_value=0, max_value=100)
     dr_max = forms.IntegerField(label="DR to", required=False, min_value=0, max_value=100)
+    min_quality = forms.IntegerField(
+        label="Min quality", required=False, min_value=0, max_value=100
+    )
     follow_up = forms.ChoiceField(label="Follow-up", required=False, choices=FOLLOW_UP_CHOICES)
     tag = forms.IntegerField(label="Tag", required=False, min_value=1)
     sort = forms.ChoiceField(label="Sort", required=False, choices=[(key, key) for key in SORTS])
@@ -172,6 +177,9 @@ def apply_filters(queryset: QuerySet[Prospect], values: Mapping[str, Any]) -> Qu
         queryset = queryset.filter(domain_rating__gte=values["dr_min"])
     if values.get("dr_max") is not None:
         queryset = queryset.filter(domain_rating__lte=values["dr_max"])
+    if values.get("min_quality") is not None:
+        # Unscored prospects (quality null) drop out, like an unknown DR above.
+        queryset = queryset.filter(quality__gte=values["min_quality"])
     follow_up = values.get("follow_up")
     if follow_up:
         today = timezone.localdate()
@@ -200,7 +208,7 @@ def filter_prospects(campaign: Campaign, params: Mapping[str, Any]) -> QuerySet[
 
     Recognised keys: ``q`` (search in URL/domain, contact name and email, notes),
     ``kind``, ``status`` (a status or ``open``), ``assignee`` (a user id or
-    ``none``), ``dr_min``, ``dr_max``, ``follow_up`` (``due``, ``overdue``,
+    ``none``), ``dr_min``, ``dr_max``, ``min_quality``, ``follow_up`` (``due``, ``overdue``,
     ``today``, ``week``, ``none``), ``tag`` (a tag id), ``sort`` (a key of
     ``SORTS``, ``-created`` by default). Unknown keys (``page``) are ignored; an
     invalid value drops that one filter.

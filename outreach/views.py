@@ -73,6 +73,7 @@ SORTABLE = {
     "domain": "",
     "dr": "-",
     "relevance": "-",
+    "quality": "-",
     "status": "",
     "follow_up": "",
     "created": "-",

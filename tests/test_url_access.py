@@ -291,6 +291,7 @@ ROUTES: list[Route] = [
         headers={"HX-Request": "true"},
     ),
     Route("prospecting:link_gap", campaign_scoped=True, kwargs=slug),
+    Route("campaigns:comparison", campaign_scoped=True, kwargs=slug),
     Route(
         "prospecting:link_gap_upload",
         min_role=Role.MANAGER,

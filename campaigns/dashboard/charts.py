@@ -26,6 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connections
 from django.db.models import (
+    Avg,
     Case,
     Count,
     DateField,
@@ -511,6 +512,61 @@ def referring_domains_over_time(campaigns: QuerySet[Campaign], period: Period) -
     return Chart(
         labels=[w.isoformat() for w in period.weeks()],
         series=[Series("domains", "Referring domains", _carried(period, totals))],
+    )
+
+
+def quality_over_time(campaigns: QuerySet[Campaign], period: Period) -> Chart:
+    """Per week, the average quality score (campaigns.quality) of the links won
+    that week, and how many of them are scored. A week with no scored link has
+    no average (a gap in the line), not a zero."""
+    rows = (
+        _within(Backlink.objects, campaigns, "campaign")
+        .filter(won_on__range=(period.start, period.end), quality__isnull=False)
+        .order_by()
+        .values(week=_week("won_on"))
+        .annotate(average=Avg("quality"), links=Count("pk"))
+    )
+    by_week = {row["week"]: row for row in rows}
+    weeks = period.weeks()
+    averages: list[Number] = [
+        round(float(by_week[w]["average"]), 1) if w in by_week else None for w in weeks
+    ]
+    return Chart(
+        labels=[w.isoformat() for w in weeks],
+        series=[
+            Series("average", "Average quality", averages),
+            Series("links", "Links scored", [by_week.get(w, {}).get("links", 0) for w in weeks],
+                   plot=False),
+        ],
+    )  # fmt: skip
+
+
+def new_referring_domains_per_week(campaigns: QuerySet[Campaign], period: Period) -> Chart:
+    """Per week, the sites (registrable domains) whose first won link in a
+    campaign falls in that week: the "new referring domain" of the quality
+    score. A site new to two campaigns counts once for each."""
+    firsts = (
+        _within(Backlink.objects, campaigns, "campaign")
+        .filter(won_on__lte=period.end)
+        .order_by()
+        .values("campaign", "source_domain")
+        .annotate(first=Min("won_on"))
+        .filter(first__gte=period.start)
+        .annotate(bucket=Cast(TruncWeek(Min("won_on")), DateField()))
+    )
+    connection = connections[firsts.db]
+    sql, params = firsts.query.sql_with_params()
+    column = connection.ops.quote_name("bucket")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {column}, COUNT(*) FROM ({sql}) firsts GROUP BY {column}",  # noqa: S608 (no user input)
+            params,
+        )
+        by_week = {_as_date(week): int(n) for week, n in cursor.fetchall()}
+    weeks = period.weeks()
+    return Chart(
+        labels=[w.isoformat() for w in weeks],
+        series=[Series("domains", "New referring domains", [by_week.get(w, 0) for w in weeks])],
     )
 
 

@@ -147,6 +147,33 @@ PANELS = [
         tones=("accent",),
     ),
     PanelSpec(
+        "new-domains",
+        "New referring domains per week",
+        charts.new_referring_domains_per_week,
+        "bar",
+        "Week of",
+        "Sites (registrable domains, so blog.example.com is example.com) whose first won "
+        "link in the campaign falls in each week. Diversity of referring domains is what "
+        "counts: a tenth link from a site adds little.",
+        "No site linked to the campaign for the first time in this period.",
+        value_title="Domains",
+        tones=("ok",),
+    ),
+    PanelSpec(
+        "quality",
+        "Quality over time",
+        charts.quality_over_time,
+        "line",
+        "Week of",
+        "The average quality score (0-100) of the links won each week. A score weighs "
+        "domain rating, topical relevance, follow, placement in the content and being a "
+        "new referring domain; a part not known yet counts as neutral. Hover a score in "
+        "the backlinks list for its parts.",
+        "No scored link was won in this period.",
+        value_title="Average quality",
+        tones=("accent",),
+    ),
+    PanelSpec(
         "cost",
         "Cost per won link",
         charts.cost_per_link,

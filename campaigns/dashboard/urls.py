@@ -9,6 +9,7 @@ app_name = "campaigns"
 urlpatterns = [
     path("", views.campaign_list, name="list"),
     path("<slug:slug>/", views.campaign_detail, name="detail"),
+    path("<slug:slug>/compare/", views.campaign_comparison, name="comparison"),
     path("<slug:slug>/dashboard/", views.campaign_dashboard, name="dashboard"),
     path(
         "<slug:slug>/dashboard/<slug:panel>/",

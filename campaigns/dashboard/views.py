@@ -15,7 +15,7 @@ from campaigns.access import (
     manager_required,
     member_required,
 )
-from campaigns.dashboard import queries
+from campaigns.dashboard import comparison, queries
 from campaigns.dashboard.forms import PeriodForm
 from campaigns.dashboard.panels import PANELS, PANELS_BY_ID, build_panel
 from campaigns.models import Campaign
@@ -44,6 +44,21 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "members": campaign.members.order_by("username")[:50],
     }
     return render(request, "campaigns/campaign_detail.html", context)
+
+
+@member_required
+def campaign_comparison(request: HttpRequest, slug: str) -> HttpResponse:
+    """Our backlink profile beside each competitor's (campaigns.dashboard.comparison)."""
+    campaign = get_campaign_for_user(request, slug)
+    result = comparison.compare(campaign)
+    pages = Paginator(comparison.most_linked_pages(result), comparison.PAGES_PAGE_SIZE)
+    context = {
+        "campaign": campaign,
+        "comparison": result,
+        "panels": comparison.panels(result),
+        "page": pages.get_page(request.GET.get("page")),
+    }
+    return render(request, "campaigns/comparison.html", context)
 
 
 @manager_required

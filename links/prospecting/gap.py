@@ -29,6 +29,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -37,9 +38,18 @@ from django.db import transaction
 
 from campaigns.models import Campaign
 from config.enqueue import TaskRef
-from links.prospecting.models import BacklinkExport, ExportState, ExportUpload, ReferringDomain
+from links.prospecting import profile
+from links.prospecting.models import (
+    BacklinkExport,
+    ExportFacet,
+    ExportState,
+    ExportUpload,
+    FacetKind,
+    ReferringDomain,
+)
 from links.prospecting.queries import competitors_of, link_gap
-from links.verification.urls import InvalidURL, domain_of, registrable_domain
+from links.prospecting.signals import exports_changed
+from links.verification.urls import InvalidURL, domain_of, normalize_url, registrable_domain
 from outreach.imports.mapping import Field, guess_mapping, header_key
 from outreach.imports.reader import Cell, UnreadableFile, file_format, open_table, size_of
 from outreach.imports.validate import MAX_URL_CELL
@@ -74,7 +84,28 @@ FIELDS = (
          "ascore", "page ascore", "domain score"),
     ),
     Field("target", "Target URL", ("target url", "target", "to url", "destination url")),
+    # For the comparison with our profile (links.prospecting.profile):
+    Field("anchor", "Anchor text", ("anchor", "anchor text", "link anchor", "anchor_text")),
+    Field("nofollow", "Nofollow", ("nofollow", "no follow", "is nofollow")),
+    Field("ugc", "UGC", ("ugc", "is ugc")),
+    Field("sponsored", "Sponsored", ("sponsored", "is sponsored")),
+    Field("rel", "Link type", ("link type", "rel", "link rel", "follow type")),
+    Field(
+        "first_seen",
+        "First seen",
+        ("first seen", "first seen date", "first indexed", "date found", "found date",
+         "first found", "discovered", "first crawled"),
+    ),
 )  # fmt: skip
+# The comparison keeps each export's most linked pages, counted by referring
+# domains; pages beyond MAX_PAGES_TRACKED distinct ones in one file are not
+# followed (a file that large is a sitewide export, and its top pages are
+# among the first seen anyway).
+PAGES_KEPT = 100
+MAX_PAGES_TRACKED = 20_000
+# Distinct anchor texts remembered to tell branded ones once the file's site is
+# known; the rest count as "other".
+MAX_ANCHORS_TRACKED = 20_000
 TOOL_SIGNS = (
     ("Ahrefs", ("referring page url", "domain rating")),
     ("Semrush", ("page ascore", "source url", "domain ascore", "authority score")),
@@ -134,6 +165,16 @@ class _Reading:
     targets: Counter[str] = field(default_factory=Counter)
     rows: int = 0
     skipped: int = 0
+    # The comparison's figures (see ExportFacet).
+    follow: int = 0
+    nofollow: int = 0
+    anchor_classes: Counter[str] = field(default_factory=Counter)
+    # Anchors that may turn out branded, by text (capped).
+    other_anchors: Counter[str] = field(default_factory=Counter)
+    months: Counter[date] = field(default_factory=Counter)
+    page_domains: dict[str, set[str]] = field(default_factory=dict)
+    page_links: Counter[str] = field(default_factory=Counter)
+    page_keys: dict[str, str] = field(default_factory=dict)
 
 
 # Progress is written every this many rows while a job reads an export.
@@ -188,6 +229,49 @@ def _read_row(reading: _Reading, cells: list[Cell], mapping: dict[str, int]) -> 
         target = _domain(cells[mapping["target"]])
         if target:
             reading.targets[target] += 1
+        _read_page(reading, cells[mapping["target"]], domain)
+    _read_profile(reading, cells, mapping)
+
+
+def _read_page(reading: _Reading, cell: Cell, domain: str) -> None:
+    raw = str(cell or "").strip()
+    if not raw or len(raw) > 2000:
+        return
+    page = reading.page_keys.get(raw)
+    if page is None:
+        if len(reading.page_keys) >= MAX_PAGES_TRACKED:
+            return
+        try:
+            page = normalize_url(raw if "://" in raw else f"https://{raw}")
+        except InvalidURL:
+            page = ""
+        reading.page_keys[raw] = page
+    if page:
+        reading.page_domains.setdefault(page, set()).add(domain)
+        reading.page_links[page] += 1
+
+
+def _read_profile(reading: _Reading, cells: list[Cell], mapping: dict[str, int]) -> None:
+    if "anchor" in mapping:
+        anchor = profile.clean_anchor(cells[mapping["anchor"]])
+        kind = profile.anchor_class_before_brand(anchor)
+        if kind == "other" and (
+            anchor in reading.other_anchors or len(reading.other_anchors) < MAX_ANCHORS_TRACKED
+        ):
+            reading.other_anchors[anchor] += 1
+        else:
+            reading.anchor_classes[kind] += 1
+    flags = [profile.flag(cells[mapping[name]]) for name in ("nofollow", "ugc", "sponsored")
+             if name in mapping]  # fmt: skip
+    by_rel = profile.follows_by_rel(cells[mapping["rel"]]) if "rel" in mapping else None
+    if any(flags) or by_rel is False:
+        reading.nofollow += 1
+    elif by_rel is True or (flags and all(f is False for f in flags)):
+        reading.follow += 1
+    if "first_seen" in mapping:
+        month = profile.month_of(cells[mapping["first_seen"]])
+        if month is not None:
+            reading.months[month] += 1
 
 
 @transaction.atomic
@@ -311,6 +395,7 @@ def _store(export: BacklinkExport, reading: _Reading) -> None:
         ),
         batch_size=2000,
     )
+    ExportFacet.objects.bulk_create(_facets(export, reading, about), batch_size=2000)
     BacklinkExport.objects.filter(pk=export.pk).update(
         state=ExportState.DONE,
         competitor=about,
@@ -318,7 +403,48 @@ def _store(export: BacklinkExport, reading: _Reading) -> None:
         rows_read=reading.rows,
         rows_skipped=reading.skipped,
         domain_count=len(reading.domains),
+        links_follow=reading.follow,
+        links_nofollow=reading.nofollow,
     )
+    # Ratings from the export may now be the best known for our links' sites.
+    exports_changed.send(BacklinkExport, campaign_id=campaign.pk)
+
+
+@transaction.atomic
+def delete_export(export: BacklinkExport) -> None:
+    """Remove an export and its referring domains; the ratings it gave our
+    links' scores go with it."""
+    campaign_id = export.campaign_id
+    export.delete()
+    exports_changed.send(BacklinkExport, campaign_id=campaign_id)
+
+
+def _facets(export: BacklinkExport, reading: _Reading, about: str) -> list[ExportFacet]:
+    anchors = Counter(reading.anchor_classes)
+    brand = profile.brand_of(about)
+    for anchor, links in reading.other_anchors.items():
+        anchors[profile.anchor_class(anchor, brand)] += links
+    facets = [
+        ExportFacet(export=export, kind=FacetKind.ANCHOR, key=kind, links=links)
+        for kind, links in anchors.items()
+        if links
+    ]
+    facets += [
+        ExportFacet(export=export, kind=FacetKind.MONTH, key=month.strftime("%Y-%m"), links=links)
+        for month, links in reading.months.items()
+    ]
+    top = sorted(reading.page_domains.items(), key=lambda item: (-len(item[1]), item[0]))
+    facets += [
+        ExportFacet(
+            export=export,
+            kind=FacetKind.PAGE,
+            key=page,
+            links=reading.page_links[page],
+            domains=len(domains),
+        )
+        for page, domains in top[:PAGES_KEPT]
+    ]
+    return facets
 
 
 def import_export(

@@ -238,6 +238,11 @@ class BacklinkExport(models.Model):
     rows_read = models.PositiveIntegerField(default=0)
     rows_skipped = models.PositiveIntegerField(default=0)
     domain_count = models.PositiveIntegerField(default=0)
+    # Rows whose follow status the file gave (Nofollow / UGC / Sponsored
+    # columns, or a rel or link-type column); both 0 when it gave none, or the
+    # export was read before these were counted.
+    links_follow = models.PositiveIntegerField(default=0)
+    links_nofollow = models.PositiveIntegerField(default=0)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
@@ -269,6 +274,39 @@ class ExportUpload(models.Model):
 
     def __str__(self) -> str:
         return f"Upload of {self.export}"
+
+
+class FacetKind(models.TextChoices):
+    ANCHOR = "anchor", "Anchor class"
+    MONTH = "month", "Month first seen"
+    PAGE = "page", "Linked page"
+
+
+class ExportFacet(models.Model):
+    """One export's links counted one way, for the comparison with our profile:
+    per anchor class (links.prospecting.profile), per month first seen
+    ("2024-05"), or per page of the competitor's that the links point at (its
+    most linked pages only, with their referring domains). Absent for what the
+    file had no column for."""
+
+    export = models.ForeignKey(BacklinkExport, on_delete=models.CASCADE, related_name="facets")
+    kind = models.CharField(max_length=8, choices=FacetKind.choices)
+    key = models.CharField(max_length=2000)
+    links = models.PositiveIntegerField(default=0)
+    domains = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=FacetKind.values), name="exportfacet_kind_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["export", "kind", "-domains"], name="exportfacet_export_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}: {self.links}"
 
 
 class ReferringDomain(models.Model):

@@ -285,7 +285,7 @@ def link_gap_exports(request: HttpRequest, slug: str) -> HttpResponse:
 def link_gap_delete_export(request: HttpRequest, slug: str, export_id: int) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     export = get_object_or_404(campaign.link_exports, pk=export_id)
-    export.delete()
+    gap.delete_export(export)
     messages.success(request, f"Removed the export {export.original_name}.")
     return redirect("prospecting:link_gap", slug=campaign.slug)
 

@@ -340,13 +340,17 @@ class ProspectImporter(Importer):
         by_fields: dict[tuple[str, ...], list[Prospect]] = {}
         for change in changed:
             change.obj.updated_at = self.now
+            # Rating or URL may have changed: links.quality rescores it.
+            change.obj.quality_stale = True
             plain = tuple(sorted(f for f in change.fields if f != "tags"))
             if plain:
                 by_fields.setdefault(plain, []).append(change.obj)
         # One UPDATE per set of changed fields, so a field the file does not
         # change is never written back, even with its own old value.
         for fields, objs in by_fields.items():
-            Prospect.objects.bulk_update(objs, [*fields, "updated_at"], batch_size=500)
+            Prospect.objects.bulk_update(
+                objs, [*fields, "updated_at", "quality_stale"], batch_size=500
+            )
         retagged = [(c.obj.pk, c.record.tags) for c in changed if "tags" in c.fields]
         if retagged:
             self._add_tags([], retagged)

@@ -65,6 +65,7 @@ def populate(campaign, n: int) -> None:
             won_on=when.date(),
             expected_anchor_text="running shoes" if i % 2 else f"anchor {i}",
             state=BacklinkState.LIVE,
+            quality=50 + i % 40,
         )
         LinkCheckFactory(
             backlink=backlink, checked_at=when - timedelta(hours=1), verdict=Verdict.MISSING

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaigns.models import Campaign, Membership, Role, TargetPage, User
+from links import quality
 from links.models import Alert, Backlink, BacklinkState, LinkCheck, Verdict
 from outreach.email.models import EmailTemplate, Mailbox, TemplateFollowUp
 from outreach.models import PIPELINE, Kind, OutreachActivity, Prospect, Status, StatusChange, Tag
@@ -417,6 +418,7 @@ def seed_campaign(rng: random.Random) -> Campaign:
         batch_size=500,
     )
     Alert.objects.bulk_create(alerts)
+    quality.refresh({campaign.pk: None})
     return campaign
 
 
