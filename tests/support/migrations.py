@@ -10,41 +10,18 @@ instead would break as soon as a later migration adds a column the factories fil
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 
-def replay(app: str, migration: str) -> None:
-    """Run ``migration`` of ``app`` forwards again, on the rows as they are now."""
+def replay(app: str, migration: str, *, backwards: bool = False) -> None:
+    """Run ``migration`` of ``app`` again (forwards, or its reverse), on the rows
+    as they are now."""
     executor = MigrationExecutor(connection)
     loaded = executor.loader.get_migration(app, migration)
-    state = executor.loader.project_state((app, migration), at_end=False)
+    state = executor.loader.project_state((app, migration), at_end=backwards)
     with connection.schema_editor(atomic=loaded.atomic) as editor:
-        loaded.apply(state, editor)
-
-
-def migrate(targets: list[tuple[str, str]]) -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-
-
-def migrate_to_latest() -> None:
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-
-@contextmanager
-def before(app: str, migration: str) -> Iterator[None]:
-    """The database at ``migration`` of ``app`` (what follows it unapplied) for the
-    ``with`` block; every migration applied again after it, even on failure. Only
-    for rows that do not go through today's models (beat's rows, raw SQL): see
-    ``replay`` for the rest."""
-    migrate([(app, migration)])
-    try:
-        yield
-    finally:
-        migrate_to_latest()
+        if backwards:
+            loaded.unapply(state, editor)
+        else:
+            loaded.apply(state, editor)
