@@ -337,9 +337,12 @@ VERIFIER_DISPATCH_MAX = env_int("VERIFIER_DISPATCH_MAX", 20000)
 # Topical relevance (links/relevance.py): off, no target page is read and no
 # page scored (checks, verify_url and prospects leave relevance null).
 RELEVANCE_ENABLED = env_bool("RELEVANCE_ENABLED", True)
-# A target page's text is read again,
-# and a backlink whose page changed is scored again, after this many days.
+# A target page's text is read again after this many days.
 RELEVANCE_REFRESH_DAYS = env_int("RELEVANCE_REFRESH_DAYS", 7)
+# A backlink whose page changed is scored again once its score is this old.
+# Scoring costs about 6 ms of CPU on a 9 ms check, and mature links are checked
+# weekly, so scoring at most monthly keeps the average check within +20 %.
+RELEVANCE_RESCORE_DAYS = env_int("RELEVANCE_RESCORE_DAYS", 30)
 # Prospect pages read at once by one background scoring task (each site still
 # within VERIFIER_PER_HOST_LIMIT across every worker).
 RELEVANCE_CONCURRENCY = env_int("RELEVANCE_CONCURRENCY", 8)

@@ -101,7 +101,7 @@ class Backlink(models.Model):
     relevance = models.PositiveSmallIntegerField(null=True, blank=True)
     relevance_terms = models.JSONField(default=list, blank=True)
     # When relevance was last computed: a check scores again only when this is
-    # older than RELEVANCE_REFRESH_DAYS and the page changed, or the target's
+    # older than RELEVANCE_RESCORE_DAYS and the page changed, or the target's
     # text was read again since (links.relevance).
     relevance_scored_at = models.DateTimeField(null=True, blank=True)
     # The quality score (campaigns.quality) and the parts that explain it, kept

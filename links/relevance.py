@@ -8,7 +8,7 @@ scoring of prospects reads and writes.
 
 Scoring walks the whole page tree, about the cost of the parse, so a check
 scores only when the answer may have changed: never scored, our target's text
-changed since, or the score is older than RELEVANCE_REFRESH_DAYS and the page
+changed since, or the score is older than RELEVANCE_RESCORE_DAYS and the page
 changed since the last check.
 """
 
@@ -45,6 +45,10 @@ PROSPECT_BATCH_SIZE = 50
 
 def refresh_age() -> timedelta:
     return timedelta(days=settings.RELEVANCE_REFRESH_DAYS)
+
+
+def rescore_age() -> timedelta:
+    return timedelta(days=settings.RELEVANCE_RESCORE_DAYS)
 
 
 # --- Our target pages' text ----------------------------------------------------------
@@ -119,7 +123,7 @@ def _unless_hash(backlink: Backlink, text: TargetText, now: datetime) -> str | N
     scored = backlink.relevance_scored_at
     if scored is None or backlink.relevance is None or text.changed_at > scored:
         return ""
-    if now - scored >= refresh_age():
+    if now - scored >= rescore_age():
         return backlink.last_page_hash
     return None
 

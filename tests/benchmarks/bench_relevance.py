@@ -16,7 +16,7 @@ Run from the repository root:
       scored     judge() with a reference, scoring the page
 
     A check scores only when the page was never scored, our target's text
-    changed, or the score is older than RELEVANCE_REFRESH_DAYS (7) and the page
+    changed, or the score is older than RELEVANCE_RESCORE_DAYS (30) and the page
     changed (links/relevance.py). So the CPU per check over time is
     placement + share x (scored - placement), printed for a few shares of
     checks that score.
@@ -128,8 +128,9 @@ def bench_checks(cases: list[tuple[str, FetchResult, Target]], rounds: int) -> d
     for label, share in (
         ("every check scores", 1.0),
         ("1 in 2", 0.5),
-        ("1 in 7 (daily checks, weekly score)", 1 / 7),
-        ("1 in 30", 1 / 30),
+        ("1 in 4 (weekly checks, monthly score)", 1 / 4),
+        ("1 in 7", 1 / 7),
+        ("1 in 30 (daily checks, monthly score)", 1 / 30),
     ):
         mean = per_check["skipped"] + share * (per_check["scored"] - per_check["skipped"])
         print(

@@ -177,10 +177,16 @@ def test_checks_score_only_when_the_answer_may_have_changed(db, site, scoring):
     fresh, check = prepared()
     assert check.reference is None  # scored, within the week
 
+    # A week on the score is still young: mature links are checked weekly, and
+    # scoring each of those checks would cost more than the check itself.
     Backlink.objects.update(relevance_scored_at=timezone.now() - timedelta(days=8))
     TargetText.objects.update(changed_at=timezone.now() - timedelta(days=9))
     fresh, check = prepared()
-    # A week on: scored again only if the page changed since the last check.
+    assert check.reference is None
+
+    Backlink.objects.update(relevance_scored_at=timezone.now() - timedelta(days=31))
+    fresh, check = prepared()
+    # A month on: scored again only if the page changed since the last check.
     assert check.reference is not None
     assert check.relevance_unless_hash == fresh.last_page_hash != ""
     scored_at = fresh.relevance_scored_at
