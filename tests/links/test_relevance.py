@@ -185,6 +185,7 @@ def test_checks_score_only_when_the_answer_may_have_changed(db, site, scoring):
     assert check.reference is None
 
     Backlink.objects.update(relevance_scored_at=timezone.now() - timedelta(days=31))
+    TargetText.objects.update(changed_at=timezone.now() - timedelta(days=32))
     fresh, check = prepared()
     # A month on: scored again only if the page changed since the last check.
     assert check.reference is not None
