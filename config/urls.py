@@ -58,5 +58,7 @@ urlpatterns = [
     path("imports/", include("outreach.imports.urls")),
     path("prospecting/", include("links.prospecting.urls")),
     path("inbox/", include("outreach.inbox.urls")),
+    path("api/v1/", include("api.urls")),
+    path("accounts/tokens/", include("api.token_urls")),
     path("admin/", admin.site.urls),
 ]
