@@ -64,7 +64,7 @@ def test_a_wrong_token_is_401_with_the_bearer_challenge(member, header):
 
 
 def test_a_token_with_the_right_prefix_and_a_wrong_secret_is_refused(member):
-    token, text = tokens.issue_token(member, name="real")
+    _, text = tokens.issue_token(member, name="real")
     forged = text[:-4] + ("AAAA" if not text.endswith("AAAA") else "BBBB")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {forged}")
