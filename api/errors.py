@@ -28,6 +28,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # A service refused (a duplicate URL, a target page of another campaign):
         # its per-field messages are the API's per-field errors.
         detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        if isinstance(detail, dict) and "__all__" in detail:
+            detail = {NON_FIELD: detail.pop("__all__"), **detail}
         exc = exceptions.ValidationError(detail)
     response = drf_exception_handler(exc, context)
     if response is None:

@@ -84,6 +84,8 @@ class TargetPageSerializer(serializers.ModelSerializer):
         model = TargetPage
         fields = ["id", "campaign", "url", "is_domain", "title", "keywords", "priority"]
         read_only_fields = ["id"]
+        # The model's check constraint, said per field before the database does.
+        extra_kwargs = {"priority": {"min_value": 1, "max_value": 5}}
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         moved = "campaign" in attrs and attrs["campaign"].pk != getattr(
