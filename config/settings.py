@@ -55,6 +55,10 @@ INSTALLED_APPS = [
     "links",
     "links.prospecting",
     "outreach.journalist_queries",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -292,6 +296,18 @@ CACHES = {
         }
     ),
 }
+# The API's per-token request budget (api/throttling.py): every web process
+# counts in one place, Redis when there is one.
+CACHES["api_throttle"] = (
+    {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "anchorage:api",
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    }
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api"}
+)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -471,3 +487,52 @@ LOGGING = {
 # A Celery worker replaces the root logger's handlers with its own plain ones
 # unless told not to; in json mode its lines go through the handler above.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
+
+# --- REST API (api/) ------------------------------------------------------------
+# Requests per token (or per signed-in user, for browser calls) as "N/second",
+# "N/min", "N/hour" or "N/day"; empty turns the budget off.
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "600/min")
+# Rows per page of an API list, unless ?page_size= asks for fewer (or more, up
+# to API_MAX_PAGE_SIZE).
+API_PAGE_SIZE = env_int("API_PAGE_SIZE", 100)
+API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 500)
+# Rows one POST /api/v1/prospects/bulk/ may carry; bigger sets go through an import.
+API_BULK_MAX_ROWS = env_int("API_BULK_MAX_ROWS", 1000)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so a refused request answers 401 with WWW-Authenticate: Bearer.
+        "api.authentication.BearerTokenAuthentication",
+        # The signed-in browser (the docs page); DRF keeps CSRF checks on it.
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.OpaqueCursorPagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Anchorage API",
+    "DESCRIPTION": (
+        "Campaigns, target pages, prospects, backlinks and alerts. Authenticate with "
+        "`Authorization: Bearer <token>` (a personal token from your account page). "
+        "A token sees exactly what its user sees."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ProspectStatusEnum": "outreach.models.Status",
+        "CampaignStatusEnum": "campaigns.models.Campaign.Status",
+        "VerdictEnum": "links.models.Verdict",
+    },
+}

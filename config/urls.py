@@ -80,5 +80,7 @@ urlpatterns = [
     path("imports/", include("outreach.imports.urls")),
     path("prospecting/", include("links.prospecting.urls")),
     path("inbox/", include("outreach.journalist_queries.urls")),
+    path("api/v1/", include("api.urls")),
+    path("accounts/tokens/", include("api.token_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -83,7 +83,12 @@ def filter_backlinks(campaign: Campaign, params: Mapping[str, Any]) -> QuerySet[
     (``-won`` by default, ``won``, ``-checked``, ``domain``, ``-quality``,
     ``quality``)."""
     values = BacklinkFilterForm(params).valid_values()
-    backlinks = Backlink.objects.filter(campaign=campaign)
+    return apply_filters(Backlink.objects.filter(campaign=campaign), values)
+
+
+def apply_filters(backlinks: QuerySet[Backlink], values: Mapping[str, Any]) -> QuerySet[Backlink]:
+    """``filter_backlinks`` on any set of backlinks (the API's, over every
+    campaign a caller sees), from a BacklinkFilterForm's valid values."""
     if values.get("q"):
         text = values["q"]
         backlinks = backlinks.filter(

@@ -1,0 +1,294 @@
+"""The REST API's endpoints. Every queryset starts from ``campaigns_for(user)``
+(campaigns/access.py), so a token sees exactly what its user sees on the pages,
+and an object of a campaign the caller is not on is a 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api import bulk
+from api import serializers as s
+from api.etag import conditional
+from api.permissions import AdminsOnly, ManagersWrite
+from campaigns.access import campaigns_for
+from campaigns.models import Campaign, TargetPage
+from links import budgets
+from links import queries as link_queries
+from links import services as link_services
+from links.models import Alert, Backlink
+from outreach import queries as prospect_queries
+from outreach import services as prospect_services
+from outreach.models import Prospect
+
+CHECK_HISTORY = 50
+
+CAMPAIGN_PARAM = OpenApiParameter(
+    "campaign", OpenApiTypes.INT, description="Only this campaign's rows (a campaign id)."
+)
+
+
+def _campaign_filter(request: Request, queryset: QuerySet, field: str = "campaign") -> QuerySet:
+    raw = request.query_params.get("campaign")
+    if raw is None or raw == "":
+        return queryset
+    campaign = s.visible_or_404(campaigns_for(request.user), raw)
+    return queryset.filter(**{field: campaign})
+
+
+class ConditionalListMixin:
+    """Lists answer with an ETag and honour If-None-Match."""
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return conditional(request, super().list(request, *args, **kwargs))  # type: ignore[misc]
+
+
+class CampaignViewSet(
+    ConditionalListMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = s.CampaignSerializer
+    permission_classes = [ManagersWrite]
+    queryset = Campaign.objects.none()
+
+    def get_queryset(self) -> QuerySet[Campaign]:
+        return campaigns_for(self.request.user).select_related("owner").order_by("name", "id")
+
+
+@extend_schema(parameters=[CAMPAIGN_PARAM])
+class TargetPageViewSet(
+    ConditionalListMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = s.TargetPageSerializer
+    permission_classes = [ManagersWrite]
+    queryset = TargetPage.objects.none()
+
+    def get_queryset(self) -> QuerySet[TargetPage]:
+        pages = TargetPage.objects.filter(campaign__in=campaigns_for(self.request.user))
+        if self.action == "list":
+            pages = _campaign_filter(self.request, pages)
+        return pages.order_by("campaign_id", "priority", "url", "id")
+
+
+PROSPECT_FILTERS = [
+    CAMPAIGN_PARAM,
+    OpenApiParameter("q", str, description="Search in URL/domain, contact, notes."),
+    OpenApiParameter("kind", str),
+    OpenApiParameter("status", str, description="A status, or `open`."),
+    OpenApiParameter("assignee", str, description="A user id, or `none`."),
+    OpenApiParameter("dr_min", int),
+    OpenApiParameter("dr_max", int),
+    OpenApiParameter("follow_up", str, description="due, overdue, today, week, none"),
+    OpenApiParameter("tag", int),
+    OpenApiParameter("sort", str, enum=list(prospect_queries.SORTS)),
+]
+
+
+class ProspectViewSet(
+    ConditionalListMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = s.ProspectSerializer
+    queryset = Prospect.objects.none()
+
+    def get_queryset(self) -> QuerySet[Prospect]:
+        prospects = Prospect.objects.filter(campaign__in=campaigns_for(self.request.user))
+        if self.action == "list":
+            # The table's own filter form and ordering: the same rows, in the
+            # same order, as the prospects page shows for this query string.
+            values = prospect_queries.ProspectFilterForm(self.request.query_params).valid_values()
+            prospects = prospect_queries.apply_filters(
+                _campaign_filter(self.request, prospects), values
+            )
+        return prospects.select_related("assignee").prefetch_related("tags")
+
+    @extend_schema(parameters=PROSPECT_FILTERS)
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        # The page's service, so the prospect gets its first history row.
+        serializer.instance = prospect_services.create_prospect(
+            by=self.request.user, **serializer.validated_data
+        )
+
+    @extend_schema(request=s.StatusSerializer, responses=s.ProspectSerializer)
+    @action(detail=True, methods=["post"])
+    def status(self, request: Request, pk: str | None = None) -> Response:
+        """Move the prospect in the pipeline; the change is kept in its history."""
+        prospect = self.get_object()
+        body = s.StatusSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        prospect_services.change_status(
+            prospect, to_status=body.validated_data["status"], by=request.user
+        )
+        prospect.refresh_from_db()
+        return Response(self.get_serializer(prospect).data)
+
+    @extend_schema(responses=s.StatusChangeSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def history(self, request: Request, pk: str | None = None) -> Response:
+        prospect = self.get_object()
+        changes = prospect.status_changes.select_related("changed_by").order_by(
+            "-changed_at", "-id"
+        )
+        return Response(s.StatusChangeSerializer(changes, many=True).data)
+
+    @extend_schema(
+        request=s.BulkProspectsSerializer,
+        responses={200: bulk.BulkResultSerializer, 201: bulk.BulkResultSerializer},
+    )
+    @action(detail=False, methods=["post"], permission_classes=[AdminsOnly])
+    def bulk(self, request: Request) -> Response:
+        """Create (or merge into) many prospects at once, through the import
+        engine: the same cleaning, dedupe and per-row reasons as a spreadsheet
+        import. Admins only, as on the import pages."""
+        body = s.BulkProspectsSerializer(data=request.data, context={"request": request})
+        body.is_valid(raise_exception=True)
+        rows = body.validated_data["rows"]
+        if len(rows) > settings.API_BULK_MAX_ROWS:
+            raise ValidationError(
+                {"rows": [f"At most {settings.API_BULK_MAX_ROWS} rows per request."]}
+            )
+        result = bulk.import_prospects(body.validated_data["campaign"], rows, by=request.user)
+        code = status.HTTP_201_CREATED if result["created"] else status.HTTP_200_OK
+        return Response(result, status=code)
+
+
+BACKLINK_FILTERS = [
+    CAMPAIGN_PARAM,
+    OpenApiParameter("q", str, description="Search in source URL and anchor text."),
+    OpenApiParameter("state", str, enum=[v for v, _ in link_queries.STATE_CHOICES if v]),
+    OpenApiParameter("flag", str, enum=[v for v, _ in link_queries.FLAG_CHOICES if v]),
+    OpenApiParameter("sort", str, enum=list(link_queries.SORTS)),
+]
+
+
+class BacklinkViewSet(
+    ConditionalListMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    queryset = Backlink.objects.none()
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
+        if self.action == "create":
+            return s.BacklinkCreateSerializer
+        if self.action == "retrieve":
+            return s.BacklinkDetailSerializer
+        return s.BacklinkSerializer
+
+    def get_queryset(self) -> QuerySet[Backlink]:
+        backlinks = Backlink.objects.filter(campaign__in=campaigns_for(self.request.user))
+        if self.action == "list":
+            values = link_queries.BacklinkFilterForm(self.request.query_params).valid_values()
+            backlinks = link_queries.apply_filters(
+                _campaign_filter(self.request, backlinks), values
+            )
+        return backlinks
+
+    @extend_schema(parameters=BACKLINK_FILTERS)
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        backlink = self.get_object()
+        checks = backlink.checks.order_by("-checked_at", "-id")[:CHECK_HISTORY]
+        context = {**self.get_serializer_context(), "checks": checks}
+        return Response(s.BacklinkDetailSerializer(backlink, context=context).data)
+
+    @extend_schema(request=s.BacklinkCreateSerializer, responses={201: s.BacklinkSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Record a won link from its prospect (the prospect becomes won), and
+        queue its first check: the "mark won" page's service."""
+        body = s.BacklinkCreateSerializer(data=request.data, context={"request": request})
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        backlink = link_services.record_won_link(
+            data["prospect"],
+            by=request.user,
+            source_url=data["source_url"],
+            target_page=data.get("target_page"),
+            target_url=data.get("target_url", ""),
+            anchor_text=data.get("anchor_text", ""),
+            cost=data.get("cost"),
+            won_on=data.get("won_on"),
+        )
+        return Response(s.BacklinkSerializer(backlink).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: inline_serializer(
+                "RecheckQueued", fields={"requested_at": serializers.DateTimeField()}
+            )
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def recheck(self, request: Request, pk: str | None = None) -> Response:
+        """ "Re-check now", within the same budgets as the button: 429 with
+        Retry-After when the link or the caller's hourly budget is spent."""
+        backlink = self.get_object()
+        try:
+            requested_at = link_services.request_recheck(backlink, by=request.user)
+        except budgets.OverBudget as exc:
+            response = Response({"detail": exc.message, "errors": {}}, status=429)
+            if exc.retry_after:
+                response["Retry-After"] = str(exc.retry_after)
+            return response
+        return Response({"requested_at": requested_at}, status=status.HTTP_202_ACCEPTED)
+
+
+class AlertViewSet(ConditionalListMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.AlertSerializer
+    queryset = Alert.objects.none()
+
+    def get_queryset(self) -> QuerySet[Alert]:
+        unread = self.request.query_params.get("unread") in ("1", "true")
+        alerts = link_queries.alerts_for(self.request.user, unread_only=unread)
+        if self.action == "list":
+            alerts = _campaign_filter(self.request, alerts)
+        return alerts
+
+    @extend_schema(
+        parameters=[
+            CAMPAIGN_PARAM,
+            OpenApiParameter("unread", bool, description="Only unread alerts."),
+        ]
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=None, responses=s.AlertSerializer)
+    @action(detail=True, methods=["post"])
+    def read(self, request: Request, pk: str | None = None) -> Response:
+        alert = self.get_object()
+        with transaction.atomic():
+            link_services.mark_alerts_read(Alert.objects.filter(pk=alert.pk), by=request.user)
+        alert.refresh_from_db()
+        return Response(s.AlertSerializer(alert).data)
