@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.urls import URLResolver, get_resolver, resolve
 
 from campaigns.models import Role
 from tests.factories import (
@@ -264,3 +265,26 @@ def test_a_member_cannot_assign_to_someone_off_the_campaign(api_member, world, m
     )
     assert response.status_code == 400
     assert "assignee" in response.json()["errors"]
+
+
+def test_every_api_route_is_in_the_matrix(world):
+    """The page matrix (tests/test_url_access.py) leaves the API to this one: every
+    API URL name must be reached by an ENDPOINTS entry (the schema and the docs
+    are public and tested in test_schema.py)."""
+    api = next(
+        p
+        for p in get_resolver().url_patterns
+        if isinstance(p, URLResolver) and p.namespace == "api"
+    )
+    names: set[str] = set()
+
+    def walk(patterns: list[Any]) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns)
+            elif pattern.name:
+                names.add(pattern.name)
+
+    walk(api.url_patterns)
+    reached = {resolve(endpoint.path(world["on"]).split("?")[0]).url_name for endpoint in ENDPOINTS}
+    assert names - reached == {"schema", "docs"}
