@@ -11,7 +11,7 @@ from django.db.models import F, Q, QuerySet
 
 from campaigns.access import campaigns_for
 from campaigns.models import Campaign, User
-from links.models import Alert, Backlink, BacklinkState
+from links.models import Alert, Backlink, BacklinkState, Placement
 
 PAGE_SIZE = 50
 MISSING = "missing"
@@ -33,6 +33,13 @@ FLAG_CHOICES = [
     ("canonical", "Canonical points elsewhere"),
     ("robots", "Blocked by robots.txt"),
 ]
+BOILERPLATE = "boilerplate"
+PLACEMENT_CHOICES = [
+    ("", "Any"),
+    (Placement.CONTENT, "In the content"),
+    (BOILERPLATE, "Outside the content (any)"),
+    *[(value, label) for value, label in Placement.choices if value != Placement.CONTENT],
+]
 SORTS: dict[str, tuple[Any, ...]] = {
     "-won": ("-won_on", "-id"),
     "won": ("won_on", "id"),
@@ -49,6 +56,7 @@ class BacklinkFilterForm(forms.Form):
     q = forms.CharField(label="Search", required=False, max_length=200, strip=True)
     state = forms.ChoiceField(label="Verdict", required=False, choices=STATE_CHOICES)
     flag = forms.ChoiceField(label="Flag", required=False, choices=FLAG_CHOICES)
+    placement = forms.ChoiceField(label="Placement", required=False, choices=PLACEMENT_CHOICES)
     min_quality = forms.IntegerField(
         label="Min quality", required=False, min_value=0, max_value=100
     )
@@ -106,6 +114,13 @@ def apply_filters(backlinks: QuerySet[Backlink], values: Mapping[str, Any]) -> Q
         backlinks = backlinks.exclude(canonical_url="")
     elif flag == "robots":
         backlinks = backlinks.filter(robots_txt_blocked=True)
+    placement = values.get("placement")
+    if placement == BOILERPLATE:
+        # Known to sit outside the content; blank (never found, or a page too
+        # deep to tell) is neither.
+        backlinks = backlinks.exclude(placement__in=[Placement.CONTENT, ""])
+    elif placement:
+        backlinks = backlinks.filter(placement=placement)
     if values.get("min_quality") is not None:
         backlinks = backlinks.filter(quality__gte=values["min_quality"])
     return backlinks.order_by(*SORTS[values.get("sort") or DEFAULT_SORT])

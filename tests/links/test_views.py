@@ -65,17 +65,23 @@ def test_list_shows_verdict_badges_and_flags(signed_in, campaign):
         ({"flag": "canonical"}, {"error"}),
         ({"flag": "robots"}, {"unreachable"}),
         ({"q": "lost-one"}, {"lost"}),
+        ({"placement": "content"}, {"live"}),
+        ({"placement": "footer"}, {"unconfirmed"}),
+        ({"placement": "boilerplate"}, {"unconfirmed", "lost"}),
     ],
 )
 def test_list_filters(signed_in, campaign, query, expected):
     now = timezone.now()
-    BacklinkFactory(campaign=campaign, state=BacklinkState.LIVE)
-    BacklinkFactory(campaign=campaign, state=BacklinkState.UNCONFIRMED, noindex=True)
+    BacklinkFactory(campaign=campaign, state=BacklinkState.LIVE, placement="content")
+    BacklinkFactory(
+        campaign=campaign, state=BacklinkState.UNCONFIRMED, noindex=True, placement="footer"
+    )
     BacklinkFactory(
         campaign=campaign,
         state=BacklinkState.LOST,
         lost_at=now,
         source_url="https://lost-one.example/",
+        placement="sidebar",
     )
     BacklinkFactory(
         campaign=campaign, state=BacklinkState.ERROR, canonical_url="https://c.example/"
