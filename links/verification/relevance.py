@@ -64,8 +64,6 @@ KEYWORD_SHARE: Final = 0.3
 # Words longer than this are not words (hashes, base64, minified identifiers).
 MAX_WORD_LENGTH: Final = 30
 
-_WORD = re.compile(r"[^\W\d_]+")
-
 # Elements whose text is not prose: controls, embedded media, hidden templates.
 _SKIP_TAGS: Final = frozenset(
     {
@@ -185,20 +183,42 @@ class Terms:
         return bool(self.counts)
 
 
+# Words of at least three letters: shorter ones are never terms, and a run of
+# letters is matched whole or not at all (no backtracking into it).
+_TERM_WORD = re.compile(r"[^\W\d_]{3,}")
+# What each word is as a term: its stem, or "" when it is not a term (too long,
+# a stopword). One look-up per distinct word of a page instead of the checks
+# and the stemmer's. Bounded like the stem cache.
+_TERM_OF: dict[str, str] = {}
+
+
+def _term(word: str) -> str:
+    root = "" if len(word) > MAX_WORD_LENGTH or word in _STOPWORDS else stem(word)
+    if root in _STOPWORDS:
+        root = ""
+    if len(_TERM_OF) >= _STEMS_MAX:
+        _TERM_OF.clear()
+    _TERM_OF[word] = root
+    return root
+
+
 def terms_of(text: str) -> Terms:
     """The terms of a text (cut at ``MAX_TEXT_CHARS``)."""
-    # Words are counted first and each distinct word is then stemmed once: a
+    # Words are counted first and each distinct word is then looked up once: a
     # page repeats its few hundred words thousands of times.
     counts: Counter[str] = Counter()
     words: dict[str, str] = {}
-    for word, count in Counter(_WORD.findall(text[:MAX_TEXT_CHARS].lower())).items():
-        if len(word) < 3 or len(word) > MAX_WORD_LENGTH or word in _STOPWORDS:
+    term_of = _TERM_OF.get
+    for word, count in Counter(_TERM_WORD.findall(text[:MAX_TEXT_CHARS].lower())).items():
+        root = term_of(word)
+        if root is None:
+            root = _term(word)
+        if not root:
             continue
-        root = stem(word)
-        if root in _STOPWORDS:
-            continue
-        counts[root] += count
-        if root not in words:
+        if root in counts:
+            counts[root] += count
+        else:
+            counts[root] = count
             words[root] = word
     kept = dict(counts.most_common(MAX_TERMS))
     return Terms(kept, {root: words[root] for root in kept})
