@@ -260,6 +260,10 @@ _DECISIONS_MAX: Final = 20_000
 # Where pages name their main content in attributes libxml2 can match exactly.
 _NAMED_CONTENT: Final = etree.XPath("//main | //*[@role='main'] | //*[@itemprop='articleBody']")
 _Buckets = tuple[list[str], list[str], list[str]]
+# The attributes that decide what an element is to the walk.
+_WALK_ATTRIBUTES: Final = frozenset(
+    {"class", "id", "role", "itemprop", "aria-label", "hidden", "aria-hidden"}
+)
 _NAMED_WITHIN: Final = etree.XPath(
     "descendant-or-self::*[self::main or @role='main' or @itemprop='articleBody']"
 )
@@ -376,13 +380,13 @@ def _walk(
                 if stop_at_named and tag == "main":
                     return buckets, [element]
                 continue
-            attributes = element.items()
-            if not attributes and tag not in _REGION_TAGS:
-                # Most elements: a bare <p>, <li> or <span> says nothing.
-                state = parent
-            else:
-                values = dict(attributes)
-                if "hidden" in values or values.get("aria-hidden") == "true":
+            # Attribute names first: lxml builds them without decoding the
+            # values (hrefs, srcsets, inline styles), and only the few values
+            # the decision needs are read then.
+            names = element.keys()
+            if names and not _WALK_ATTRIBUTES.isdisjoint(names):
+                get = element.get
+                if "hidden" in names or ("aria-hidden" in names and get("aria-hidden") == "true"):
                     states[element] = None
                     if stop_at_named and _is_named(element):
                         return buckets, [element]
@@ -393,12 +397,21 @@ def _walk(
                 key = (
                     tag,
                     in_section,
-                    values.get("class"),
-                    values.get("id"),
-                    values.get("role"),
-                    values.get("itemprop"),
-                    values.get("aria-label"),
+                    get("class") if "class" in names else None,
+                    get("id") if "id" in names else None,
+                    get("role") if "role" in names else None,
+                    get("itemprop") if "itemprop" in names else None,
+                    get("aria-label") if "aria-label" in names else None,
                 )
+            elif tag not in _REGION_TAGS:
+                # Most elements: a bare <p>, <li> or <span>, or a link or an
+                # image with none of the attributes above, says nothing.
+                key = None
+            else:
+                key = (tag, in_section, None, None, None, None, None)
+            if key is None:
+                state = parent
+            else:
                 known = _DECISIONS.get(key)
                 if known is None:
                     if len(_DECISIONS) >= _DECISIONS_MAX:
