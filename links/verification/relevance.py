@@ -285,9 +285,9 @@ def main_text(root: Any, title: str | None = None) -> str:
         # as much as the walk.
         buckets, named = _walk([start], _OUTSIDE, stop_at_named=True)
         if not named and _named_outside(root, body):
-            named = [root]
+            named = [start]
     else:
-        named = [root]
+        named = [start]
     text = ""
     if named:
         # Where the page names its content, only that is read: a fifth of the
@@ -296,7 +296,9 @@ def main_text(root: Any, title: str | None = None) -> str:
         chosen = set(found)
         starts = [e for e in found if not any(a in chosen for a in e.iterancestors())]
         text = " ".join(_walk(starts, _CONTENT)[0][_CONTENT])
-        if len(text) < MIN_NAMED_TEXT:
+        if len(text) < MIN_NAMED_TEXT and named[0] is not start:
+            # The walk stopped at the named content: the rest of the body is
+            # still to be read.
             buckets = None
     if len(text) < MIN_NAMED_TEXT:
         if buckets is None:
@@ -357,6 +359,9 @@ def _walk(
         for element in start.iterdescendants():
             if size >= MAX_TEXT_CHARS or visited >= MAX_ELEMENTS:
                 return buckets, starts[:1] if stop_at_named else []
+            # Every element counts, skipped ones too: lxml's iteration goes
+            # into skipped subtrees, which a hostile page can make huge.
+            visited += 1
             parent = states[element.getparent()]
             tag = element.tag
             if parent is None:
@@ -436,7 +441,6 @@ def _walk(
                     child_mode = mode
                 state = (in_section or sectioning, child_mode)
             states[element] = state
-            visited += 1
             mode = state[1]
             if mode != _DISCARD:
                 text = element.text
