@@ -64,8 +64,6 @@ KEYWORD_SHARE: Final = 0.3
 # Words longer than this are not words (hashes, base64, minified identifiers).
 MAX_WORD_LENGTH: Final = 30
 
-_WORD = re.compile(r"[^\W\d_]+")
-
 # Elements whose text is not prose: controls, embedded media, hidden templates.
 _SKIP_TAGS: Final = frozenset(
     {
@@ -185,20 +183,42 @@ class Terms:
         return bool(self.counts)
 
 
+# Words of at least three letters: shorter ones are never terms, and a run of
+# letters is matched whole or not at all (no backtracking into it).
+_TERM_WORD = re.compile(r"[^\W\d_]{3,}")
+# What each word is as a term: its stem, or "" when it is not a term (too long,
+# a stopword). One look-up per distinct word of a page instead of the checks
+# and the stemmer's. Bounded like the stem cache.
+_TERM_OF: dict[str, str] = {}
+
+
+def _term(word: str) -> str:
+    root = "" if len(word) > MAX_WORD_LENGTH or word in _STOPWORDS else stem(word)
+    if root in _STOPWORDS:
+        root = ""
+    if len(_TERM_OF) >= _STEMS_MAX:
+        _TERM_OF.clear()
+    _TERM_OF[word] = root
+    return root
+
+
 def terms_of(text: str) -> Terms:
     """The terms of a text (cut at ``MAX_TEXT_CHARS``)."""
-    # Words are counted first and each distinct word is then stemmed once: a
+    # Words are counted first and each distinct word is then looked up once: a
     # page repeats its few hundred words thousands of times.
     counts: Counter[str] = Counter()
     words: dict[str, str] = {}
-    for word, count in Counter(_WORD.findall(text[:MAX_TEXT_CHARS].lower())).items():
-        if len(word) < 3 or len(word) > MAX_WORD_LENGTH or word in _STOPWORDS:
+    term_of = _TERM_OF.get
+    for word, count in Counter(_TERM_WORD.findall(text[:MAX_TEXT_CHARS].lower())).items():
+        root = term_of(word)
+        if root is None:
+            root = _term(word)
+        if not root:
             continue
-        root = stem(word)
-        if root in _STOPWORDS:
-            continue
-        counts[root] += count
-        if root not in words:
+        if root in counts:
+            counts[root] += count
+        else:
+            counts[root] = count
             words[root] = word
     kept = dict(counts.most_common(MAX_TERMS))
     return Terms(kept, {root: words[root] for root in kept})
@@ -235,10 +255,18 @@ MIN_NAMED_TEXT: Final = 500
 _REGION_TAGS: Final = frozenset({"main", "article", "nav", "aside", "header", "footer", "section"})
 # What an element with attributes means to the walk, by its tag, whether it is
 # inside a section, and its class, id, role, itemprop and aria-label.
-_DECISIONS: dict[tuple[Any, ...], tuple[str | None, bool, bool, bool]] = {}
+_DECISIONS: dict[tuple[Any, ...], tuple[str | None, bool, bool, bool, bool]] = {}
 _DECISIONS_MAX: Final = 20_000
 # Where pages name their main content in attributes libxml2 can match exactly.
 _NAMED_CONTENT: Final = etree.XPath("//main | //*[@role='main'] | //*[@itemprop='articleBody']")
+_Buckets = tuple[list[str], list[str], list[str]]
+# The attributes that decide what an element is to the walk.
+_WALK_ATTRIBUTES: Final = frozenset(
+    {"class", "id", "role", "itemprop", "aria-label", "hidden", "aria-hidden"}
+)
+_NAMED_WITHIN: Final = etree.XPath(
+    "descendant-or-self::*[self::main or @role='main' or @itemprop='articleBody']"
+)
 # What a walk does with an element's own text.
 _OUTSIDE, _CONTENT, _DISCARD = 0, 1, 2
 
@@ -247,95 +275,179 @@ def main_text(root: Any, title: str | None = None) -> str:
     """The text of a parsed page (an lxml root) without its boilerplate."""
     if root is None:
         return title or ""
+    body = root.find("body")
+    start = root if body is None else body
+    buckets: _Buckets | None = None
+    if next(root.iter("main"), None) is None:
+        # No main element (lxml looks at C speed): the body is walked, and the
+        # walk stops at the first role=main or articleBody. Most pages have
+        # neither, so one pass replaces libxml2's search for them, which costs
+        # as much as the walk.
+        buckets, named = _walk([start], _OUTSIDE, stop_at_named=True)
+        if not named and _named_outside(root, body):
+            named = [start]
+    else:
+        named = [start]
     text = ""
-    # Most pages name their content with main, role=main or articleBody, found
-    # by libxml2's own search: only that part of the tree is walked then (a
-    # fifth of the page, typically), not the menus and footers around it.
-    named = _NAMED_CONTENT(root)
     if named:
-        chosen = set(named)
-        starts = [e for e in named if not any(a in chosen for a in e.iterancestors())]
-        text = " ".join(_walk(starts, _CONTENT)[_CONTENT])
+        # Where the page names its content, only that is read: a fifth of the
+        # page, typically, not the menus and footers around it.
+        found = _NAMED_CONTENT(root)
+        chosen = set(found)
+        starts = [e for e in found if not any(a in chosen for a in e.iterancestors())]
+        text = " ".join(_walk(starts, _CONTENT)[0][_CONTENT])
+        if len(text) < MIN_NAMED_TEXT and named[0] is not start:
+            # The walk stopped at the named content: the rest of the body is
+            # still to be read.
+            buckets = None
     if len(text) < MIN_NAMED_TEXT:
-        body = root.find("body")
-        buckets = _walk([root if body is None else body], _OUTSIDE)
+        if buckets is None:
+            buckets = _walk([start], _OUTSIDE)[0]
         text = " ".join(buckets[_CONTENT])
         if len(text) < MIN_NAMED_TEXT:
             text = " ".join(buckets[_OUTSIDE]) + " " + text
     return f"{title} {text}" if title else text
 
 
-def _walk(starts: list[Any], start_mode: int) -> tuple[list[str], list[str], list[str]]:
-    """The text under ``starts``, by what it is: outside boilerplate, in named
-    content, in boilerplate."""
-    buckets: tuple[list[str], list[str], list[str]] = ([], [], [])
+def _named_outside(root: Any, body: Any) -> bool:
+    """Whether named content may be beside the body, where the walk does not go."""
+    if body is None:
+        return False
+    for child in root:
+        if child is body:
+            continue
+        if child.tag != "head" or _NAMED_WITHIN(child):
+            return True
+    return False
+
+
+def _is_named(element: Any) -> bool:
+    """Whether ``element`` is where the page names its main content (as _NAMED_CONTENT)."""
+    return bool(
+        element.tag == "main"
+        or element.get("role") == "main"
+        or element.get("itemprop") == "articleBody"
+    )
+
+
+def _walk(
+    starts: list[Any], start_mode: int, *, stop_at_named: bool = False
+) -> tuple[_Buckets, list[Any]]:
+    """The text under ``starts``, by what it is (outside boilerplate, in named
+    content, in boilerplate), and the named content found (with
+    ``stop_at_named``, the walk ends at the first; a walk stopped at a cap
+    reports [the start] so that the caller searches the whole page)."""
+    buckets: _Buckets = ([], [], [])
     size = 0
     visited = 0
-    # (element, inside a sectioning element, what its text is). Boilerplate is
-    # walked, its text discarded, because a page's named content ends every
-    # region around it, as for placement_of: themes wrap the content column in
-    # a "container has_sidebar" and broken markup leaves it inside a header.
-    in_content = start_mode == _CONTENT
-    stack: list[tuple[Any, bool, int]] = [(start, in_content, start_mode) for start in starts]
-    stack.reverse()
-    while stack and size < MAX_TEXT_CHARS and visited < MAX_ELEMENTS:
-        element, in_section, mode = stack.pop()
+    # Each element's state (inside a sectioning element, what its text is), or
+    # None inside a skipped element; read by its children. lxml's own iteration
+    # visits the elements in document order at C speed, where a Python stack
+    # paid for a child list per element. Boilerplate is walked, its text
+    # discarded, because a page's named content ends every region around it,
+    # as for placement_of: themes wrap the content column in a "container
+    # has_sidebar" and broken markup leaves it inside a header.
+    states: dict[Any, tuple[bool, int] | None] = {}
+    for start in starts:
+        state = (start_mode == _CONTENT, start_mode)
+        states[start] = state
         visited += 1
-        pieces = buckets[mode]
-        text = element.text
+        text = start.text
         if text:
-            pieces.append(text)
+            buckets[start_mode].append(text)
             size += len(text)
-        children = []
-        for child in element:
-            # A skipped child's tail is the parent's text.
-            tail = child.tail
-            if tail:
-                pieces.append(tail)
-                size += len(tail)
-            tag = child.tag
-            if not isinstance(tag, str) or tag in _SKIP_TAGS:
+        for element in start.iterdescendants():
+            if size >= MAX_TEXT_CHARS or visited >= MAX_ELEMENTS:
+                return buckets, starts[:1] if stop_at_named else []
+            # Every element counts, skipped ones too: lxml's iteration goes
+            # into skipped subtrees, which a hostile page can make huge.
+            visited += 1
+            parent = states[element.getparent()]
+            tag = element.tag
+            if parent is None:
+                # Inside a skipped element: only named content is looked for.
+                states[element] = None
+                if stop_at_named and isinstance(tag, str) and _is_named(element):
+                    return buckets, [element]
                 continue
-            attributes = child.items()
-            if not attributes and tag not in _REGION_TAGS:
-                # Most elements: a bare <p>, <li> or <span> says nothing.
-                children.append((child, in_section, mode))
+            in_section, mode = parent
+            if mode != _DISCARD:
+                # A skipped element's tail is its parent's text. Boilerplate's
+                # text is not read at all: it is never used.
+                tail = element.tail
+                if tail:
+                    buckets[mode].append(tail)
+                    size += len(tail)
+            if not isinstance(tag, str):
+                continue  # a comment or processing instruction: no children
+            if tag in _SKIP_TAGS:
+                states[element] = None
+                if stop_at_named and tag == "main":
+                    return buckets, [element]
                 continue
-            named = dict(attributes)
-            if "hidden" in named or named.get("aria-hidden") == "true":
-                continue
-            # A theme repeats a few hundred tag and name combinations on every
-            # page: what each says is remembered (a header or footer tag's
-            # meaning depends on in_section, which is part of the key).
-            key = (
-                tag,
-                in_section,
-                named.get("class"),
-                named.get("id"),
-                named.get("role"),
-                named.get("itemprop"),
-                named.get("aria-label"),
-            )
-            known = _DECISIONS.get(key)
-            if known is None:
-                if len(_DECISIONS) >= _DECISIONS_MAX:
-                    _DECISIONS.clear()
-                if _is_banner(key[3], key[2], key[6]):
-                    known = _DECISIONS[key] = (None, False, False, True)
-                else:
-                    known = _DECISIONS[key] = (*region_of(child, in_section=in_section), False)
-            region, sectioning, content, banner = known
-            if banner:
-                continue
-            if content:
-                child_mode = _CONTENT
-            elif region is not None:
-                child_mode = _DISCARD
+            # Attribute names first: lxml builds them without decoding the
+            # values (hrefs, srcsets, inline styles), and only the few values
+            # the decision needs are read then.
+            names = element.keys()
+            if names and not _WALK_ATTRIBUTES.isdisjoint(names):
+                get = element.get
+                if "hidden" in names or ("aria-hidden" in names and get("aria-hidden") == "true"):
+                    states[element] = None
+                    if stop_at_named and _is_named(element):
+                        return buckets, [element]
+                    continue
+                # A theme repeats a few hundred tag and name combinations on
+                # every page: what each says is remembered (a header or footer
+                # tag's meaning depends on in_section, which is part of the key).
+                key = (
+                    tag,
+                    in_section,
+                    get("class") if "class" in names else None,
+                    get("id") if "id" in names else None,
+                    get("role") if "role" in names else None,
+                    get("itemprop") if "itemprop" in names else None,
+                    get("aria-label") if "aria-label" in names else None,
+                )
+            elif tag not in _REGION_TAGS:
+                # Most elements: a bare <p>, <li> or <span>, or a link or an
+                # image with none of the attributes above, says nothing.
+                key = None
             else:
-                child_mode = mode
-            children.append((child, in_section or sectioning, child_mode))
-        stack.extend(reversed(children))
-    return buckets
+                key = (tag, in_section, None, None, None, None, None)
+            if key is None:
+                state = parent
+            else:
+                known = _DECISIONS.get(key)
+                if known is None:
+                    if len(_DECISIONS) >= _DECISIONS_MAX:
+                        _DECISIONS.clear()
+                    is_named = tag == "main" or key[4] == "main" or key[5] == "articleBody"
+                    if _is_banner(key[3], key[2], key[6]):
+                        known = _DECISIONS[key] = (None, False, False, True, is_named)
+                    else:
+                        region, sectioning, content = region_of(element, in_section=in_section)
+                        known = _DECISIONS[key] = (region, sectioning, content, False, is_named)
+                region, sectioning, content, banner, is_named = known
+                if is_named and stop_at_named:
+                    return buckets, [element]
+                if banner:
+                    states[element] = None
+                    continue
+                if content:
+                    child_mode = _CONTENT
+                elif region is not None:
+                    child_mode = _DISCARD
+                else:
+                    child_mode = mode
+                state = (in_section or sectioning, child_mode)
+            states[element] = state
+            mode = state[1]
+            if mode != _DISCARD:
+                text = element.text
+                if text:
+                    buckets[mode].append(text)
+                    size += len(text)
+    return buckets, []
 
 
 def page_terms(page: Any) -> Terms | None:
