@@ -34,7 +34,7 @@ test: venv
 	@$(UV) run --frozen lint-imports --no-logo
 	@$(UV) run --frozen python scripts/verification_is_pure.py
 	@SECRET_KEY=mypy-only-not-a-secret $(UV) run --frozen mypy
-	@scripts/with-services.sh scripts/run-tests.sh
+	@scripts/with-services.sh scripts/run-tests.sh --durations=20
 
 lint: venv
 	@$(UV) run --frozen ruff check .
