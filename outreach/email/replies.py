@@ -211,18 +211,17 @@ def apply(sequence: Sequence, inbound: Inbound, *, received: datetime) -> None:
     heading = f"From {sender}: “{inbound.subject}”"
     if inbound.kind == "unsubscribe":
         when = date_format(timezone.localtime(received), "DATE_FORMAT")
+        address = (sender or sequence.to_email).lower()
         DoNotContact.objects.get_or_create(
             kind=DoNotContact.Kind.EMAIL,
-            value=(sender or sequence.to_email).lower(),
+            value=address,
             defaults={
                 "source": DoNotContact.Source.UNSUBSCRIBE,
                 "reason": f"Replied on {when}: {inbound.text[:200] or inbound.subject}"[:300],
             },
         )
         stop_sequence(sequence, reason=Sequence.StopReason.UNSUBSCRIBED, at=received)
-        for other in Sequence.objects.filter(
-            to_email=(sender or sequence.to_email).lower(), state=Sequence.State.ACTIVE
-        ):
+        for other in Sequence.objects.filter(to_email=address, state=Sequence.State.ACTIVE):
             stop_sequence(other, reason=Sequence.StopReason.UNSUBSCRIBED, at=received)
         log_activity(
             prospect,
