@@ -18,7 +18,7 @@ from links.models import Backlink
 from links.outcome import CheckOutcome
 from links.verification.fetch import FetchConfig
 from links.verification.urls import Target
-from links.verification.verdict import Check, shared_fetcher, verify, verify_many
+from links.verification.verdict import Check, shared_fetcher, verify_many
 from outreach.models import Prospect
 
 
@@ -105,7 +105,3 @@ def score_prospects(prospect_ids: list[int]) -> int:
         checks, fetcher=fetcher, max_workers=settings.RELEVANCE_CONCURRENCY, limiter=limiter
     )
     return relevance.record_prospect_scores((int(check.key), result) for check, result in results)
-
-
-def check_one(source_url: str, target_url: str) -> CheckOutcome:
-    return CheckOutcome.from_result(verify(source_url, target_url, config=fetch_config()))

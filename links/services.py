@@ -21,7 +21,7 @@ from django.utils import timezone
 from links import budgets, quality
 from links.checking import check_many
 from links.dispatch import Claim, request_check
-from links.models import Alert, Backlink, BacklinkState, LinkCheck, Verdict
+from links.models import Alert, Backlink, LinkCheck, Verdict
 from links.outcome import CheckOutcome, Sighting, primary_anchor
 from links.rowupdate import update_rows
 from links.verification.pool import HostBusy
@@ -34,9 +34,6 @@ if TYPE_CHECKING:
     from outreach.models import Prospect
 
 log = logging.getLogger(__name__)
-
-# States in which the link was last seen on the page.
-SEEN_STATES = {BacklinkState.LIVE, BacklinkState.NOFOLLOW}
 
 
 def request_recheck(backlink: Backlink, *, by: User, now: datetime | None = None) -> datetime:

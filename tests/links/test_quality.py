@@ -11,6 +11,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from campaigns.quality import parse_weights
@@ -157,6 +159,26 @@ def test_a_recorded_check_scores_like_the_refresh(campaign):
     refresh(campaign)
     link.refresh_from_db()
     assert link.quality_parts == recorded
+
+
+@pytest.mark.django_db
+def test_rescoring_a_batch_of_checks_costs_no_query_per_link(campaign):
+    # The score's inputs come with the locking query: a batch of four costs the
+    # queries of a batch of one.
+    links = []
+    for n in range(5):
+        ProspectFactory(campaign=campaign, url=f"https://s{n}.example/", domain_rating=10 * n)
+        gap_rating(campaign, f"s{n}.example", 5 * n)
+        links.append(BacklinkFactory(campaign=campaign, source_url=f"https://s{n}.example/a"))
+    outcome = CheckOutcome(verdict="live", http_status=200, anchors=[])
+
+    def queries(batch) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            services.record_checks([(link.pk, outcome) for link in batch])
+        return len(captured)
+
+    assert queries(links[4:]) == queries(links[:4])
+    assert all(b.quality is not None for b in Backlink.objects.filter(campaign=campaign))
 
 
 @pytest.mark.django_db
