@@ -192,11 +192,10 @@ def refresh(scope: Scope, *, prospects: bool = True) -> int:
     return len(changed_links) + len(changed_prospects)
 
 
-def with_inputs(backlinks: QuerySet[Backlink]) -> QuerySet[Backlink]:
-    """``backlinks`` annotated with the inputs that live on other rows (ratings,
-    an earlier link of the same site), so that ``rescore`` can score each
-    without a query of its own: the verifier's batch writes scores in the
-    statement that writes its checks' results."""
+def site_ratings() -> tuple[Subquery, Subquery]:
+    """The best rating a backlink's site has in its campaign: among the
+    campaign's prospects of that site, and in its competitor exports. Both
+    read the outer row's ``campaign_id`` and ``source_domain``."""
     site_rating = (
         Prospect.objects.filter(
             campaign_id=OuterRef("campaign_id"), domain=OuterRef("source_domain")
@@ -219,6 +218,15 @@ def with_inputs(backlinks: QuerySet[Backlink]) -> QuerySet[Backlink]:
         .annotate(best=Max("domain_rating"))
         .values("best")
     )
+    return Subquery(site_rating), Subquery(gap_rating)
+
+
+def with_inputs(backlinks: QuerySet[Backlink]) -> QuerySet[Backlink]:
+    """``backlinks`` annotated with the inputs that live on other rows (ratings,
+    an earlier link of the same site), so that ``rescore`` can score each
+    without a query of its own: the verifier's batch writes scores in the
+    statement that writes its checks' results."""
+    site_rating, gap_rating = site_ratings()
     earlier = Backlink.objects.filter(
         campaign_id=OuterRef("campaign_id"), source_domain=OuterRef("source_domain")
     ).filter(Q(won_on__lt=OuterRef("won_on")) | Q(won_on=OuterRef("won_on"), pk__lt=OuterRef("pk")))
@@ -226,8 +234,8 @@ def with_inputs(backlinks: QuerySet[Backlink]) -> QuerySet[Backlink]:
         q_own_rating=Subquery(
             Prospect.objects.filter(pk=OuterRef("prospect_id")).values("domain_rating")[:1]
         ),
-        q_site_rating=Subquery(site_rating),
-        q_gap_rating=Subquery(gap_rating),
+        q_site_rating=site_rating,
+        q_gap_rating=gap_rating,
         q_earlier=Exists(earlier),
     )
 

@@ -31,13 +31,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, Max, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Least, Lower, Trim, TruncMonth
 from django.utils import timezone
 
 from campaigns.dashboard.charts import Chart, Series
 from campaigns.dashboard.panels import Panel, PanelSpec
 from campaigns.models import Campaign
+from links import quality
 from links.models import Backlink, BacklinkState
 from links.prospecting import profile
 from links.prospecting.models import (
@@ -47,7 +48,6 @@ from links.prospecting.models import (
     FacetKind,
     ReferringDomain,
 )
-from outreach.models import Prospect
 
 # Competitors shown side by side (the most referring domains first); the rest
 # are named in a note.
@@ -119,22 +119,11 @@ def _ours(campaign: Campaign, first_month: date) -> Side:
     side.links, side.domains = totals["links"], totals["domains"]
     side.follow, side.nofollow = totals["follow"], totals["nofollow"]
 
-    site_rating = (
-        Prospect.objects.filter(campaign=campaign, domain=OuterRef("source_domain"))
-        .order_by()
-        .values("domain")
-        .annotate(best=Max("domain_rating"))
-        .values("best")
-    )
-    gap_rating = (
-        ReferringDomain.objects.filter(campaign=campaign, domain=OuterRef("source_domain"))
-        .order_by()
-        .values("domain")
-        .annotate(best=Max("domain_rating"))
-        .values("best")
-    )
-    ratings = links.values("source_domain").annotate(
-        rating=Coalesce(Max("prospect__domain_rating"), Subquery(site_rating), Subquery(gap_rating))
+    # The ratings the quality score uses: the link's prospect, else the site's
+    # best prospect, else the competitor exports.
+    site_rating, gap_rating = quality.site_ratings()
+    ratings = links.values("campaign_id", "source_domain").annotate(
+        rating=Coalesce(Max("prospect__domain_rating"), site_rating, gap_rating)
     )
     for row in ratings:  # one row per referring domain
         side.dr[_bucket(row["rating"])] += 1
