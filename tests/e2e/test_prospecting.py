@@ -17,7 +17,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from links.prospecting.models import BrokenLinkScan, ScanState
-from outreach.journalist_queries.models import Mailbox
+from outreach.journalist_queries.models import JournalistQuery, Mailbox
 from outreach.models import Kind, Prospect
 from tests.factories import CampaignFactory, TargetPageFactory, UserFactory
 from tests.outreach.journalist_queries.samples import HARO_TEXT, qwoted_email
@@ -263,14 +263,20 @@ def test_mailbox_poll_to_haro_prospect(page, login, team, worker, imap_mailbox):
     assert imap_mailbox.password not in mailbox.password_encrypted
 
     page.goto(f"/inbox/?campaign={campaign.slug}")
-    page.get_by_role("button", name="Read mailboxes now").click()
+    # The button posts and redirects back; reloading while that navigation is
+    # in flight detaches the page, so wait for the worker in the database and
+    # open the inbox once it has read the mailbox.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Read mailboxes now").click()
+    wait_until(
+        lambda: JournalistQuery.objects.count() == 2,
+        15,
+        "the worker to store the mailbox's two queries",
+        interval=0.2,
+    )
+    page.goto(f"/inbox/?campaign={campaign.slug}")
     rows = page.locator("#queries tbody tr")
-
-    def both_queries_listed() -> bool:
-        page.reload()
-        return rows.count() == 2
-
-    wait_until(both_queries_listed, 15, "the mailbox's two queries listed", interval=0.2)
+    expect(rows).to_have_count(2)
     expect(rows.first).to_contain_text("Looking for running coaches on marathon taper mistakes")
     rows.first.get_by_role("button", name="Make prospect").click()
     expect(rows.first).to_contain_text("Prospect of Trail shoes")
