@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "outreach",
     "links",
     "links.prospecting",
+    "links.channels",
     "outreach.journalist_queries",
     "rest_framework",
     "drf_spectacular",
@@ -368,6 +369,23 @@ VERIFIER_USER_AGENT = env_str(
 # Shown on /about/bot (the page the User-Agent names) for site owners who want
 # to reach whoever runs this instance's crawler.
 BOT_CONTACT_EMAIL = env_str("BOT_CONTACT_EMAIL", parseaddr(DEFAULT_FROM_EMAIL)[1])
+
+# --- Alert channels (links/channels) ---------------------------------------------
+# Each digest goes to every enabled channel (email, Slack, Teams, webhook) as one
+# Celery delivery: an attempt that fails for a reason that may pass (a network
+# error, a timeout, 5xx, 408, 429) is tried again after BASE * 2^(attempt-1)
+# milliseconds, at most ALERT_DELIVERY_MAX_ATTEMPTS attempts in all; then it is
+# logged as failed.
+ALERT_DELIVERY_MAX_ATTEMPTS = env_int("ALERT_DELIVERY_MAX_ATTEMPTS", 6)
+ALERT_DELIVERY_RETRY_BASE_MS = env_int("ALERT_DELIVERY_RETRY_BASE_MS", 30_000)
+# One webhook request (Slack, Teams, generic) may take this long in all.
+ALERT_WEBHOOK_TIMEOUT_SECONDS = env_int("ALERT_WEBHOOK_TIMEOUT_SECONDS", 10)
+# Let webhook URLs be plain http:// and reach private, loopback or link-local
+# addresses (a receiver on this machine or the intranet, and tests). Off: only
+# https:// to public addresses, checked like the verifier checks pages.
+ALERT_WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("ALERT_WEBHOOK_ALLOW_PRIVATE_NETWORKS", False)
+# "Send test" on a channel's page: at most this many per user per hour.
+ALERT_TEST_SENDS_PER_USER_PER_HOUR = env_int("ALERT_TEST_SENDS_PER_USER_PER_HOUR", 10)
 
 # --- Health and metrics -------------------------------------------------------
 # /healthz fails when beat's dispatcher (every minute) has not run for this long,

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import smtplib
 import time
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -13,7 +11,6 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import DatabaseError, transaction
 from django.db.models import JSONField, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
@@ -235,64 +232,6 @@ def _sighting_of(backlink: Backlink) -> Sighting | None:
         wrong_target=any(d.get("kind") == "target" for d in backlink.seen_differences or []),
         placement=(primary or {}).get("placement") or "",
     )
-
-
-def send_alert_digests(*, now: datetime | None = None) -> int:
-    """Mail each campaign owner one digest of the alerts not mailed yet.
-
-    Alerts are claimed with a conditional UPDATE first, so two runs at once never
-    mail the same alert twice. Returns the number of mails sent.
-    """
-    now = now or timezone.now()
-    pending = list(Alert.objects.filter(mailed_at__isnull=True).values_list("pk", flat=True)[:5000])
-    if not pending:
-        return 0
-    token = now
-    Alert.objects.filter(pk__in=pending, mailed_at__isnull=True).update(mailed_at=token)
-    claimed = (
-        Alert.objects.filter(pk__in=pending, mailed_at=token)
-        .select_related("campaign__owner", "backlink")
-        .order_by("campaign_id", "created_at")
-    )
-    by_campaign: dict[int, list[Alert]] = defaultdict(list)
-    for alert in claimed:
-        by_campaign[alert.campaign_id].append(alert)
-    sent = 0
-    for alerts in by_campaign.values():
-        campaign = alerts[0].campaign
-        owner = campaign.owner
-        if not owner.email:
-            log.warning(
-                "campaign %s: owner %s has no email; %d alerts not mailed",
-                campaign.slug,
-                owner,
-                len(alerts),
-            )
-            continue
-        lines = [f"- {a.get_kind_display()}: {a.message}" for a in alerts]
-        try:
-            send_mail(
-                subject=f"[Anchorage] {campaign.name}: {len(alerts)} backlink alert"
-                f"{'s' if len(alerts) != 1 else ''}",
-                message="\n".join(
-                    [
-                        f"Alerts for {campaign.name}:",
-                        "",
-                        *lines,
-                        "",
-                        f"{settings.SITE_URL}/campaigns/{campaign.slug}/",
-                    ]
-                ),
-                from_email=None,
-                recipient_list=[owner.email],
-            )
-        except (smtplib.SMTPException, OSError):
-            # Give the alerts back: the next run mails them; none is silently lost.
-            log.exception("mailing the alert digest of %s failed; will retry", campaign.slug)
-            Alert.objects.filter(pk__in=[a.pk for a in alerts]).update(mailed_at=None)
-            continue
-        sent += 1
-    return sent
 
 
 def mark_alerts_read(alerts: QuerySet[Alert], *, by: User) -> int:

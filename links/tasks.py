@@ -10,6 +10,7 @@ from django.db import connection
 
 from config import heartbeats
 from links import dispatch, quality, relevance, services
+from links.channels import services as channel_services
 from links.checking import score_prospects
 from links.verification.pool import HostBusy
 
@@ -71,7 +72,9 @@ def score_prospect_relevance(prospect_ids: list[int]) -> int:
 
 @shared_task(ignore_result=True)
 def send_alert_digests() -> int:
-    return services.send_alert_digests()
+    """Beat runs this every five minutes: one digest per campaign with new
+    alerts, sent to each of its channels (links.channels)."""
+    return channel_services.send_alert_digests()
 
 
 @shared_task(ignore_result=True)

@@ -31,7 +31,7 @@ import ssl
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager, suppress
@@ -72,6 +72,9 @@ _CHUNK = 64 * 1024
 # 100 lines.
 MAX_HEADER_VALUE = 8 * 1024
 _CONNECT_TIMEOUT = 10.0
+# What a POST reads of the answer: webhook receivers answer "ok" or a short
+# error, and only the error's first words are kept.
+POST_MAX_RESPONSE_BYTES = 16 * 1024
 _POOLS_PER_THREAD = 32
 # Ports the Fetch standard forbids browsers to use: talking HTTP to a mail or
 # IRC server is how a fetcher becomes a spam relay.
@@ -771,6 +774,53 @@ class Fetcher:
         result.elapsed_ms = round((time.monotonic() - started) * 1000)
         return result
 
+    def post(
+        self,
+        url: str,
+        body: bytes,
+        *,
+        headers: Mapping[str, str] | None = None,
+        max_bytes: int = POST_MAX_RESPONSE_BYTES,
+    ) -> FetchResult:
+        """POST ``body`` to ``url`` (a webhook), behind the same guard as ``fetch``:
+        the address resolved, checked and pinned, one deadline, the answer read
+        up to ``max_bytes`` (receivers answer "ok"; only an error's text is kept).
+
+        Redirects are not followed: a POST is not replayed at another address,
+        and an endpoint that moved is the configuration's to fix. A redirect is
+        an HTTP_STATUS error, like any answer of 400 or more. Never raises for
+        what the network or the server does.
+        """
+        started = time.monotonic()
+        deadline = started + self.config.timeout
+        result = FetchResult(url=url, final_url=url)
+        session = self._session()
+        session.cookies.clear()
+        with _deadline(deadline) as watch:
+            try:
+                current = self._validated(url)
+                result.final_url = current
+                response = self._send(
+                    session, current, deadline, watch, result, "POST", body=body, headers=headers
+                )
+                if response.status_code in REDIRECT_STATUSES:
+                    location = response.headers.get("Location", "")[:200]
+                    self._discard(response)
+                    raise _Failure(
+                        ErrorKind.HTTP_STATUS,
+                        f"the server answered {response.status_code} (a redirect to "
+                        f"{location or 'nowhere'}), which a webhook does not follow",
+                    )
+                self._read(response, result, max_bytes, False, watch)
+            except _Failure as failure:
+                result.error_kind = failure.kind
+                result.error = failure.message
+        if watch.fired and result.error_kind != ErrorKind.TIMEOUT:
+            result.error_kind = ErrorKind.TIMEOUT
+            result.error = f"gave up after {self.config.timeout:g} s"
+        result.elapsed_ms = round((time.monotonic() - started) * 1000)
+        return result
+
     def _validated(self, url: str) -> str:
         try:
             scheme = urlsplit(url.strip()).scheme.lower()
@@ -791,6 +841,8 @@ class Fetcher:
         watch: _Watch,
         result: FetchResult,
         method: str = "GET",
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> requests.Response:
         addresses = self._checked_addresses(url, deadline)
         failure: _Failure | None = None
@@ -798,7 +850,9 @@ class Fetcher:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
-            request = session.prepare_request(requests.Request(method, url))
+            request = session.prepare_request(
+                requests.Request(method, url, data=body, headers=dict(headers or {}))
+            )
             setattr(request, _PIN_ATTRIBUTE, str(ip))
             try:
                 response = session.send(
