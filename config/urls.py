@@ -82,5 +82,7 @@ urlpatterns = [
     path("inbox/", include("outreach.journalist_queries.urls")),
     path("api/v1/", include("api.urls")),
     path("accounts/tokens/", include("api.token_urls")),
+    # A campaign's alert channels and each user's own (links.channels).
+    path("", include("links.channels.urls")),
     path("admin/", admin.site.urls),
 ]

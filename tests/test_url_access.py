@@ -105,6 +105,40 @@ def query_kwargs(ctx: dict[str, Any]) -> dict[str, Any]:
     return {"query_id": JournalistQueryFactory().pk}
 
 
+def campaign_channel(ctx: dict[str, Any], kind: str = "slack") -> dict[str, Any]:
+    from links.channels.models import AlertChannel
+
+    channel = AlertChannel(
+        campaign=ctx["campaign"], kind=kind, name="Team", url="https://hooks.slack.example/T/B/x"
+    )
+    channel.new_secret()
+    channel.save()
+    return {"slug": ctx["campaign"].slug, "pk": channel.pk}
+
+
+def campaign_webhook(ctx: dict[str, Any]) -> dict[str, Any]:
+    return campaign_channel(ctx, kind="webhook")
+
+
+def my_channel(ctx: dict[str, Any], kind: str = "slack") -> dict[str, Any]:
+    """A channel of the user making the request (each user sees only theirs;
+    tests/links/channels/test_views.py shows others' are 404)."""
+    from links.channels.models import AlertChannel
+
+    # Without "who" (tests/test_view_conventions.py), the admin that test signs in.
+    user = ctx["users"].get(ctx.get("who", "admin")) or ctx["users"]["member_on_campaign"]
+    channel = AlertChannel(user=user, kind=kind, name="Mine", url="https://hooks.slack.example/m")
+    channel.new_secret()
+    channel.save()
+    return {"pk": channel.pk}
+
+
+def my_webhook(ctx: dict[str, Any]) -> dict[str, Any]:
+    return my_channel(ctx, kind="webhook")
+
+
+CHANNEL_FORM = {"kind": "slack", "name": "Team", "url": "https://hooks.slack.example/T/B/new"}
+
 GAP_CSV = b"Referring page URL,Domain rating,Target URL\r\nhttps://a.example/p,40,https://rival.example/\r\n"
 
 ROUTES: list[Route] = [
@@ -410,6 +444,78 @@ ROUTES: list[Route] = [
         ok=(302,),
     ),
     Route("outreach:outreach_stats", min_role=Role.MANAGER, campaign_scoped=True, kwargs=slug),
+    # Alert channels: a campaign's are for managers and admins; each user's own
+    # are theirs, whatever the role.
+    Route("alert_channels:campaign_list", min_role=Role.MANAGER, campaign_scoped=True, kwargs=slug),
+    Route(
+        "alert_channels:campaign_create", min_role=Role.MANAGER, campaign_scoped=True, kwargs=slug
+    ),
+    Route(
+        "alert_channels:campaign_create",
+        min_role=Role.MANAGER,
+        campaign_scoped=True,
+        kwargs=slug,
+        method="post",
+        data=lambda ctx: CHANNEL_FORM,
+        ok=(302,),
+    ),
+    Route(
+        "alert_channels:campaign_detail",
+        min_role=Role.MANAGER,
+        campaign_scoped=True,
+        kwargs=campaign_channel,
+    ),
+    Route(
+        "alert_channels:campaign_detail",
+        min_role=Role.MANAGER,
+        campaign_scoped=True,
+        kwargs=campaign_channel,
+        method="post",
+        data=lambda ctx: {"name": "Renamed", "enabled": "on"},
+        ok=(302,),
+    ),
+    Route(
+        "alert_channels:campaign_delete",
+        min_role=Role.MANAGER,
+        campaign_scoped=True,
+        kwargs=campaign_channel,
+        method="post",
+        ok=(302,),
+    ),
+    Route(
+        "alert_channels:campaign_test",
+        min_role=Role.MANAGER,
+        campaign_scoped=True,
+        kwargs=campaign_channel,
+        method="post",
+        ok=(302,),
+    ),
+    Route(
+        "alert_channels:campaign_secret",
+        min_role=Role.MANAGER,
+        campaign_scoped=True,
+        kwargs=campaign_webhook,
+        method="post",
+    ),
+    Route("alert_channels:my_list"),
+    Route("alert_channels:my_create"),
+    Route(
+        "alert_channels:my_create",
+        method="post",
+        data=lambda ctx: CHANNEL_FORM,
+        ok=(302,),
+    ),
+    Route("alert_channels:my_detail", kwargs=my_channel),
+    Route(
+        "alert_channels:my_detail",
+        kwargs=my_channel,
+        method="post",
+        data=lambda ctx: {"name": "Renamed", "enabled": "on"},
+        ok=(302,),
+    ),
+    Route("alert_channels:my_delete", kwargs=my_channel, method="post", ok=(302,)),
+    Route("alert_channels:my_test", kwargs=my_channel, method="post", ok=(302,)),
+    Route("alert_channels:my_secret", kwargs=my_webhook, method="post"),
     Route("outreach:mailbox_list", min_role=Role.ADMIN),
     Route("outreach:mailbox_create", min_role=Role.ADMIN),
     Route(
@@ -576,6 +682,8 @@ def test_route_access(client, ctx, route: Route, who: str):
     user = ctx["users"][who]
     if user is not None:
         client.force_login(user)
+    # Who asks, for the routes whose rows belong to the user asking.
+    ctx["who"] = who
     url = reverse(route.name, kwargs=route.kwargs(ctx))
     response = getattr(client, route.method)(url, data=route.data(ctx), headers=route.headers)
     outcome = expected_outcome(route, who)
