@@ -548,9 +548,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The alert webhook's payload and headers (api/webhooks.py) first, so the
+    # enum hook names its enums too.
+    "POSTPROCESSING_HOOKS": [
+        "api.webhooks.add_alert_webhook",
+        "drf_spectacular.hooks.postprocess_schema_enums",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ProspectStatusEnum": "outreach.models.Status",
         "CampaignStatusEnum": "campaigns.models.Campaign.Status",
         "VerdictEnum": "links.models.Verdict",
+        # The alerts list and the alert webhook's payload share it.
+        "AlertKindEnum": "links.models.Alert.Kind",
+        "AlertWebhookEventEnum": "links.channels.models.Event",
     },
 }
