@@ -10,6 +10,7 @@ from django.conf import settings
 from campaigns.models import Role
 from tests.factories import CampaignFactory, UserFactory
 from tests.support.imap import imap_mailbox, imap_server  # noqa: F401  (fixtures)
+from tests.support.receiver import receiver  # noqa: F401  (fixture)
 from tests.support.site import SocketLog, TestSite, _events, _events_lock, _is_loopback
 from tests.support.smtp import smtp_sink  # noqa: F401  (fixture)
 

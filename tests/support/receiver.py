@@ -39,9 +39,12 @@ class _Handler(BaseHTTPRequestHandler):
         with receiver.lock:
             receiver.requests.append(Received(self.path, dict(self.headers.items()), body))
             status = receiver.statuses.pop(0) if receiver.statuses else 200
-        answer = b"ok" if status < 400 else b"receiver says no"
+            answer = receiver.reply or (b"ok" if status < 400 else b"receiver says no")
+            headers = list(receiver.headers)
         self.send_response(status)
         self.send_header("Content-Type", "text/plain")
+        for name, value in headers:
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(answer)))
         self.end_headers()
         self.wfile.write(answer)
@@ -62,6 +65,9 @@ class Receiver:
     def __init__(self) -> None:
         self.requests: list[Received] = []
         self.statuses: list[int] = []
+        # What every answer carries, when a test sets them.
+        self.reply: bytes = b""
+        self.headers: list[tuple[str, str]] = []
         self.lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.receiver = self

@@ -1,3 +1,0 @@
-from __future__ import annotations
-
-from tests.support.receiver import receiver  # noqa: F401  (fixture)
