@@ -44,9 +44,11 @@ class Scope:
         return self.campaign is None
 
     def channels(self) -> QuerySet[AlertChannel]:
+        # Each row shows where it goes: the owner's or the user's address.
+        rows = AlertChannel.objects.select_related("campaign__owner", "user")
         if self.campaign is not None:
-            return AlertChannel.objects.filter(campaign=self.campaign)
-        return AlertChannel.objects.filter(user=self.request.user)
+            return rows.filter(campaign=self.campaign)
+        return rows.filter(user=self.request.user)
 
     def get(self, pk: int) -> AlertChannel:
         return get_object_or_404(self.channels(), pk=pk)

@@ -211,3 +211,17 @@ def test_signature_helper_is_hmac_of_timestamp_dot_body():
     assert not signing.verify(
         "k", body=b"{}", timestamp_header="-1", signature_header="sha256=00", now=time.time()
     )
+
+
+def test_rotate_encryption_key_re_encrypts_webhook_secrets(campaign, settings):
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEY = old
+    channel, secret = webhook(campaign, "https://receiver.example/in")
+    settings.FIELD_ENCRYPTION_KEY = f"{new},{old}"
+    call_command("rotate_encryption_key")
+    settings.FIELD_ENCRYPTION_KEY = new  # the old key is gone
+    channel.refresh_from_db()
+    assert channel.secret() == secret

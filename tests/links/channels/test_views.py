@@ -156,3 +156,15 @@ def test_the_campaign_page_says_the_owner_gets_the_email_until_a_channel_exists(
     assert "No email channel yet" in as_manager.get(url).content.decode()
     AlertChannel.objects.create(campaign=campaign, kind=ChannelKind.EMAIL, name="Team inbox")
     assert "No email channel yet" not in as_manager.get(url).content.decode()
+
+
+def test_the_list_costs_the_same_queries_for_one_channel_or_ten(
+    as_manager, campaign, django_assert_max_num_queries
+):
+    url = reverse("alert_channels:campaign_list", args=[campaign.slug])
+    for n in range(10):
+        AlertChannel.objects.create(campaign=campaign, kind=ChannelKind.EMAIL, name=f"Inbox {n}")
+    # Session, user, campaign, channels (with owners), the nav's alert count.
+    with django_assert_max_num_queries(8):
+        page = as_manager.get(url)
+    assert page.content.decode().count("Inbox ") == 10
