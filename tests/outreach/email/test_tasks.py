@@ -3,17 +3,12 @@ the worker knows."""
 
 from __future__ import annotations
 
-import pytest
 from django_celery_beat.models import PeriodicTask
 
 from config.celery import app
 
 
-# The rows are the data migration's: a transactional test's flush (any test of
-# the same xdist worker may have run one before) deletes them, and
-# serialized_rollback puts back the database as migrations left it.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_beat_sends_every_minute_and_reads_every_two():
+def test_beat_sends_every_minute_and_reads_every_two(db):
     rows = {
         task.task: (task.interval.every, task.interval.period, task.enabled)
         for task in PeriodicTask.objects.filter(
