@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
@@ -14,6 +16,41 @@ from tests.support.receiver import receiver  # noqa: F401  (fixture)
 from tests.support.site import SocketLog, TestSite, _events, _events_lock, _is_loopback
 from tests.support.smtp import smtp_sink  # noqa: F401  (fixture)
 
+# Redis databases 1..MAX_WORKERS belong to the xdist workers (database 0 to a
+# serial run); test_compose_stack.py gives its stack database 14.
+MAX_WORKERS = 12
+
+
+def worker_redis_url(url: str, worker: str | None) -> str:
+    """The suite's Redis URL for xdist worker ``worker`` ("gw0", "gw1", …): the
+    same server, database index + 1, so one worker's FLUSHDB, queue purges,
+    budgets, locks and heartbeats never meet another's (Redis keys, Celery queues
+    and kombu's fanout channels are all per database). Unchanged outside xdist."""
+    if not worker:
+        return url
+    index = int(worker.removeprefix("gw"))
+    if index >= MAX_WORKERS:
+        raise pytest.UsageError(f"at most {MAX_WORKERS} xdist workers (-n): Redis has 16 databases")
+    return urlunsplit(urlsplit(url)._replace(path=f"/{index + 1}"))
+
+
+def _own_redis_database(worker: str | None) -> None:
+    """Points this process, and every process it starts, at its worker's Redis
+    database. Django's settings are loaded before any conftest, so the values
+    derived from REDIS_URL are rewritten here, before anything uses them: Celery
+    reads its configuration and Django builds its caches lazily, on first use
+    (tests/test_parallel_isolation.py proves both landed)."""
+    old = settings.REDIS_URL
+    new = worker_redis_url(old, worker)
+    if new == old:
+        return
+    os.environ["REDIS_URL"] = new
+    settings.REDIS_URL = new
+    settings.CELERY_BROKER_URL = new
+    for cache in settings.CACHES.values():
+        if cache.get("LOCATION") == old:
+            cache["LOCATION"] = new
+
 
 def pytest_configure(config: pytest.Config) -> None:
     engine = settings.DATABASES["default"]["ENGINE"]
@@ -24,6 +61,41 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     if not settings.REDIS_URL:
         raise pytest.UsageError("REDIS_URL is not set: use `make test`, which starts Redis.")
+    # pytest-django gives each xdist worker its own test database (test_…_gw0);
+    # this gives it its own Redis database.
+    _own_redis_database(os.environ.get("PYTEST_XDIST_WORKER"))
+
+
+# Under xdist (scripts/run-tests.sh) the files that take longest start first, so
+# they overlap the rest of the suite instead of trailing after it: each starts
+# many processes and spends a minute or more waiting on them.
+SLOWEST_FIRST = (
+    # Not slow: it reads the beat rows a data migration made, which a transactional
+    # test's flush deletes, so it runs first on its worker (gw0), before any flush.
+    "tests/outreach/email/test_tasks.py",
+    "tests/test_compose_stack.py",
+    "tests/test_fresh_machine.py",
+    "tests/outreach/test_import_cli.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """xdist's loadfile hands out whole files in collection order (the run passes
+    --no-loadscope-reorder): the slowest files above, then the others by their
+    number of tests, most first, as xdist's own reordering would."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    per_file: dict[str, int] = {}
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        per_file[path] = per_file.get(path, 0) + 1
+
+    def rank(path: str) -> tuple[int, int]:
+        if path in SLOWEST_FIRST:
+            return (SLOWEST_FIRST.index(path), 0)
+        return (len(SLOWEST_FIRST), -per_file[path])
+
+    items.sort(key=lambda item: rank(item.nodeid.split("::")[0]))
 
 
 @pytest.fixture

@@ -27,6 +27,21 @@ def test_database_url() -> str:
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
+def worker_environment(env: dict[str, str] | None = None) -> dict[str, str]:
+    """What a worker process is started with: this test process's database and
+    Redis database (under xdist, its worker's own: tests/conftest.py)."""
+    return {
+        **os.environ,
+        "DATABASE_URL": test_database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "SECRET_KEY": "integration-test",
+        # As in the suite (tests/conftest.py): a test that wants relevance
+        # passes RELEVANCE_ENABLED=1 with targets on 127.0.0.1.
+        "RELEVANCE_ENABLED": "0",
+        **(env or {}),
+    }
+
+
 def purge_queue() -> None:
     client = redis.Redis.from_url(settings.REDIS_URL)
     client.flushdb()
@@ -73,16 +88,7 @@ class Worker:
     ) -> None:
         self.name = name
         self.log_path = log_dir / f"{name}.log"
-        full_env = {
-            **os.environ,
-            "DATABASE_URL": test_database_url(),
-            "REDIS_URL": settings.REDIS_URL,
-            "SECRET_KEY": "integration-test",
-            # As in the suite (tests/conftest.py): a test that wants relevance
-            # passes RELEVANCE_ENABLED=1 with targets on 127.0.0.1.
-            "RELEVANCE_ENABLED": "0",
-            **(env or {}),
-        }
+        full_env = worker_environment(env)
         self.log = self.log_path.open("w")
         self.process = subprocess.Popen(
             [

@@ -194,7 +194,8 @@ def test_the_first_links_of_a_huge_block_cost_milliseconds_each():
     # split the whole body again (minutes for a thousand links).
     anchors = "".join(f'<a href="http://l{n}.example/">{n}</a>\n' for n in range(200_000))
     page = parse_html(f"<html><body>{anchors}</body></html>".encode(), "utf-8")
-    started = time.monotonic()
+    # CPU time: the bound is on the work, not on what else shares the cores.
+    started = time.process_time()
     links = extract_outbound(page, "http://127.0.0.1/huge", max_links=1000)
     assert len(links) == 1000
-    assert time.monotonic() - started < 3.0
+    assert time.process_time() - started < 3.0

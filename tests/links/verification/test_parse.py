@@ -255,9 +255,10 @@ def test_deep_nesting_does_not_hide_later_links() -> None:
         + "</div>" * depth
         + "<a rel='nofollow' href='https://t.test/after'><img alt='After'></a></body></html>"
     )
-    started = time.monotonic()
+    # CPU time: the bound is on the work, not on what else shares the cores.
+    started = time.process_time()
     page = parse(html)
-    assert time.monotonic() - started < 5
+    assert time.process_time() - started < 5
     assert [(a.href, a.text, a.rel) for a in page.anchors] == [
         ("https://t.test/deep", "deep link", ()),
         ("https://t.test/after", "After", ("nofollow",)),
@@ -300,9 +301,10 @@ def test_sixty_thousand_anchors() -> None:
         f"<p><a href='https://t{i % 7}.test/{i}' rel=nofollow>link {i}</a></p>"
         for i in range(60_000)
     )
-    started = time.monotonic()
+    # CPU time: the bound is on the work, not on what else shares the cores.
+    started = time.process_time()
     page = parse(html)
-    assert time.monotonic() - started < 10
+    assert time.process_time() - started < 10
     assert len(page.anchors) == 60_000
     assert page.anchors[-1].text == "link 59999"
 

@@ -240,10 +240,11 @@ def test_domain_target_misses_other_sub_domains(site: TestSite, fetcher: Fetcher
 
 def test_sixty_thousand_anchors_over_http(site: TestSite, fetcher: Fetcher) -> None:
     body = "".join(f'<a href="https://other{i % 50}.test/{i}">{i}</a>' for i in range(60_000))
-    started = time.monotonic()
+    # CPU time: the bound is on the work, not on what else shares the cores.
+    started = time.process_time()
     result = check(site, fetcher, page(body + LINK))
     assert result.verdict == Verdict.LIVE
-    assert time.monotonic() - started < 5
+    assert time.process_time() - started < 5
 
 
 def test_deep_page_over_http(site: TestSite, fetcher: Fetcher) -> None:
