@@ -534,5 +534,8 @@ SPECTACULAR_SETTINGS = {
         "ProspectStatusEnum": "outreach.models.Status",
         "CampaignStatusEnum": "campaigns.models.Campaign.Status",
         "VerdictEnum": "links.models.Verdict",
+        "ProspectKindEnum": "outreach.models.Kind",
+        "ImportStateEnum": "outreach.models.ImportJob.State",
+        "BacklinkStateEnum": "links.models.BacklinkState",
     },
 }
