@@ -205,7 +205,9 @@ class StatusSerializer(serializers.Serializer):
 
 
 class StatusChangeSerializer(serializers.ModelSerializer):
-    changed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    changed_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = StatusChange
@@ -239,7 +241,40 @@ class LinkCheckSerializer(serializers.ModelSerializer):
         ]
 
 
+class BlankAsNullURLField(serializers.URLField):
+    """A URL the model stores as "" when there is none: null in the API, as
+    "" is not a URL (schemathesis found the lists answering "")."""
+
+    def to_representation(self, value: str) -> str | None:
+        return value or None
+
+
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """A choice the model stores as "" when unknown: null in the API."""
+
+    def to_representation(self, value: str) -> str | None:
+        return value or None
+
+
 class BacklinkSerializer(serializers.ModelSerializer):
+    placement = BlankAsNullChoiceField(
+        choices=[c for c in Backlink._meta.get_field("placement").choices if c[0]],
+        read_only=True,
+        allow_null=True,
+        help_text="Where the link sits on its page; null until a check found it.",
+    )
+    last_verdict = BlankAsNullChoiceField(
+        choices=[c for c in Backlink._meta.get_field("last_verdict").choices if c[0]],
+        read_only=True,
+        allow_null=True,
+        help_text="The last check's verdict; null before the first check.",
+    )
+    canonical_url = BlankAsNullURLField(
+        read_only=True,
+        allow_null=True,
+        help_text="Where the page's canonical points, if elsewhere.",
+    )
+
     class Meta:
         model = Backlink
         fields = [
@@ -300,7 +335,7 @@ class BacklinkCreateSerializer(serializers.Serializer):
 
 
 class AlertSerializer(serializers.ModelSerializer):
-    read_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    read_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Alert
@@ -379,7 +414,9 @@ class ImportRejectionSerializer(serializers.Serializer):
 
 
 class ImportJobSerializer(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     percent = serializers.IntegerField(read_only=True)
     rejections = serializers.SerializerMethodField(
         help_text=f"Why rows were rejected: the first {IMPORT_REJECTIONS_SHOWN}."
