@@ -9,6 +9,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import Http404
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.models import ApiToken
@@ -17,7 +18,8 @@ from campaigns.models import Campaign, TargetPage, User
 from links.models import Alert, Backlink, LinkCheck
 from links.verification.urls import InvalidURL
 from outreach import queries as prospect_queries
-from outreach.models import Prospect, Status, StatusChange
+from outreach.imports.validate import RowError, web_url
+from outreach.models import ImportJob, Kind, Prospect, Status, StatusChange
 
 _User: Any = User
 
@@ -203,7 +205,9 @@ class StatusSerializer(serializers.Serializer):
 
 
 class StatusChangeSerializer(serializers.ModelSerializer):
-    changed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    changed_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = StatusChange
@@ -237,7 +241,40 @@ class LinkCheckSerializer(serializers.ModelSerializer):
         ]
 
 
+class BlankAsNullURLField(serializers.URLField):
+    """A URL the model stores as "" when there is none: null in the API, as
+    "" is not a URL (schemathesis found the lists answering "")."""
+
+    def to_representation(self, value: str) -> str | None:
+        return value or None
+
+
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """A choice the model stores as "" when unknown: null in the API."""
+
+    def to_representation(self, value: str) -> str | None:
+        return value or None
+
+
 class BacklinkSerializer(serializers.ModelSerializer):
+    placement = BlankAsNullChoiceField(
+        choices=[c for c in Backlink._meta.get_field("placement").choices if c[0]],
+        read_only=True,
+        allow_null=True,
+        help_text="Where the link sits on its page; null until a check found it.",
+    )
+    last_verdict = BlankAsNullChoiceField(
+        choices=[c for c in Backlink._meta.get_field("last_verdict").choices if c[0]],
+        read_only=True,
+        allow_null=True,
+        help_text="The last check's verdict; null before the first check.",
+    )
+    canonical_url = BlankAsNullURLField(
+        read_only=True,
+        allow_null=True,
+        help_text="Where the page's canonical points, if elsewhere.",
+    )
+
     class Meta:
         model = Backlink
         fields = [
@@ -298,7 +335,7 @@ class BacklinkCreateSerializer(serializers.Serializer):
 
 
 class AlertSerializer(serializers.ModelSerializer):
-    read_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    read_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Alert
@@ -320,3 +357,102 @@ class ApiTokenSerializer(serializers.ModelSerializer):
         model = ApiToken
         fields = ["id", "name", "prefix", "created_at", "last_used_at", "expires_at", "revoked_at"]
         read_only_fields = fields
+
+
+# --- Imports ---------------------------------------------------------------------------
+
+# The rejections a poll shows: the engine keeps the first KEPT_REJECTIONS, the
+# page shows 20; the API gives them all (each with its spreadsheet row number),
+# and the rejected-rows CSV on the import page has every one.
+IMPORT_REJECTIONS_SHOWN = 100
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    """The upload form's fields (outreach/imports/views.UploadForm), as multipart."""
+
+    campaign = VisibleRelatedField(scope=visible_campaigns, queryset=Campaign.objects.all())
+    target = serializers.ChoiceField(
+        choices=ImportJob.Target.choices,
+        default=ImportJob.Target.PROSPECTS,
+        help_text="What the file holds.",
+    )
+    file = serializers.FileField(help_text="A CSV or XLSX file (first sheet).")
+    kind = serializers.ChoiceField(
+        choices=Kind.choices,
+        required=False,
+        help_text="Prospect imports: the type of rows without one (default blogger).",
+    )
+    target_url = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        help_text="Backlink imports: the target URL of rows without one "
+        "(default: the campaign's home page).",
+    )
+
+    def validate_target_url(self, value: str) -> str:
+        value = value.strip()
+        if value:
+            try:
+                value = web_url(value, field="target_url", bare_domain=True)
+            except RowError as exc:
+                raise serializers.ValidationError(exc.reason) from exc
+        return value
+
+    def options(self) -> dict[str, str]:
+        data = self.validated_data
+        if data["target"] == ImportJob.Target.PROSPECTS:
+            return {"kind": data.get("kind") or Kind.BLOGGER}
+        if data.get("target_url"):
+            return {"target_url": data["target_url"]}
+        return {}
+
+
+class ImportRejectionSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="The spreadsheet's row number (the header is 1).")
+    reason = serializers.CharField()
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    percent = serializers.IntegerField(read_only=True)
+    rejections = serializers.SerializerMethodField(
+        help_text=f"Why rows were rejected: the first {IMPORT_REJECTIONS_SHOWN}."
+    )
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id",
+            "campaign",
+            "target",
+            "source",
+            "options",
+            "original_name",
+            "file_format",
+            "created_by",
+            "created_at",
+            "state",
+            "rows_total",
+            "rows_done",
+            "percent",
+            "created_count",
+            "updated_count",
+            "duplicate_count",
+            "rejected_count",
+            "rejections",
+            "error",
+            "queued_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(ImportRejectionSerializer(many=True))
+    def get_rejections(self, job: ImportJob) -> list[dict[str, Any]]:
+        if job.state != ImportJob.State.DONE:
+            return []  # a preview's rejections are not the import's
+        kept = (job.summary or {}).get("rejections", [])[:IMPORT_REJECTIONS_SHOWN]
+        return [{"row": r["row"], "reason": r["reason"]} for r in kept]

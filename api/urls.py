@@ -14,6 +14,7 @@ router.register("target-pages", views.TargetPageViewSet, basename="targetpage")
 router.register("prospects", views.ProspectViewSet, basename="prospect")
 router.register("backlinks", views.BacklinkViewSet, basename="backlink")
 router.register("alerts", views.AlertViewSet, basename="alert")
+router.register("imports", views.ImportViewSet, basename="importjob")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

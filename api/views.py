@@ -9,11 +9,13 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -23,13 +25,21 @@ from api.etag import conditional
 from api.permissions import AdminsOnly, ManagersWrite
 from campaigns.access import campaigns_for
 from campaigns.models import Campaign, TargetPage
+from campaigns.uploads import (
+    FORM_OVERHEAD_BYTES,
+    CappedUploadHandler,
+    size_text,
+    too_large_message,
+)
 from links import budgets
 from links import queries as link_queries
 from links import services as link_services
 from links.models import Alert, Backlink
 from outreach import queries as prospect_queries
 from outreach import services as prospect_services
-from outreach.models import Prospect
+from outreach.imports import services as import_services
+from outreach.imports.reader import UnreadableFile
+from outreach.models import ImportJob, Prospect
 
 CHECK_HISTORY = 50
 
@@ -46,21 +56,22 @@ def _campaign_filter(request: Request, queryset: QuerySet, field: str = "campaig
     return queryset.filter(**{field: campaign})
 
 
-class ConditionalListMixin:
-    """Lists answer with an ETag and honour If-None-Match."""
+class ListViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """A list that answers with an ETag and honours If-None-Match."""
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return conditional(request, super().list(request, *args, **kwargs))  # type: ignore[misc]
+        return conditional(request, super().list(request, *args, **kwargs))
 
 
-class CampaignViewSet(
-    ConditionalListMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class RecordViewSet(mixins.RetrieveModelMixin, mixins.CreateModelMixin, ListViewSet):
+    """List, read one, create."""
+
+
+class EditableViewSet(mixins.UpdateModelMixin, RecordViewSet):
+    """List, read one, create, update."""
+
+
+class CampaignViewSet(EditableViewSet):
     serializer_class = s.CampaignSerializer
     permission_classes = [ManagersWrite]
     queryset = Campaign.objects.none()
@@ -70,14 +81,7 @@ class CampaignViewSet(
 
 
 @extend_schema(parameters=[CAMPAIGN_PARAM])
-class TargetPageViewSet(
-    ConditionalListMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class TargetPageViewSet(EditableViewSet):
     serializer_class = s.TargetPageSerializer
     permission_classes = [ManagersWrite]
     queryset = TargetPage.objects.none()
@@ -103,14 +107,7 @@ PROSPECT_FILTERS = [
 ]
 
 
-class ProspectViewSet(
-    ConditionalListMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class ProspectViewSet(EditableViewSet):
     serializer_class = s.ProspectSerializer
     queryset = Prospect.objects.none()
 
@@ -187,13 +184,7 @@ BACKLINK_FILTERS = [
 ]
 
 
-class BacklinkViewSet(
-    ConditionalListMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
+class BacklinkViewSet(RecordViewSet):
     queryset = Backlink.objects.none()
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer]:
@@ -264,7 +255,7 @@ class BacklinkViewSet(
         return Response({"requested_at": requested_at}, status=status.HTTP_202_ACCEPTED)
 
 
-class AlertViewSet(ConditionalListMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class AlertViewSet(ListViewSet):
     serializer_class = s.AlertSerializer
     queryset = Alert.objects.none()
 
@@ -292,3 +283,83 @@ class AlertViewSet(ConditionalListMixin, mixins.ListModelMixin, viewsets.Generic
             link_services.mark_alerts_read(Alert.objects.filter(pk=alert.pk), by=request.user)
         alert.refresh_from_db()
         return Response(s.AlertSerializer(alert).data)
+
+
+class UploadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+
+class LengthRequired(APIException):
+    status_code = status.HTTP_411_LENGTH_REQUIRED
+    default_code = "length_required"
+
+
+class ImportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Spreadsheet imports: upload a CSV/XLSX and poll how it goes. Admins only,
+    as on the import pages; the mapping is guessed from the headers (the page
+    lets a person correct it), then a worker imports the file."""
+
+    serializer_class = s.ImportJobSerializer
+    permission_classes = [AdminsOnly]
+    parser_classes = [MultiPartParser]
+    queryset = ImportJob.objects.none()
+
+    def get_queryset(self) -> QuerySet[ImportJob]:
+        return ImportJob.objects.filter(
+            campaign__in=campaigns_for(self.request.user)
+        ).select_related("created_by")
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # The upload page's cap (campaigns/uploads.py), held while the body
+        # streams in. The handler goes in first: a session caller's CSRF check
+        # parses the body during authentication.
+        if request.method == "POST":
+            self.cap = CappedUploadHandler(request._request, settings.IMPORT_MAX_BYTES)
+            request._request.upload_handlers.insert(0, self.cap)
+        super().initial(request, *args, **kwargs)
+        if request.method == "POST":
+            self._refuse_declared_size(request)
+
+    def _refuse_declared_size(self, request: Request) -> None:
+        limit = settings.IMPORT_MAX_BYTES
+        declared = (request.META.get("CONTENT_LENGTH") or "").strip()
+        if not declared:
+            if request.META.get("HTTP_TRANSFER_ENCODING"):
+                raise LengthRequired(
+                    "The upload did not state its size (it was sent in chunks); send one "
+                    f"file of at most {size_text(limit)} with a Content-Length."
+                )
+            return
+        size = int(declared) if declared.isdigit() else -1
+        if size < 0 or size > limit + FORM_OVERHEAD_BYTES:
+            raise UploadTooLarge(too_large_message(limit))
+
+    @extend_schema(
+        request={"multipart/form-data": s.ImportUploadSerializer},
+        responses={202: s.ImportJobSerializer},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Upload a file and queue its import: 202 with the job and its
+        Location, to poll until ``state`` is ``done`` or ``failed``."""
+        body = s.ImportUploadSerializer(data=request.data, context={"request": request})
+        if self.cap.exceeded:
+            raise UploadTooLarge(too_large_message(settings.IMPORT_MAX_BYTES))
+        body.is_valid(raise_exception=True)
+        try:
+            job, problems = import_services.start_and_queue_job(
+                campaign=body.validated_data["campaign"],
+                target=body.validated_data["target"],
+                upload=body.validated_data["file"],
+                by=request.user,
+                options=body.options(),
+            )
+        except UnreadableFile as exc:
+            raise ValidationError({"file": [str(exc)]}) from exc
+        if job is None:
+            raise ValidationError({"file": problems})
+        response = Response(self.get_serializer(job).data, status=status.HTTP_202_ACCEPTED)
+        response["Location"] = request.build_absolute_uri(
+            reverse("api:importjob-detail", args=[job.pk])
+        )
+        return response

@@ -528,7 +528,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "api.pagination.OpaqueCursorPagination",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -561,5 +561,8 @@ SPECTACULAR_SETTINGS = {
         # The alerts list and the alert webhook's payload share it.
         "AlertKindEnum": "links.models.Alert.Kind",
         "AlertWebhookEventEnum": "links.channels.models.Event",
+        "ProspectKindEnum": "outreach.models.Kind",
+        "ImportStateEnum": "outreach.models.ImportJob.State",
+        "BacklinkStateEnum": "links.models.BacklinkState",
     },
 }

@@ -113,6 +113,31 @@ def start_job(
     return job
 
 
+def start_and_queue_job(
+    *,
+    campaign: Campaign,
+    target: str,
+    upload: UploadedFile,
+    by: User | None,
+    options: dict[str, Any] | None = None,
+) -> tuple[ImportJob | None, list[str]]:
+    """Upload and import in one step, with the mapping guessed from the headers
+    (the API's way: no one is there to fix the columns). A guess the mapping
+    page would refuse stores nothing and returns the page's problems."""
+    job = start_job(campaign=campaign, target=target, upload=upload, by=by, options=options)
+    mapping = mapping_from_json(job.mapping)
+    importer = importer_for(job)
+    width = max(mapping, default=-1) + 1
+    problems = check_mapping(mapping, importer.fields, width)
+    problems += importer.mapping_problems(set(mapping.values()))
+    if problems:
+        job.file.delete(save=False)
+        job.delete()
+        return None, problems
+    queue_job(job)
+    return job, []
+
+
 def head(job: ImportJob, rows: int = HEAD_ROWS) -> tuple[list[str], list[list[Cell]]]:
     """The header and the first few data rows, for the mapping page."""
     with job_table(job) as table:

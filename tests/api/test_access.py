@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLResolver, get_resolver, resolve
 
 from campaigns.models import Role
@@ -18,6 +19,7 @@ from tests.factories import (
     AlertFactory,
     BacklinkFactory,
     CampaignFactory,
+    ImportJobFactory,
     ProspectFactory,
     TargetPageFactory,
 )
@@ -37,6 +39,7 @@ class Endpoint:
     ok: tuple[int, ...] = (200,)
     # True when the URL or the body names an object of one campaign (the "where").
     scoped: bool = True
+    format: str = "json"
 
 
 def objects_of(campaign) -> Ctx:
@@ -49,6 +52,7 @@ def objects_of(campaign) -> Ctx:
         "prospect": prospect,
         "backlink": backlink,
         "alert": AlertFactory(campaign=campaign, backlink=backlink),
+        "import": ImportJobFactory(campaign=campaign),
     }
 
 
@@ -171,6 +175,25 @@ ENDPOINTS = [
     ),
     Endpoint("alert list", "get", lambda c: f"/api/v1/alerts/?campaign={c['campaign'].pk}"),
     Endpoint("alert read", "post", lambda c: f"/api/v1/alerts/{c['alert'].pk}/read/"),
+    Endpoint(
+        "import upload",
+        "post",
+        lambda c: "/api/v1/imports/",
+        lambda c: {
+            "campaign": c["campaign"].pk,
+            "target": "prospects",
+            "file": SimpleUploadedFile("list.csv", b"URL\r\nhttps://imported.example/\r\n"),
+        },
+        min_role=Role.ADMIN,
+        ok=(202,),
+        format="multipart",
+    ),
+    Endpoint(
+        "import poll",
+        "get",
+        lambda c: f"/api/v1/imports/{c['import'].pk}/",
+        min_role=Role.ADMIN,
+    ),
 ]
 
 
@@ -184,7 +207,7 @@ def world(member, campaign):
 
 def call(client, endpoint: Endpoint, ctx: Ctx):
     body = endpoint.body(ctx)
-    kwargs = {"format": "json"} if body is not None else {}
+    kwargs = {"format": endpoint.format} if body is not None else {}
     return getattr(client, endpoint.method)(endpoint.path(ctx), body, **kwargs)
 
 

@@ -4,6 +4,9 @@ revocation and expiry, the account page, the command, the per-token throttle."""
 from __future__ import annotations
 
 import hashlib
+import logging
+import socket
+from collections.abc import Iterator
 from datetime import timedelta
 from io import StringIO
 
@@ -169,3 +172,34 @@ def test_the_throttle_counts_per_token_in_redis(member, campaign, settings):
         redis.Redis.from_url(settings.REDIS_URL).scan_iter("anchorage:api*throttle_api_token*")
     )
     assert len(keys) == 2
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that refuses connections: bound, never listening."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", 0))
+        yield held.getsockname()[1]
+
+
+def test_the_throttle_fails_open_with_a_warning_when_its_redis_is_unreachable(
+    member, campaign, settings, closed_port, caplog
+):
+    settings.API_THROTTLE_RATE = "1/min"
+    settings.CACHES = {
+        **settings.CACHES,
+        "api_throttle": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port}/0",
+            "KEY_PREFIX": "anchorage:api",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        },
+    }
+    client = bearer(member)
+    with caplog.at_level(logging.WARNING, logger="api.throttling"):
+        codes = [client.get(CAMPAIGNS).status_code for _ in range(3)]
+    # Served, uncounted (a budget of 1/min would refuse the second call), and said so.
+    assert codes == [200, 200, 200]
+    warnings = [r for r in caplog.records if "throttle not applied" in r.getMessage()]
+    assert len(warnings) == 3
+    assert "Connection refused" in warnings[0].getMessage()
