@@ -18,7 +18,8 @@ from campaigns.models import Campaign, TargetPage, User
 from links.models import Alert, Backlink, LinkCheck
 from links.verification.urls import InvalidURL
 from outreach import queries as prospect_queries
-from outreach.imports.validate import RowError, web_url
+from outreach.imports import services as import_services
+from outreach.imports.validate import RowError
 from outreach.models import ImportJob, Kind, Prospect, Status, StatusChange
 
 _User: Any = User
@@ -391,21 +392,16 @@ class ImportUploadSerializer(serializers.Serializer):
     )
 
     def validate_target_url(self, value: str) -> str:
-        value = value.strip()
-        if value:
-            try:
-                value = web_url(value, field="target_url", bare_domain=True)
-            except RowError as exc:
-                raise serializers.ValidationError(exc.reason) from exc
-        return value
+        try:
+            return import_services.clean_default_target_url(value)
+        except RowError as exc:
+            raise serializers.ValidationError(exc.reason) from exc
 
     def options(self) -> dict[str, str]:
         data = self.validated_data
-        if data["target"] == ImportJob.Target.PROSPECTS:
-            return {"kind": data.get("kind") or Kind.BLOGGER}
-        if data.get("target_url"):
-            return {"target_url": data["target_url"]}
-        return {}
+        return import_services.job_options(
+            data["target"], kind=data.get("kind", ""), target_url=data.get("target_url", "")
+        )
 
 
 class ImportRejectionSerializer(serializers.Serializer):

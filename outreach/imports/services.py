@@ -38,7 +38,8 @@ from outreach.imports.mapping import (
 )
 from outreach.imports.reader import Cell, Table, UnreadableFile, open_table
 from outreach.imports.registry import importer_class
-from outreach.models import ImportJob
+from outreach.imports.validate import web_url
+from outreach.models import ImportJob, Kind
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
@@ -79,6 +80,21 @@ def job_table(job: ImportJob) -> Iterator[Table]:
         raise UnreadableFile("The uploaded file is no longer stored; upload it again.") from exc
     with handle, _table(handle.file, job.original_name) as table:
         yield table
+
+
+def clean_default_target_url(value: str) -> str:
+    """A backlink import's target URL for rows without one, checked as the rows'
+    are; blank stays blank (the campaign's home page). Raises ``RowError``."""
+    value = value.strip()
+    return web_url(value, field="target_url", bare_domain=True) if value else ""
+
+
+def job_options(target: str, *, kind: str = "", target_url: str = "") -> dict[str, str]:
+    """What an import needs besides its file: prospect imports the type of rows
+    without one, backlink imports their target URL (when one was given)."""
+    if target == ImportJob.Target.PROSPECTS:
+        return {"kind": kind or Kind.BLOGGER}
+    return {"target_url": target_url} if target_url else {}
 
 
 def start_job(

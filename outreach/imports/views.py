@@ -26,7 +26,7 @@ from outreach.imports import services
 from outreach.imports.mapping import mapping_from_json
 from outreach.imports.reader import UnreadableFile
 from outreach.imports.registry import importer_class, targets
-from outreach.imports.validate import RowError, web_url
+from outreach.imports.validate import RowError
 from outreach.models import ImportJob, Kind
 
 IGNORE = ""
@@ -64,20 +64,16 @@ class UploadForm(forms.Form):
         self.fields["file"].help_text += f"{settings.IMPORT_MAX_ROWS:,} rows."
 
     def clean_target_url(self) -> str:
-        value = self.cleaned_data["target_url"].strip()
-        if value:
-            try:
-                value = web_url(value, field="target_url", bare_domain=True)
-            except RowError as exc:
-                raise forms.ValidationError(exc.reason) from exc
-        return value
+        try:
+            return services.clean_default_target_url(self.cleaned_data["target_url"])
+        except RowError as exc:
+            raise forms.ValidationError(exc.reason) from exc
 
     def options(self) -> dict[str, str]:
-        if self.cleaned_data["target"] == "prospects":
-            return {"kind": self.cleaned_data["kind"] or Kind.BLOGGER}
-        if self.cleaned_data["target_url"]:
-            return {"target_url": self.cleaned_data["target_url"]}
-        return {}
+        data = self.cleaned_data
+        return services.job_options(
+            data["target"], kind=data["kind"], target_url=data["target_url"]
+        )
 
 
 def _jobs_for(request: HttpRequest) -> Any:
