@@ -275,7 +275,6 @@ def send(delivery: Delivery) -> Outcome:
 def webhook_fetch_config() -> FetchConfig:
     return FetchConfig(
         timeout=float(settings.ALERT_WEBHOOK_TIMEOUT_SECONDS),
-        max_redirects=0,
         user_agent=f"AnchorageWebhooks/1.0 (+{settings.SITE_URL})",
         allow_private_networks=settings.ALERT_WEBHOOK_ALLOW_PRIVATE_NETWORKS,
     )

@@ -724,8 +724,6 @@ class Fetcher:
         """
         if method not in ("GET", "HEAD"):
             raise ValueError(f"the fetcher only sends GET and HEAD, not {method}")
-        started = time.monotonic()
-        deadline = started + self.config.timeout
         limit = self.config.max_bytes if max_bytes is None else max_bytes
         result = FetchResult(url=url, final_url=url)
         session = self._session()
@@ -733,45 +731,35 @@ class Fetcher:
         # to itself, never carried from one site's check to another's.
         session.cookies.clear()
         seen: set[str] = set()
-        with _deadline(deadline) as watch:
-            try:
-                current = url
-                for _hop in range(self.config.max_redirects + 1):
-                    current = self._validated(current)
-                    result.final_url = current
-                    seen.add(current)
-                    response = self._send(session, current, deadline, watch, result, method)
-                    location = response.headers.get("Location")
-                    if response.status_code in REDIRECT_STATUSES and location:
-                        result.redirects.append(Redirect(current, response.status_code, location))
-                        self._discard(response)
-                        current = urljoin(current, location.strip())
-                        continue
-                    if method == "HEAD":
-                        self._discard(response)
-                        if response.status_code >= 400:
-                            raise _Failure(
-                                ErrorKind.HTTP_STATUS,
-                                f"the server answered {response.status_code}",
-                            )
-                    else:
-                        self._read(response, result, limit, html_only, watch)
-                    break
+        with self._attempt(result) as (deadline, watch):
+            current = url
+            for _hop in range(self.config.max_redirects + 1):
+                current = self._validated(current)
+                result.final_url = current
+                seen.add(current)
+                response = self._send(session, current, deadline, watch, result, method)
+                location = response.headers.get("Location")
+                if response.status_code in REDIRECT_STATUSES and location:
+                    result.redirects.append(Redirect(current, response.status_code, location))
+                    self._discard(response)
+                    current = urljoin(current, location.strip())
+                    continue
+                if method == "HEAD":
+                    self._discard(response)
+                    if response.status_code >= 400:
+                        raise _Failure(
+                            ErrorKind.HTTP_STATUS,
+                            f"the server answered {response.status_code}",
+                        )
                 else:
-                    loop = " (a loop)" if _validated_or_none(current) in seen else ""
-                    raise _Failure(
-                        ErrorKind.TOO_MANY_REDIRECTS,
-                        f"more than {self.config.max_redirects} redirects{loop}",
-                    )
-            except _Failure as failure:
-                result.error_kind = failure.kind
-                result.error = failure.message
-        if watch.fired and result.error_kind != ErrorKind.TIMEOUT:
-            # Whatever the socket said when the watchdog shut it (often a clean
-            # end of file), the truth is that the deadline passed.
-            result.error_kind = ErrorKind.TIMEOUT
-            result.error = f"gave up after {self.config.timeout:g} s"
-        result.elapsed_ms = round((time.monotonic() - started) * 1000)
+                    self._read(response, result, limit, html_only, watch)
+                break
+            else:
+                loop = " (a loop)" if _validated_or_none(current) in seen else ""
+                raise _Failure(
+                    ErrorKind.TOO_MANY_REDIRECTS,
+                    f"more than {self.config.max_redirects} redirects{loop}",
+                )
         return result
 
     def post(
@@ -791,35 +779,45 @@ class Fetcher:
         an HTTP_STATUS error, like any answer of 400 or more. Never raises for
         what the network or the server does.
         """
-        started = time.monotonic()
-        deadline = started + self.config.timeout
         result = FetchResult(url=url, final_url=url)
         session = self._session()
         session.cookies.clear()
+        with self._attempt(result) as (deadline, watch):
+            current = self._validated(url)
+            result.final_url = current
+            response = self._send(
+                session, current, deadline, watch, result, "POST", body=body, headers=headers
+            )
+            if response.status_code in REDIRECT_STATUSES:
+                location = response.headers.get("Location", "")[:200]
+                self._discard(response)
+                raise _Failure(
+                    ErrorKind.HTTP_STATUS,
+                    f"the server answered {response.status_code} (a redirect to "
+                    f"{location or 'nowhere'}), which a webhook does not follow",
+                )
+            self._read(response, result, max_bytes, False, watch)
+        return result
+
+    @contextmanager
+    def _attempt(self, result: FetchResult) -> Iterator[tuple[float, _Watch]]:
+        """One request's deadline and bookkeeping, the same for every method: a
+        refusal or failure raised inside becomes ``result``'s error, and the time
+        taken is recorded."""
+        started = time.monotonic()
+        deadline = started + self.config.timeout
         with _deadline(deadline) as watch:
             try:
-                current = self._validated(url)
-                result.final_url = current
-                response = self._send(
-                    session, current, deadline, watch, result, "POST", body=body, headers=headers
-                )
-                if response.status_code in REDIRECT_STATUSES:
-                    location = response.headers.get("Location", "")[:200]
-                    self._discard(response)
-                    raise _Failure(
-                        ErrorKind.HTTP_STATUS,
-                        f"the server answered {response.status_code} (a redirect to "
-                        f"{location or 'nowhere'}), which a webhook does not follow",
-                    )
-                self._read(response, result, max_bytes, False, watch)
+                yield deadline, watch
             except _Failure as failure:
                 result.error_kind = failure.kind
                 result.error = failure.message
         if watch.fired and result.error_kind != ErrorKind.TIMEOUT:
+            # Whatever the socket said when the watchdog shut it (often a clean
+            # end of file), the truth is that the deadline passed.
             result.error_kind = ErrorKind.TIMEOUT
             result.error = f"gave up after {self.config.timeout:g} s"
         result.elapsed_ms = round((time.monotonic() - started) * 1000)
-        return result
 
     def _validated(self, url: str) -> str:
         try:
