@@ -21,7 +21,7 @@ from links.models import Alert
 
 VERIFY_RECIPE = """\
 Sent to a channel's URL once per alert digest (and by "Send test"), POST with
-`Content-Type: application/json`. Answer 2xx quickly; 5xx, 408, 429 and
+`Content-Type: application/json`. Answer 2xx quickly; 5xx, 408, 425, 429 and
 network errors are retried with exponential backoff, anything else is final.
 
 Verify every request before trusting it:

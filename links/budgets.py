@@ -122,17 +122,30 @@ def in_words(seconds: int) -> str:
 # --- The budgets ----------------------------------------------------------------
 
 
+def _spend_hourly(key: str, limit: int, spent: str, again: str) -> None:
+    """One of a member's requests of the hour that make the server reach out
+    for them; OverBudget, saying when the next one is allowed, once spent."""
+    refused = spend(key, limit=limit, window=3600)
+    if refused is not None:
+        raise OverBudget(
+            f"You have {spent} {limit} {again} in the last hour, the most allowed. "
+            f"You can ask again in {in_words(refused.retry_after)}.",
+            retry_after=refused.retry_after,
+        )
+
+
 def spend_recheck(user_id: int) -> None:
     """One of the member's re-checks of the hour ("re-check now" and "re-check
     the dead link" alike: each is a request the server makes for them)."""
     limit = settings.RECHECK_PER_USER_PER_HOUR
-    refused = spend(f"recheck:user:{user_id}", limit=limit, window=3600)
-    if refused is not None:
-        raise OverBudget(
-            f"You have asked for {limit} re-checks in the last hour, the most allowed. "
-            f"You can ask again in {in_words(refused.retry_after)}.",
-            retry_after=refused.retry_after,
-        )
+    _spend_hourly(f"recheck:user:{user_id}", limit, "asked for", "re-checks")
+
+
+def spend_alert_test(user_id: int) -> None:
+    """One of the user's "Send test" presses of the hour (each one is a request
+    to their Slack, Teams or webhook endpoint)."""
+    limit = settings.ALERT_TEST_SENDS_PER_USER_PER_HOUR
+    _spend_hourly(f"alert-test:user:{user_id}", limit, "sent", "test messages")
 
 
 def link_rechecked_recently(seconds_ago: float) -> OverBudget:

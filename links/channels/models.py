@@ -92,10 +92,6 @@ class AlertChannel(models.Model):
         return f"{self.get_kind_display()}: {self.name}"
 
     @property
-    def is_webhook(self) -> bool:
-        return self.kind in WEBHOOK_KINDS
-
-    @property
     def url_hint(self) -> str:
         """Enough of the URL to recognise it, not enough to post to it."""
         if not self.url:

@@ -37,6 +37,7 @@ from links import budgets
 from links.channels import messages, signing
 from links.channels.models import AlertChannel, AlertDigest, ChannelKind, Delivery, Event
 from links.models import Alert
+from links.scheduling import with_jitter
 from links.verification.fetch import ErrorKind, FetchConfig, Fetcher, FetchResult
 from links.verification.verdict import shared_fetcher
 
@@ -118,9 +119,20 @@ def ensure_default_email(campaign: Campaign) -> None:
 
 
 def requeue_stalled(*, now: datetime) -> int:
-    """Queue again the deliveries a lost task or a dead worker left behind."""
-    lease = now - timedelta(seconds=SENDING_LEASE_SECONDS)
-    Delivery.objects.filter(status=Status.SENDING, last_attempt_at__lt=lease).update(
+    """Queue again the deliveries a lost task or a dead worker left behind; one
+    whose last allowed attempt died with its worker has failed."""
+    expired = Delivery.objects.filter(
+        status=Status.SENDING, last_attempt_at__lt=now - timedelta(seconds=SENDING_LEASE_SECONDS)
+    )
+    most = settings.ALERT_DELIVERY_MAX_ATTEMPTS
+    expired.filter(attempts__gte=most).update(
+        status=Status.FAILED,
+        finished_at=now,
+        next_attempt_at=None,
+        last_error=f"gave up after {most} attempts: the worker sending the last one stopped",
+    )
+    released = list(expired.values_list("pk", flat=True)[:1000])
+    Delivery.objects.filter(pk__in=released, status=Status.SENDING).update(
         status=Status.RETRYING,
         next_attempt_at=now,
         last_error="the worker sending it stopped; sending again",
@@ -130,9 +142,9 @@ def requeue_stalled(*, now: datetime) -> int:
             "pk", flat=True
         )[:1000]
     )
-    for pk in stalled:
+    for pk in {*released, *stalled}:
         deliver_task.on_commit(pk)
-    return len(stalled)
+    return len(released) + len(set(stalled) - set(released))
 
 
 # --- Send test ---------------------------------------------------------------------------
@@ -142,14 +154,7 @@ def send_test(channel: AlertChannel, *, by: User) -> Delivery:
     """A test message to ``channel``, within the member's hourly budget of
     test sends (each one is a request the server makes for them). Raises
     OverBudget, queueing nothing, when it is spent."""
-    limit = settings.ALERT_TEST_SENDS_PER_USER_PER_HOUR
-    refused = budgets.spend(f"alert-test:user:{by.pk}", limit=limit, window=3600)
-    if refused is not None:
-        raise budgets.OverBudget(
-            f"You have sent {limit} test messages in the last hour, the most allowed. "
-            f"You can send another in {budgets.in_words(refused.retry_after)}.",
-            retry_after=refused.retry_after,
-        )
+    budgets.spend_alert_test(by.pk)
     now = timezone.now()
     with transaction.atomic():
         delivery = Delivery.objects.create(
@@ -202,7 +207,8 @@ def attempt_delivery(delivery_id: int, *, now: datetime | None = None) -> float 
         )
         return None
     if outcome.retryable and delivery.attempts < settings.ALERT_DELIVERY_MAX_ATTEMPTS:
-        wait = backoff_seconds(delivery.attempts)
+        # Jittered, so the channels of one outage do not all retry at once.
+        wait = with_jitter(timedelta(seconds=backoff_seconds(delivery.attempts))).total_seconds()
         Delivery.objects.filter(pk=delivery_id).update(
             status=Status.RETRYING, next_attempt_at=finished + timedelta(seconds=wait), **fields
         )

@@ -63,7 +63,7 @@ class Scope:
         return reverse(f"alert_channels:{prefix}{name}", args=args)
 
     def context(self, **extra: object) -> dict[str, object]:
-        return {"scope": self, "campaign": self.campaign, "tab": "alert_channels", **extra}
+        return {"campaign": self.campaign, "tab": "alert_channels", **extra}
 
 
 def _campaign(request: HttpRequest, slug: str) -> Scope:

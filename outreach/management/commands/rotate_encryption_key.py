@@ -14,17 +14,15 @@ from typing import Any
 
 from django.apps import apps
 from django.core.management.base import BaseCommand
-from django.db import models
 
 from campaigns import crypto
-from outreach.email.models import Mailbox
-from outreach.journalist_queries.models import Mailbox as InboxMailbox
 
-SECRETS: list[tuple[type[models.Model] | str, str]] = [
-    (Mailbox, "smtp_password"),
-    (Mailbox, "imap_password"),
-    (InboxMailbox, "password_encrypted"),
-    # By label: outreach may not import links (pyproject's import contracts).
+# Every encrypted field, by model label (outreach may not import links: the
+# import contracts in pyproject.toml).
+SECRETS: list[tuple[str, str]] = [
+    ("outreach.Mailbox", "smtp_password"),
+    ("outreach.Mailbox", "imap_password"),
+    ("inbox.Mailbox", "password_encrypted"),
     ("alert_channels.AlertChannel", "secret_encrypted"),
 ]
 
@@ -35,8 +33,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         rotated = 0
         unreadable: list[str] = []
-        for named, field in SECRETS:
-            model = apps.get_model(named) if isinstance(named, str) else named
+        for label, field in SECRETS:
+            model = apps.get_model(label)
             rows = model.objects.exclude(**{field: ""}).values_list("pk", field)
             for pk, token in rows.iterator():
                 try:
