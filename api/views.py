@@ -26,9 +26,8 @@ from api.permissions import AdminsOnly, ManagersWrite
 from campaigns.access import campaigns_for
 from campaigns.models import Campaign, TargetPage
 from campaigns.uploads import (
-    FORM_OVERHEAD_BYTES,
     CappedUploadHandler,
-    size_text,
+    declared_size_refusal,
     too_large_message,
 )
 from links import budgets
@@ -311,29 +310,17 @@ class ImportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         ).select_related("created_by")
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        # The upload page's cap (campaigns/uploads.py), held while the body
-        # streams in. The handler goes in first: a session caller's CSRF check
-        # parses the body during authentication.
+        # The upload page's cap (campaigns/uploads.py), before authentication:
+        # a session caller's CSRF check parses the body, so a declared size over
+        # the cap is refused unread and the handler holds it while it streams.
         if request.method == "POST":
+            refusal = declared_size_refusal(request.META, settings.IMPORT_MAX_BYTES)
+            if refusal is not None:
+                status_code, message = refusal
+                raise (LengthRequired if status_code == 411 else UploadTooLarge)(message)
             self.cap = CappedUploadHandler(request._request, settings.IMPORT_MAX_BYTES)
             request._request.upload_handlers.insert(0, self.cap)
         super().initial(request, *args, **kwargs)
-        if request.method == "POST":
-            self._refuse_declared_size(request)
-
-    def _refuse_declared_size(self, request: Request) -> None:
-        limit = settings.IMPORT_MAX_BYTES
-        declared = (request.META.get("CONTENT_LENGTH") or "").strip()
-        if not declared:
-            if request.META.get("HTTP_TRANSFER_ENCODING"):
-                raise LengthRequired(
-                    "The upload did not state its size (it was sent in chunks); send one "
-                    f"file of at most {size_text(limit)} with a Content-Length."
-                )
-            return
-        size = int(declared) if declared.isdigit() else -1
-        if size < 0 or size > limit + FORM_OVERHEAD_BYTES:
-            raise UploadTooLarge(too_large_message(limit))
 
     @extend_schema(
         request={"multipart/form-data": s.ImportUploadSerializer},

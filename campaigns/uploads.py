@@ -73,6 +73,23 @@ class CappedUploadHandler(FileUploadHandler):
         return None
 
 
+def declared_size_refusal(meta: dict[str, Any], cap: int) -> tuple[int, str] | None:
+    """The status and reason to refuse an upload with from its headers alone,
+    before one byte of its body is read; None when its declared size fits."""
+    declared = (meta.get("CONTENT_LENGTH") or "").strip()
+    if not declared:
+        if meta.get("HTTP_TRANSFER_ENCODING"):
+            return 411, (
+                "The upload did not state its size (it was sent in chunks); send one "
+                f"file of at most {size_text(cap)} with a Content-Length."
+            )
+        return None
+    size = int(declared) if declared.isdigit() else -1
+    if size < 0 or size > cap + FORM_OVERHEAD_BYTES:
+        return 413, too_large_message(cap)
+    return None
+
+
 def _refused(request: HttpRequest, status: int, message: str) -> HttpResponse:
     back = request.META.get("HTTP_REFERER", "")
     if not url_has_allowed_host_and_scheme(back, {request.get_host()}):
@@ -94,22 +111,9 @@ def upload_cap(limit: Callable[[], int]) -> Callable[[Callable[..., HttpResponse
         def capped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if request.method == "POST":
                 cap = limit()
-                declared = request.META.get("CONTENT_LENGTH") or ""
-                if not declared.strip():
-                    if request.META.get("HTTP_TRANSFER_ENCODING"):
-                        return _refused(
-                            request,
-                            411,
-                            "The upload did not state its size (it was sent in chunks); "
-                            f"send it from the form, as one file of at most {size_text(cap)}.",
-                        )
-                else:
-                    try:
-                        size = int(declared)
-                    except ValueError:
-                        size = -1
-                    if size < 0 or size > cap + FORM_OVERHEAD_BYTES:
-                        return _refused(request, 413, too_large_message(cap))
+                refusal = declared_size_refusal(request.META, cap)
+                if refusal is not None:
+                    return _refused(request, *refusal)
                 handler = CappedUploadHandler(request, cap)
                 request.upload_handlers.insert(0, handler)
                 request.upload_cap = handler  # type: ignore[attr-defined]
