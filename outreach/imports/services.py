@@ -106,26 +106,8 @@ def start_job(
     options: dict[str, Any] | None = None,
 ) -> ImportJob:
     """Check that the upload reads as a table, store it, guess its mapping."""
-    importer = importer_class(target)
-    name = Path(upload.name or "upload").name[:200]
-    handle = upload.file
-    handle.seek(0)
-    with _table(handle, name) as table:
-        mapping = guess_mapping(table.headers, importer.fields)
-        file_format = table.format
-    handle.seek(0)
-    job = ImportJob(
-        campaign=campaign,
-        target=target,
-        created_by=by,
-        original_name=name,
-        file_size=upload.size or 0,
-        file_format=file_format,
-        mapping=mapping_to_json(mapping),
-        options=options or {},
-    )
-    job.file.save(name, upload, save=False)
-    job.save()
+    job, _width = _new_job(campaign, target, upload, by, options)
+    _store(job, upload)
     return job
 
 
@@ -140,18 +122,53 @@ def start_and_queue_job(
     """Upload and import in one step, with the mapping guessed from the headers
     (the API's way: no one is there to fix the columns). A guess the mapping
     page would refuse stores nothing and returns the page's problems."""
-    job = start_job(campaign=campaign, target=target, upload=upload, by=by, options=options)
-    mapping = mapping_from_json(job.mapping)
-    importer = importer_for(job)
-    width = max(mapping, default=-1) + 1
-    problems = check_mapping(mapping, importer.fields, width)
-    problems += importer.mapping_problems(set(mapping.values()))
+    job, width = _new_job(campaign, target, upload, by, options)
+    problems = _mapping_problems(importer_for(job), mapping_from_json(job.mapping), width)
     if problems:
-        job.file.delete(save=False)
-        job.delete()
         return None, problems
+    _store(job, upload)
     queue_job(job)
     return job, []
+
+
+def _new_job(
+    campaign: Campaign,
+    target: str,
+    upload: UploadedFile,
+    by: User | None,
+    options: dict[str, Any] | None,
+) -> tuple[ImportJob, int]:
+    """The job an upload starts (not saved yet) and its table's width."""
+    importer = importer_class(target)
+    name = Path(upload.name or "upload").name[:200]
+    handle = upload.file
+    handle.seek(0)
+    with _table(handle, name) as table:
+        mapping = guess_mapping(table.headers, importer.fields)
+        file_format = table.format
+        width = len(table.headers)
+    handle.seek(0)
+    job = ImportJob(
+        campaign=campaign,
+        target=target,
+        created_by=by,
+        original_name=name,
+        file_size=upload.size or 0,
+        file_format=file_format,
+        mapping=mapping_to_json(mapping),
+        options=options or {},
+    )
+    return job, width
+
+
+def _store(job: ImportJob, upload: UploadedFile) -> None:
+    job.file.save(job.original_name, upload, save=False)
+    job.save()
+
+
+def _mapping_problems(importer: engine.Importer, mapping: dict[int, str], width: int) -> list[str]:
+    problems = check_mapping(mapping, importer.fields, width)
+    return problems + importer.mapping_problems(set(mapping.values()))
 
 
 def head(job: ImportJob, rows: int = HEAD_ROWS) -> tuple[list[str], list[list[Cell]]]:
@@ -167,9 +184,7 @@ def head(job: ImportJob, rows: int = HEAD_ROWS) -> tuple[list[str], list[list[Ce
 
 def set_mapping(job: ImportJob, mapping: dict[int, str], *, width: int) -> list[str]:
     """Store a person's mapping; return its problems (nothing stored then)."""
-    importer = importer_for(job)
-    problems = check_mapping(mapping, importer.fields, width)
-    problems += importer.mapping_problems(set(mapping.values()))
+    problems = _mapping_problems(importer_for(job), mapping, width)
     if not problems:
         job.mapping = mapping_to_json(mapping)
         job.save(update_fields=["mapping"])
