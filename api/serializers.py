@@ -19,6 +19,7 @@ from links.models import Alert, Backlink, LinkCheck
 from links.verification.urls import InvalidURL
 from outreach import queries as prospect_queries
 from outreach.imports import services as import_services
+from outreach.imports.engine import KEPT_REJECTIONS
 from outreach.imports.validate import RowError
 from outreach.models import ImportJob, Kind, Prospect, Status, StatusChange
 
@@ -362,11 +363,6 @@ class ApiTokenSerializer(serializers.ModelSerializer):
 
 # --- Imports ---------------------------------------------------------------------------
 
-# The rejections a poll shows: the engine keeps the first KEPT_REJECTIONS, the
-# page shows 20; the API gives them all (each with its spreadsheet row number),
-# and the rejected-rows CSV on the import page has every one.
-IMPORT_REJECTIONS_SHOWN = 100
-
 
 class ImportUploadSerializer(serializers.Serializer):
     """The upload form's fields (outreach/imports/views.UploadForm), as multipart."""
@@ -415,7 +411,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
     )
     percent = serializers.IntegerField(read_only=True)
     rejections = serializers.SerializerMethodField(
-        help_text=f"Why rows were rejected: the first {IMPORT_REJECTIONS_SHOWN}."
+        help_text=f"Why rows were rejected: the first {KEPT_REJECTIONS} (the engine keeps those)."
     )
 
     class Meta:
@@ -450,5 +446,5 @@ class ImportJobSerializer(serializers.ModelSerializer):
     def get_rejections(self, job: ImportJob) -> list[dict[str, Any]]:
         if job.state != ImportJob.State.DONE:
             return []  # a preview's rejections are not the import's
-        kept = (job.summary or {}).get("rejections", [])[:IMPORT_REJECTIONS_SHOWN]
+        kept = (job.summary or {}).get("rejections", [])
         return [{"row": r["row"], "reason": r["reason"]} for r in kept]

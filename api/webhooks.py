@@ -16,31 +16,32 @@ from drf_spectacular.plumbing import process_webhooks
 from drf_spectacular.utils import OpenApiResponse, OpenApiWebhook, extend_schema
 from rest_framework import serializers
 
+from links.channels import signing
 from links.channels.models import Event
 from links.models import Alert
 
-VERIFY_RECIPE = """\
+VERIFY_RECIPE = f"""\
 Sent to a channel's URL once per alert digest (and by "Send test"), POST with
 `Content-Type: application/json`. Answer 2xx quickly; 5xx, 408, 425, 429 and
 network errors are retried with exponential backoff, anything else is final.
 
 Verify every request before trusting it:
 
-1. Read `X-Anchorage-Timestamp` (Unix seconds) and refuse it when it is more
-   than 300 seconds from your clock (a replayed request).
+1. Read `{signing.TIMESTAMP_HEADER}` (Unix seconds) and refuse it when it is more
+   than {signing.DEFAULT_TOLERANCE_SECONDS} seconds from your clock (a replayed request).
 2. Compute `HMAC-SHA256(secret, timestamp + "." + raw_body)` in hex, over the
    exact bytes received, with the channel's secret (`whsec_…`, shown once).
-3. Compare `"sha256=" + hex` with `X-Anchorage-Signature` in constant time.
+3. Compare `"sha256=" + hex` with `{signing.SIGNATURE_HEADER}` in constant time.
 
-`X-Anchorage-Delivery` is the same on every retry of one message: use it to
+`{signing.DELIVERY_HEADER}` is the same on every retry of one message: use it to
 drop duplicates.
 """
 
 HEADERS = [
-    ("X-Anchorage-Signature", "`sha256=` + hex HMAC-SHA256 of `timestamp.body`.", True),
-    ("X-Anchorage-Timestamp", "Unix time (seconds) of this attempt.", True),
-    ("X-Anchorage-Event", "`alerts.digest` or `test`.", True),
-    ("X-Anchorage-Delivery", "The delivery's id, the same on every retry.", True),
+    (signing.SIGNATURE_HEADER, "`sha256=` + hex HMAC-SHA256 of `timestamp.body`.", True),
+    (signing.TIMESTAMP_HEADER, "Unix time (seconds) of this attempt.", True),
+    (signing.EVENT_HEADER, "`alerts.digest` or `test`.", True),
+    (signing.DELIVERY_HEADER, "The delivery's id, the same on every retry.", True),
 ]
 
 

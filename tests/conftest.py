@@ -232,11 +232,12 @@ def fresh_budgets() -> Iterator[None]:
 
 @pytest.fixture
 def queue() -> Iterator[redis.Redis]:
-    """The broker's default queue on the suite's Redis, empty before and after."""
+    """The broker's queues on the suite's Redis (the default ``celery`` and
+    ``bulk``), empty before and after."""
     client = redis.Redis.from_url(settings.REDIS_URL)
-    client.delete("celery")
+    client.delete("celery", "bulk")
     yield client
-    client.delete("celery")
+    client.delete("celery", "bulk")
 
 
 @pytest.fixture(autouse=True, scope="session")
