@@ -70,9 +70,6 @@ def pytest_configure(config: pytest.Config) -> None:
 # they overlap the rest of the suite instead of trailing after it: each starts
 # many processes and spends a minute or more waiting on them.
 SLOWEST_FIRST = (
-    # Not slow: it reads the beat rows a data migration made, which a transactional
-    # test's flush deletes, so it runs first on its worker (gw0), before any flush.
-    "tests/outreach/email/test_tasks.py",
     "tests/test_compose_stack.py",
     "tests/test_fresh_machine.py",
     "tests/outreach/test_import_cli.py",
