@@ -44,6 +44,7 @@ from links.verification.parse import (
 from links.verification.placement import TEXT, kind_of, placement_of
 from links.verification.pool import HostLimiter, host_fair
 from links.verification.relevance import Reference, relevance_of
+from links.verification.scripted import script_signs
 from links.verification.urls import (
     InvalidURL,
     LinkMatches,
@@ -168,6 +169,13 @@ class VerificationResult:
     # with, the page unchanged since it was scored, or no text to read).
     relevance: int | None = None
     relevance_terms: tuple[str, ...] = ()
+    # Why the page looks built by scripts (links.verification.scripted), on a
+    # "missing" verdict read without rendering; None otherwise.
+    script_built: str | None = None
+    # The verdict was judged on the page as Chromium rendered it, in render_ms
+    # (links.verification.render).
+    rendered: bool = False
+    render_ms: int = 0
 
     @property
     def gone(self) -> bool:
@@ -189,6 +197,7 @@ class VerificationResult:
             "flags": self.flags.to_json(),
             "relevance": self.relevance,
             "relevance_terms": list(self.relevance_terms),
+            "rendered": self.rendered,
             "error": self.error,
             "elapsed_ms": self.elapsed_ms,
         }
@@ -206,8 +215,15 @@ class VerificationResult:
             "snippet": self.snippet,
             "redirects": list(self.redirects),
             "notes": list(self.notes),
+            "render_ms": self.render_ms,
+            "script_built": self.script_built,
         }
 
+
+# A second look at a page read without running its scripts
+# (links.verification.render.render_hook): given the page as fetched and the
+# verdict on it, the verdict on the page as rendered, or None to keep this one.
+RenderHook = Callable[[FetchResult, "VerificationResult"], "VerificationResult | None"]
 
 # What a page's relevance is scored against: a Reference, or a function that
 # reads one (verify_url reads the target page only once the source was read).
@@ -401,8 +417,12 @@ def verify(
     fetcher: Fetcher | None = None,
     reference: ReferenceSource | None = None,
     relevance_unless_hash: str = "",
+    render: RenderHook | None = None,
 ) -> VerificationResult:
     """Verify that ``source_url`` links to ``target``. Never raises for network trouble.
+
+    With ``render``, a page that could be read is handed to it with its verdict,
+    and what it returns (the verdict on the rendered page) replaces that one.
 
     With a ``reference`` (the target's text and keywords, or a function that
     reads them, called only once the page has been read) the page's topical
@@ -424,7 +444,7 @@ def verify(
     if reading is None:
         failure = _failure(fetched) or (str(ErrorKind.PROTOCOL), "unreadable page")
         return _error_result(source_url, target, fetched, *failure, redirects, started)
-    return judge(
+    result = judge(
         source_url,
         target,
         fetched,
@@ -438,6 +458,9 @@ def verify(
         reference=reference,
         relevance_unless_hash=relevance_unless_hash,
     )
+    if render is not None:
+        return render(fetched, result) or result
+    return result
 
 
 def judge(
@@ -485,8 +508,13 @@ def judge(
             redirects,
             started,
         )
+    script_built = None
     if not anchors:
         verdict = Verdict.MISSING
+        # Only here: a page whose link was found needs no second look.
+        script_built = script_signs(
+            fetched.body, reading.page.root, len(reading.page.anchors)
+        ).reason
     elif any(anchor.dofollow for anchor in anchors):
         verdict = Verdict.LIVE
     else:
@@ -537,6 +565,7 @@ def judge(
         notes=tuple(notes),
         relevance=None if relevance is None else relevance.score,
         relevance_terms=() if relevance is None else relevance.terms,
+        script_built=script_built,
     )
 
 

@@ -34,6 +34,7 @@ def test_verify_url_prints_exactly_the_design_json(site, settings):
         "flags",
         "relevance",
         "relevance_terms",
+        "rendered",
         "error",
         "elapsed_ms",
     }

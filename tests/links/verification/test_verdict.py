@@ -602,6 +602,7 @@ def test_to_json_has_exactly_the_design_keys(site: TestSite, fetcher: Fetcher) -
         "flags",
         "relevance",
         "relevance_terms",
+        "rendered",
         "error",
         "elapsed_ms",
     ]
