@@ -15,7 +15,7 @@ from rest_framework import serializers
 from api.models import ApiToken
 from campaigns.access import campaigns_for
 from campaigns.models import Campaign, TargetPage, User
-from links.models import Alert, Backlink, LinkCheck
+from links.models import Alert, Backlink, CheckSummary, LinkCheck
 from links.verification.urls import InvalidURL
 from outreach import queries as prospect_queries
 from outreach.imports import services as import_services
@@ -243,6 +243,28 @@ class LinkCheckSerializer(serializers.ModelSerializer):
         ]
 
 
+class CheckSummarySerializer(serializers.ModelSerializer):
+    """Older checks that found what the check before them found, folded into
+    one row per backlink and period (links.history)."""
+
+    class Meta:
+        model = CheckSummary
+        fields = [
+            "period_kind",
+            "period_start",
+            "count",
+            "first_checked_at",
+            "last_checked_at",
+            "verdict",
+            "http_status",
+            "final_url",
+            "anchors",
+            "flags",
+            "differences",
+            "error",
+        ]
+
+
 class BlankAsNullURLField(serializers.URLField):
     """A URL the model stores as "" when there is none: null in the API, as
     "" is not a URL (schemathesis found the lists answering "")."""
@@ -306,15 +328,23 @@ class BacklinkSerializer(serializers.ModelSerializer):
 
 class BacklinkDetailSerializer(BacklinkSerializer):
     checks = serializers.SerializerMethodField()
+    folded_checks = serializers.SerializerMethodField(
+        help_text="Older unchanged checks, folded: newest first, as many as checks."
+    )
 
     class Meta(BacklinkSerializer.Meta):
-        fields = [*BacklinkSerializer.Meta.fields, "checks"]
+        fields = [*BacklinkSerializer.Meta.fields, "checks", "folded_checks"]
         read_only_fields = fields
 
     def get_checks(self, backlink: Backlink) -> list[dict[str, Any]]:
         return LinkCheckSerializer(self.context["checks"], many=True).data
 
     get_checks.__annotations__["return"] = LinkCheckSerializer(many=True)
+
+    def get_folded_checks(self, backlink: Backlink) -> list[dict[str, Any]]:
+        return CheckSummarySerializer(self.context["folded_checks"], many=True).data
+
+    get_folded_checks.__annotations__["return"] = CheckSummarySerializer(many=True)
 
 
 class BacklinkCreateSerializer(serializers.Serializer):

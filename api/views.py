@@ -209,7 +209,8 @@ class BacklinkViewSet(RecordViewSet):
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         backlink = self.get_object()
         checks = backlink.checks.order_by("-checked_at", "-id")[:CHECK_HISTORY]
-        context = {**self.get_serializer_context(), "checks": checks}
+        folded = backlink.check_summaries.order_by("-last_checked_at", "-id")[:CHECK_HISTORY]
+        context = {**self.get_serializer_context(), "checks": checks, "folded_checks": folded}
         return Response(s.BacklinkDetailSerializer(backlink, context=context).data)
 
     @extend_schema(request=s.BacklinkCreateSerializer, responses={201: s.BacklinkSerializer})

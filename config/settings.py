@@ -360,6 +360,18 @@ RELEVANCE_REFRESH_DAYS = env_int("RELEVANCE_REFRESH_DAYS", 7)
 # Scoring costs about 6 ms of CPU on a 9 ms check, and mature links are checked
 # weekly, so scoring at most monthly keeps the average check within +20 %.
 RELEVANCE_RESCORE_DAYS = env_int("RELEVANCE_RESCORE_DAYS", 30)
+# Check history (links.history): a backlink's last CHECK_FOLD_KEEP_LAST checks and
+# every check that changed something stay in full; older unchanged checks, once
+# CHECK_FOLD_AFTER_DAYS old, are folded into one summary per backlink per
+# CHECK_FOLD_PERIOD (day, week or month), CHECK_FOLD_BATCH_SIZE backlinks at a time.
+CHECK_FOLD_KEEP_LAST = env_int("CHECK_FOLD_KEEP_LAST", 10)
+CHECK_FOLD_AFTER_DAYS = env_int("CHECK_FOLD_AFTER_DAYS", 30)
+CHECK_FOLD_PERIOD = env_str("CHECK_FOLD_PERIOD", "week")
+CHECK_FOLD_BATCH_SIZE = env_int("CHECK_FOLD_BATCH_SIZE", 200)
+# PostgreSQL keeps checks in one partition per month, created this many months
+# ahead; months older than CHECK_RETENTION_MONTHS are dropped (0: kept forever).
+CHECK_PARTITIONS_AHEAD = env_int("CHECK_PARTITIONS_AHEAD", 3)
+CHECK_RETENTION_MONTHS = env_int("CHECK_RETENTION_MONTHS", 0)
 # Prospect pages read at once by one background scoring task (each site still
 # within VERIFIER_PER_HOST_LIMIT across every worker).
 RELEVANCE_CONCURRENCY = env_int("RELEVANCE_CONCURRENCY", 8)

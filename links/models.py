@@ -393,7 +393,9 @@ class TargetText(models.Model):
 
 
 class LinkCheck(models.Model):
-    """Append-only history: one row per verification, with its evidence."""
+    """One row per verification, with its evidence. Old checks that changed
+    nothing are folded into CheckSummary rows (links.history); PostgreSQL keeps
+    the table partitioned by month of checked_at (migration 0015)."""
 
     backlink = models.ForeignKey(Backlink, on_delete=models.CASCADE, related_name="checks")
     checked_at = models.DateTimeField(default=timezone.now)
@@ -416,6 +418,9 @@ class LinkCheck(models.Model):
     # of replaying a million checks.
     live_changed = models.BooleanField(default=False, editable=False)
 
+    # The history page shows kept checks and folded summaries in one list.
+    is_folded = False
+
     class Meta:
         ordering = ["-checked_at"]
         constraints = [
@@ -437,6 +442,70 @@ class LinkCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.verdict} at {self.checked_at:%Y-%m-%d %H:%M}"
+
+
+class CheckSummary(models.Model):
+    """Checks folded by links.history: ``count`` consecutive checks of one
+    backlink, in one period, that each found what the check before them found
+    (the fields below, from verdict to error), so the history still answers
+    what it did with one row instead of many.
+
+    ``run_started_at`` is when the kept check they repeat was made: a period's
+    folded checks that repeat different checks stay apart. A ``retained`` row
+    stands for a month of checks dropped by CHECK_RETENTION_MONTHS; its
+    ``live_delta`` carries the dropped live_changed transitions (+1/-1) so the
+    live-over-time chart keeps its level for the months that remain.
+    """
+
+    class PeriodKind(models.TextChoices):
+        DAY = "day", "Day"
+        WEEK = "week", "Week"
+        MONTH = "month", "Month"
+        RETAINED = "retained", "Dropped by retention"
+
+    backlink = models.ForeignKey(Backlink, on_delete=models.CASCADE, related_name="check_summaries")
+    period_kind = models.CharField(max_length=8, choices=PeriodKind.choices)
+    period_start = models.DateField()
+    run_started_at = models.DateTimeField(null=True, blank=True)
+    count = models.PositiveIntegerField()
+    first_checked_at = models.DateTimeField()
+    last_checked_at = models.DateTimeField()
+    verdict = models.CharField(max_length=16, choices=Verdict.choices)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    final_url = models.URLField(max_length=2000, blank=True)
+    anchors = models.JSONField(default=list, blank=True)
+    flags = models.JSONField(default=dict, blank=True)
+    differences = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    live_delta = models.SmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-last_checked_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["backlink", "period_kind", "period_start", "run_started_at"],
+                name="checksummary_unique_run_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(verdict__in=Verdict.values), name="checksummary_verdict_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["backlink", "last_checked_at"], name="checksummary_backlink_time"),
+            # The few rows the live-over-time chart adds to the transitions.
+            models.Index(
+                fields=["backlink", "period_start"],
+                name="checksummary_live_delta",
+                condition=~Q(live_delta=0),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} checks {self.verdict} until {self.last_checked_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_folded(self) -> bool:
+        return True
 
 
 class Alert(models.Model):

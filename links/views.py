@@ -17,9 +17,9 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from campaigns.access import campaigns_for, get_campaign_for_user, member_required
 from campaigns.models import Campaign
-from links import budgets, queries, services
+from links import budgets, history, queries, services
 from links.forms import WonLinkForm
-from links.models import Alert, Backlink, LinkCheck
+from links.models import Alert, Backlink
 from links.prospecting.services import ROBOTS_AGENT
 from links.verification.fetch import FetchConfig
 from outreach.models import Prospect
@@ -83,13 +83,15 @@ def _get_backlink(campaign: Campaign, pk: int) -> Backlink:
 def backlink_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     backlink = _get_backlink(campaign, pk)
-    checks = LinkCheck.objects.filter(backlink=backlink).order_by("-checked_at", "-id")
+    # Kept checks and the summaries of folded ones (links.history).
+    checks, check_count = history.history_page(backlink, request.GET.get("page"), CHECKS_PAGE_SIZE)
     context = {
         "campaign": campaign,
         "backlink": backlink,
         # The detail page shows the same row as the list, so re-check behaves alike.
         "backlink_list": [backlink],
-        "checks": Paginator(checks, CHECKS_PAGE_SIZE).get_page(request.GET.get("page")),
+        "checks": checks,
+        "check_count": check_count,
         "tab": "backlinks",
     }
     if _htmx_target(request) == "check-history":

@@ -60,6 +60,7 @@ from links.models import (
     Alert,
     Backlink,
     BacklinkState,
+    CheckSummary,
     LinkCheck,
     LinkKind,
     Placement,
@@ -262,7 +263,25 @@ def live_backlinks_over_time(campaigns: QuerySet[Campaign], period: Period) -> C
             )
         )
     )
-    totals = _running_total(transitions, "bucket", 'SUM("delta")')
+    # Months of checks dropped by retention leave their net transitions on a
+    # CheckSummary (links.history), dated the month they stood for.
+    carried = (
+        _within(CheckSummary.objects, campaigns, "backlink__campaign")
+        .exclude(live_delta=0)
+        .filter(period_start__lte=period.end)
+        .order_by()
+        .values(
+            bucket=Case(
+                When(
+                    period_start__lt=period.first_week,
+                    then=Value(period.first_week, output_field=DateField()),
+                ),
+                default=_week("period_start"),
+            )
+        )
+        .annotate(delta=Sum("live_delta", output_field=IntegerField()))
+    )
+    totals = _running_total(transitions.union(carried, all=True), "bucket", 'SUM("delta")')
     return Chart(
         labels=[w.isoformat() for w in period.weeks()],
         series=[Series("live", "Live backlinks", _carried(period, totals))],

@@ -82,20 +82,73 @@ def _parser() -> etree.HTMLParser:
     return parser
 
 
-@dataclass(slots=True)
 class Anchor:
-    """One ``<a href>`` as a reader sees it."""
+    """One ``<a href>`` as a reader sees it.
 
-    href: str
-    text: str
-    rel: tuple[str, ...]
-    # Where the anchor is, for its snippet: the lxml element on the fast path, a
-    # character offset into the decoded page on the streaming fallback.
-    element: Any = field(default=None, repr=False, compare=False)
-    offset: int | None = field(default=None, repr=False, compare=False)
-    # "text" or "image", set by the streaming fallback, which keeps no element
-    # for placement.kind_of to read; None on the fast path (read from element).
-    kind: str | None = field(default=None, repr=False, compare=False)
+    On the fast path the text and rel are read from the element on first use:
+    a check reads them only for the few anchors that point at its target, and
+    reading every anchor's text was a fifth of a check's CPU on a real page.
+    """
+
+    __slots__ = ("_rel", "_text", "element", "href", "kind", "offset")
+
+    def __init__(
+        self,
+        href: str,
+        text: str | None = None,
+        rel: tuple[str, ...] | None = None,
+        element: Any = None,
+        offset: int | None = None,
+        kind: str | None = None,
+    ) -> None:
+        self.href = href
+        self._text = text
+        self._rel = rel
+        # Where the anchor is, for its snippet: the lxml element on the fast path, a
+        # character offset into the decoded page on the streaming fallback.
+        self.element = element
+        self.offset = offset
+        # "text" or "image", set by the streaming fallback, which keeps no element
+        # for placement.kind_of to read; None on the fast path (read from element).
+        self.kind = kind
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = _anchor_text(self.element) if self.element is not None else ""
+        return self._text
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self._text = value
+
+    @property
+    def rel(self) -> tuple[str, ...]:
+        if self._rel is None:
+            self._rel = _rel_tokens(self.element.get("rel")) if self.element is not None else ()
+        return self._rel
+
+    @rel.setter
+    def rel(self, value: tuple[str, ...]) -> None:
+        self._rel = value
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Anchor):
+            return NotImplemented
+        return (self.href, self.text, self.rel) == (other.href, other.text, other.rel)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass it replaced
+
+    def __repr__(self) -> str:
+        return f"Anchor(href={self.href!r}, text={self.text!r}, rel={self.rel!r})"
+
+
+def _anchor_text(element: Any) -> str:
+    text = _collapse("".join(element.itertext()))
+    if not text:
+        # An image link's anchor text is its image's alt, as search engines read it.
+        text = _collapse(" ".join(img.get("alt") or "" for img in element.iter("img")))
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,11 +275,8 @@ def _extract(root: Any) -> ParsedPage:
             href = element.get("href")
             if href is None:
                 continue
-            text = _collapse("".join(element.itertext()))
-            if not text:
-                # An image link's anchor text is its image's alt, as search engines read it.
-                text = _collapse(" ".join(img.get("alt") or "" for img in element.iter("img")))
-            anchors.append(Anchor(href, text, _rel_tokens(element.get("rel")), element))
+            # Text and rel are read when asked for (Anchor.text, Anchor.rel).
+            anchors.append(Anchor(href, element=element))
         elif tag == "meta":
             _read_meta(
                 page,
