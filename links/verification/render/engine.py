@@ -103,10 +103,10 @@ _HAS_CANDIDATE = """(needles) => {
 }"""
 
 
-def chromium_path() -> str | None:
-    """The Chromium to drive (``RENDER_CHROMIUM_PATH``, else Debian's), or None
-    when it is not installed."""
-    candidate = os.environ.get("RENDER_CHROMIUM_PATH") or DEFAULT_CHROMIUM
+def chromium_path(configured: str | None = None) -> str | None:
+    """The Chromium to drive (``configured``, else ``RENDER_CHROMIUM_PATH``, else
+    Debian's), or None when it is not installed."""
+    candidate = configured or os.environ.get("RENDER_CHROMIUM_PATH") or DEFAULT_CHROMIUM
     found = shutil.which(candidate)
     return found if found and os.access(found, os.X_OK) else None
 
@@ -477,7 +477,7 @@ class _Gate:
         route.fulfill(status=fetched.status or 200, headers=headers, body=fetched.body)
 
 
-_renderers: dict[RenderLimits, Renderer] = {}
+_renderers: dict[tuple[RenderLimits, str | None], Renderer] = {}
 _renderers_lock = threading.Lock()
 
 
@@ -491,10 +491,10 @@ def _after_fork_in_child() -> None:
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def shared_renderer(limits: RenderLimits) -> Renderer:
+def shared_renderer(limits: RenderLimits, executable: str | None = None) -> Renderer:
     """The process's renderer for these limits, reused across renders."""
     with _renderers_lock:
-        renderer = _renderers.get(limits)
+        renderer = _renderers.get((limits, executable))
         if renderer is None:
-            renderer = _renderers[limits] = Renderer(limits)
+            renderer = _renderers[limits, executable] = Renderer(limits, executable)
         return renderer
