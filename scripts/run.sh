@@ -24,13 +24,13 @@ export MAIL_ALLOW_PRIVATE_NETWORKS="${MAIL_ALLOW_PRIVATE_NETWORKS:-1}"
 # Script-built pages are rendered in headless Chromium, in this worker, when
 # Chromium is installed; otherwise checks read raw HTML only.
 CHROMIUM="${RENDER_CHROMIUM_PATH:-/usr/bin/chromium}"
-queues=celery,bulk
+render_queue=""
 if [ -x "$CHROMIUM" ]; then
   export RENDER_ENABLED="${RENDER_ENABLED:-1}"
 else
   export RENDER_ENABLED=0
 fi
-[ "$RENDER_ENABLED" = 1 ] && queues=celery,bulk,render
+[ "$RENDER_ENABLED" = 1 ] && render_queue=",render"
 
 # What this run uses, for commands typed by hand in this checkout
 # (`.venv/bin/python manage.py verify_url ...`): settings read var/dev.env when
@@ -61,7 +61,7 @@ trap stop INT TERM EXIT
 
 $PY manage.py runserver "$HOST:$PORT" --noreload &
 pids+=($!)
-.venv/bin/celery -A config worker --loglevel INFO --concurrency 4 --pool threads --queues "$queues" &
+.venv/bin/celery -A config worker --loglevel INFO --concurrency 4 --pool threads --queues celery,bulk"$render_queue" &
 pids+=($!)
 .venv/bin/celery -A config beat --loglevel INFO --pidfile= --schedule "$VAR_DIR/celerybeat-schedule" &
 pids+=($!)

@@ -49,3 +49,19 @@ def test_the_backlink_page_marks_rendered_checks(signed_in, campaign):
     content = signed_in.get(url).content.decode()
     assert content.count("rendered in 950 ms") == 2  # the row, and the one rendered check
     assert "its checks render the page in headless Chromium" in content
+
+
+def test_renders_run_on_their_own_queue_which_compose_and_make_run_consume(settings):
+    from pathlib import Path
+
+    import yaml
+
+    from links.tasks import render_backlinks
+
+    root = Path(__file__).resolve().parents[2]
+    queue = settings.CELERY_TASK_ROUTES[render_backlinks.name]["queue"]
+    assert queue == "render"
+    services = yaml.safe_load((root / "docker-compose.yml").read_text())["services"]
+    assert queue in services["render-worker"]["command"]
+    assert queue not in services["worker"]["command"]  # checks never wait behind a render
+    assert ',render"' in (root / "scripts" / "run.sh").read_text()
