@@ -65,3 +65,10 @@ def test_renders_run_on_their_own_queue_which_compose_and_make_run_consume(setti
     assert queue in services["render-worker"]["command"]
     assert queue not in services["worker"]["command"]  # checks never wait behind a render
     assert ',render"' in (root / "scripts" / "run.sh").read_text()
+
+
+def test_the_api_check_history_says_rendered(signed_in, campaign):
+    backlink = BacklinkFactory(campaign=campaign, needs_render=True, last_render_ms=700)
+    LinkCheckFactory(backlink=backlink, rendered=True, render_ms=700)
+    body = signed_in.get(f"/api/v1/backlinks/{backlink.pk}/").json()
+    assert [(c["rendered"], c["render_ms"]) for c in body["checks"]] == [(True, 700)]
