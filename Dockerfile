@@ -6,6 +6,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     UV_PROJECT_ENVIRONMENT=/opt/venv PATH="/opt/venv/bin:$PATH" \
     STATIC_ROOT=/app/var/static
 
+# Chromium for the render-worker (script-built pages): Debian's package, which
+# Playwright drives; Playwright downloads no browser of its own.
+RUN apt-get update && apt-get install -y --no-install-recommends chromium \
+    && rm -rf /var/lib/apt/lists/*
+ENV RENDER_CHROMIUM_PATH=/usr/bin/chromium
 RUN pip install --no-cache-dir uv
 WORKDIR /app
 COPY pyproject.toml uv.lock ./

@@ -240,6 +240,8 @@ class LinkCheckSerializer(serializers.ModelSerializer):
             "differences",
             "error",
             "duration_ms",
+            "rendered",
+            "render_ms",
         ]
 
 

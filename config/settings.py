@@ -326,6 +326,9 @@ CELERY_TASK_ROUTES = {
     "links.prospecting.tasks.read_backlink_export": {"queue": "bulk"},
     # Rescoring thousands of imported prospects is CPU work of the same kind.
     "links.tasks.refresh_stale_quality": {"queue": "bulk"},
+    # Chromium renders of script-built pages: seconds of CPU each, on workers
+    # of their own (docker-compose.yml's render-worker).
+    "links.tasks.render_backlinks": {"queue": "render"},
 }
 
 # --- Verifier -----------------------------------------------------------------
@@ -375,6 +378,19 @@ CHECK_RETENTION_MONTHS = env_int("CHECK_RETENTION_MONTHS", 0)
 # Prospect pages read at once by one background scoring task (each site still
 # within VERIFIER_PER_HOST_LIMIT across every worker).
 RELEVANCE_CONCURRENCY = env_int("RELEVANCE_CONCURRENCY", 8)
+# Script-built pages (links/verification/render): a check that finds no link on
+# a page that looks built by JavaScript is re-run in headless Chromium on the
+# "render" queue. Off, checks read raw HTML only; on, a worker must consume
+# that queue (docker-compose.yml's render-worker; `make run` when Chromium is
+# installed).
+RENDER_ENABLED = env_bool("RENDER_ENABLED", False)
+RENDER_CHROMIUM_PATH = env_str("RENDER_CHROMIUM_PATH", "/usr/bin/chromium")
+# Wall-clock limit of one render; a page still running its scripts then is an error.
+RENDER_TIMEOUT_SECONDS = env_int("RENDER_TIMEOUT_SECONDS", 20)
+# Chromium's memory (PSS of its processes) past which the worker restarts it.
+RENDER_MEMORY_LIMIT_MB = env_int("RENDER_MEMORY_LIMIT_MB", 1024)
+# Requests one page may make while rendered (each through the fetcher).
+RENDER_MAX_REQUESTS = env_int("RENDER_MAX_REQUESTS", 100)
 VERIFIER_USER_AGENT = env_str(
     "VERIFIER_USER_AGENT", f"AnchorageBot/0.1 (+{SITE_URL}/about/bot; backlink monitor)"
 )

@@ -7,7 +7,9 @@ settings, picks the cross-worker host limit, and turns results into outcomes.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from functools import cache
+from urllib.parse import urlsplit
 
 import redis
 from django.conf import settings
@@ -17,7 +19,14 @@ from links.hostlimit import LocalHostLimiter, RedisHostLimiter
 from links.models import Backlink
 from links.outcome import CheckOutcome
 from links.verification.fetch import FetchConfig
-from links.verification.urls import Target
+from links.verification.render.engine import (
+    Renderer,
+    RenderLimits,
+    chromium_path,
+    shared_renderer,
+)
+from links.verification.render.verify import verify_rendered
+from links.verification.urls import InvalidURL, Target, domain_of, registrable_domain
 from links.verification.verdict import Check, shared_fetcher, verify_many
 from outreach.models import Prospect
 
@@ -85,6 +94,57 @@ def check_many(backlinks: list[Backlink]) -> Iterator[tuple[int, CheckOutcome]]:
     )
     for check, result in results:
         yield int(check.key), CheckOutcome.from_result(result)
+
+
+def render_limits() -> RenderLimits:
+    return RenderLimits(
+        timeout=float(settings.RENDER_TIMEOUT_SECONDS),
+        memory_limit_mb=settings.RENDER_MEMORY_LIMIT_MB,
+        max_requests=settings.RENDER_MAX_REQUESTS,
+        user_agent=settings.VERIFIER_USER_AGENT,
+        max_bytes=settings.VERIFIER_MAX_BYTES,
+    )
+
+
+def renderer() -> Renderer:
+    """This process's Chromium (started on first use), or one that is not
+    ``available`` when Chromium is not installed."""
+    return shared_renderer(render_limits(), chromium_path(settings.RENDER_CHROMIUM_PATH))
+
+
+def render_check(backlink: Backlink) -> CheckOutcome:
+    """Check one backlink with the page rendered in Chromium when the link is
+    not in its raw HTML (the render queue's check). Holds a slot of the page's
+    site for the whole render, and one of each other site a request goes to;
+    HostBusy from the page's own slot ends the batch, as for any check.
+
+    Without Chromium the check is the raw one: better a raw verdict than a
+    claim that is never recorded."""
+    fetcher = shared_fetcher(fetch_config())
+    limiter = host_limiter()
+    site = domain_of(backlink.source_url)
+
+    def slot(host: str) -> AbstractContextManager[object]:
+        try:
+            same = registrable_domain(host) == site
+        except (InvalidURL, ValueError):
+            same = False
+        # The page's own site: its slot is held already, around the render.
+        return nullcontext() if same else limiter.slot(host)
+
+    chromium = renderer()
+    with limiter.slot(urlsplit(backlink.source_url).hostname or ""):
+        result = verify_rendered(
+            backlink.source_url,
+            target_of(backlink),
+            renderer=chromium,
+            when="missing" if chromium.available else "never",
+            fetcher=fetcher,
+            expected_anchor_text=backlink.expected_anchor_text or None,
+            expected_dofollow=backlink.expected_dofollow,
+            host_slot=slot,
+        )
+    return CheckOutcome.from_result(result)
 
 
 def score_prospects(prospect_ids: list[int]) -> int:

@@ -29,9 +29,15 @@ from links.models import Backlink
 Payload = list[list[object]]
 
 check_batch: TaskRef[[Payload]] = TaskRef("links.tasks.check_backlinks")
+# Backlinks whose page needs rendering, and checks escalated to Chromium
+# (settings.RENDER_ENABLED): the "render" queue (CELERY_TASK_ROUTES).
+render_batch: TaskRef[[Payload]] = TaskRef("links.tasks.render_backlinks")
 
 # Claimed per transaction by the dispatcher: short row locks, a bounded statement.
 CLAIM_CHUNK = 500
+# Rendered checks per render task: about 1-3 s each, so a batch stays well
+# inside the lease even behind a few others.
+RENDER_BATCH_SIZE = 5
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,9 @@ class Claim:
 
     backlink_id: int
     lease: datetime
+    # The backlink's page needs rendering: its check goes to the render queue.
+    # Not on the wire: the queue a claim is on says it.
+    render: bool = False
 
     def to_json(self) -> list[object]:
         return [self.backlink_id, self.lease.isoformat()]
@@ -64,29 +73,45 @@ def claim_due(*, limit: int, now: datetime | None = None) -> list[Claim]:
     now = now or timezone.now()
     lease = _lease(now)
     with transaction.atomic():
-        ids = list(
+        rows = list(
             Backlink.objects.due(now)
             .order_by("next_check_at")
             .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[:limit]
+            .values_list("pk", "needs_render")[:limit]
         )
-        Backlink.objects.filter(pk__in=ids).update(next_check_at=lease)
-    return [Claim(pk, lease) for pk in ids]
+        Backlink.objects.filter(pk__in=[pk for pk, _render in rows]).update(next_check_at=lease)
+    return [Claim(pk, lease, render) for pk, render in rows]
 
 
 def claim(backlink_ids: Sequence[int], *, now: datetime | None = None) -> list[Claim]:
     """Claim these backlinks now, due or not (the command line, "re-check now")."""
     lease = _lease(now or timezone.now())
     Backlink.objects.filter(pk__in=backlink_ids).update(next_check_at=lease)
-    return [Claim(pk, lease) for pk in backlink_ids]
+    rendered = set(
+        Backlink.objects.filter(pk__in=backlink_ids, needs_render=True).values_list("pk", flat=True)
+    )
+    return [Claim(pk, lease, pk in rendered) for pk in backlink_ids]
 
 
 def enqueue_checks(claims: Sequence[Claim]) -> None:
     """Queue checks in batches once the claims are committed (a worker must never
     see a claim that was rolled back)."""
+    render = settings.RENDER_ENABLED
+    raw = [claim for claim in claims if not (render and claim.render)]
     size = settings.VERIFIER_BATCH_SIZE
-    for start in range(0, len(claims), size):
-        check_batch.on_commit([claim.to_json() for claim in claims[start : start + size]])
+    for start in range(0, len(raw), size):
+        check_batch.on_commit([claim.to_json() for claim in raw[start : start + size]])
+    if render:
+        enqueue_renders([claim for claim in claims if claim.render])
+
+
+def enqueue_renders(claims: Sequence[Claim]) -> None:
+    """Queue rendered checks, once the claims are committed. Small batches: a
+    render takes seconds, and a batch runs one page after another."""
+    for start in range(0, len(claims), RENDER_BATCH_SIZE):
+        render_batch.on_commit(
+            [claim.to_json() for claim in claims[start : start + RENDER_BATCH_SIZE]]
+        )
 
 
 def dispatch_due() -> int:

@@ -121,6 +121,12 @@ class Backlink(models.Model):
     failing_since = models.DateTimeField(null=True, blank=True)
     # Set by "re-check now"; the page polls until last_checked_at passes it.
     check_requested_at = models.DateTimeField(null=True, blank=True)
+    # The link was last found only once the page's scripts had run (Chromium):
+    # its checks go straight to the render queue (links.dispatch).
+    needs_render = models.BooleanField(default=False)
+    # How long the last check's render took, when it rendered the page (the
+    # re-check button's row says so without reading the check history).
+    last_render_ms = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = BacklinkQuerySet.as_manager()
@@ -220,6 +226,8 @@ class Backlink(models.Model):
         "relevance",
         "relevance_terms",
         "relevance_scored_at",
+        "needs_render",
+        "last_render_ms",
     ]
 
     def _set_state(self, state: str, now: datetime) -> bool:
@@ -244,6 +252,7 @@ class Backlink(models.Model):
         self.last_checked_at = now
         self.last_verdict = outcome.verdict
         self.last_page_hash = outcome.page_hash
+        self.last_render_ms = outcome.render_ms if outcome.rendered else None
         if outcome.relevance is not None:
             # Kept whatever the verdict: it is about the page, not the link.
             self.relevance = outcome.relevance
@@ -251,6 +260,10 @@ class Backlink(models.Model):
             self.relevance_scored_at = now
 
         if outcome.found:
+            # Found in the raw HTML, the page no longer needs Chromium; found
+            # only rendered, it does from now on. A page where the link is not
+            # found says nothing either way.
+            self.needs_render = outcome.rendered
             self.failing_since = None
             self.lost_at = None
             self.first_seen_at = self.first_seen_at or now
@@ -410,6 +423,10 @@ class LinkCheck(models.Model):
     error = models.TextField(blank=True)
     duration_ms = models.PositiveIntegerField(default=0)
     bytes_read = models.PositiveIntegerField(default=0)
+    # The verdict was judged on the page as headless Chromium rendered it, which
+    # took render_ms of the duration.
+    rendered = models.BooleanField(default=False)
+    render_ms = models.PositiveIntegerField(default=0)
     # Derived, kept by a database trigger (migration 0004) whatever writes the
     # row: True when this check moves its backlink between "live" and "not
     # live", compared with the backlink's previous check that had a verdict

@@ -66,6 +66,12 @@ class CheckOutcome:
     # Topical relevance (0-100) and its terms; None when this check did not score.
     relevance: int | None = None
     relevance_terms: list[str] = field(default_factory=list)
+    # Judged on the page as Chromium rendered it, and how long that took.
+    rendered: bool = False
+    render_ms: int = 0
+    # Why a page where no link was found looks script-built ("" when it does
+    # not): such a check is re-run rendered (links.services.check_claimed).
+    script_built: str = ""
 
     @property
     def found(self) -> bool:
@@ -93,6 +99,9 @@ class CheckOutcome:
             bytes_read=result.bytes_read,
             relevance=result.relevance,
             relevance_terms=list(result.relevance_terms),
+            rendered=result.rendered,
+            render_ms=result.render_ms,
+            script_built=result.script_built or "",
         )
 
 

@@ -16,8 +16,8 @@ from django.db.models import JSONField, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from links import budgets, quality
-from links.checking import check_many
-from links.dispatch import Claim, request_check
+from links.checking import check_many, render_check
+from links.dispatch import Claim, enqueue_renders, request_check
 from links.models import Alert, Backlink, LinkCheck, Verdict
 from links.outcome import CheckOutcome, Sighting, primary_anchor
 from links.rowupdate import update_rows
@@ -87,9 +87,15 @@ def check_claimed(claims: Sequence[Claim]) -> int:
     due = [b for b in backlinks if b.next_check_at == by_id[b.pk].lease]
     recorded = 0
     finished: list[tuple[Claim, CheckOutcome]] = []
+    escalated: list[Claim] = []
     oldest = 0.0
     try:
         for backlink_id, outcome in check_many(due):
+            if needs_second_look(outcome):
+                # Not recorded: the claim goes on to the render queue, whose
+                # check records it while the same lease holds.
+                escalated.append(by_id[backlink_id])
+                continue
             if not finished:
                 oldest = time.monotonic()
             finished.append((by_id[backlink_id], outcome))
@@ -106,6 +112,40 @@ def check_claimed(claims: Sequence[Claim]) -> int:
     finally:
         if finished:
             recorded += _record_group(finished)
+        if escalated:
+            with transaction.atomic():
+                enqueue_renders(escalated)
+    return recorded
+
+
+def needs_second_look(outcome: CheckOutcome) -> bool:
+    """A raw check found no link on a page that looks script-built: re-run it
+    rendered, when a render worker is there to (settings.RENDER_ENABLED)."""
+    return bool(
+        settings.RENDER_ENABLED
+        and outcome.verdict == Verdict.MISSING
+        and outcome.script_built
+        and not outcome.rendered
+    )
+
+
+def render_claimed(claims: Sequence[Claim]) -> int:
+    """Check claimed backlinks with their pages rendered in Chromium, one at a
+    time, recording each while its claim holds; return how many were recorded
+    (the render task's body). Safe to run twice, as check_claimed."""
+    by_id = {claim.backlink_id: claim for claim in claims}
+    backlinks = Backlink.objects.filter(pk__in=by_id).select_related("target_page")
+    recorded = 0
+    for backlink in backlinks:
+        if backlink.next_check_at != by_id[backlink.pk].lease:
+            continue
+        try:
+            outcome = render_check(backlink)
+        except HostBusy as exc:
+            # As in check_claimed: the rest stays claimed until its lease runs out.
+            log.warning("render batch stopped after %d checks: %s", recorded, exc)
+            break
+        recorded += record_check(by_id[backlink.pk], outcome) is not None
     return recorded
 
 
@@ -207,6 +247,8 @@ def _link_check(backlink: Backlink, outcome: CheckOutcome, now: datetime) -> Lin
         error=outcome.error,
         duration_ms=outcome.duration_ms,
         bytes_read=outcome.bytes_read,
+        rendered=outcome.rendered,
+        render_ms=outcome.render_ms,
     )
 
 

@@ -43,6 +43,17 @@ def check_backlinks(payload: dispatch.Payload) -> int:
         connection.close()
 
 
+# As check_backlinks: safe to run twice, so acknowledged once it ran. Routed to
+# the "render" queue (settings.CELERY_TASK_ROUTES), whose workers have Chromium.
+@dispatch.render_batch.bind
+@shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+def render_backlinks(payload: dispatch.Payload) -> int:
+    try:
+        return services.render_claimed(dispatch.claims_from_json(payload))
+    finally:
+        connection.close()
+
+
 @shared_task(ignore_result=True)
 def score_new_prospects() -> int:
     """Beat runs this every minute: claim the prospects never read for relevance

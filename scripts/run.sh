@@ -21,6 +21,16 @@ export SITE_URL="${SITE_URL:-http://$HOST:$PORT}"
 # Alert digests and the demo mailbox both go to the local sink below.
 export EMAIL_URL="${EMAIL_URL:-smtp://127.0.0.1:$MAIL_SINK_PORT}"
 export MAIL_ALLOW_PRIVATE_NETWORKS="${MAIL_ALLOW_PRIVATE_NETWORKS:-1}"
+# Script-built pages are rendered in headless Chromium, in this worker, when
+# Chromium is installed; otherwise checks read raw HTML only.
+CHROMIUM="${RENDER_CHROMIUM_PATH:-/usr/bin/chromium}"
+render_queue=""
+if [ -x "$CHROMIUM" ]; then
+  export RENDER_ENABLED="${RENDER_ENABLED:-1}"
+else
+  export RENDER_ENABLED=0
+fi
+[ "$RENDER_ENABLED" = 1 ] && render_queue=",render"
 
 # What this run uses, for commands typed by hand in this checkout
 # (`.venv/bin/python manage.py verify_url ...`): settings read var/dev.env when
@@ -29,7 +39,7 @@ umask 077
 {
   echo "# Written by make run; read by manage.py when SECRET_KEY is not set."
   for name in SECRET_KEY DEBUG ALLOWED_HOSTS SITE_URL EMAIL_URL MAIL_ALLOW_PRIVATE_NETWORKS \
-    DATABASE_URL REDIS_URL; do
+    DATABASE_URL REDIS_URL RENDER_ENABLED; do
     [ -n "${!name:-}" ] && echo "$name=${!name}"
   done
 } > "$VAR_DIR/dev.env"
@@ -51,7 +61,7 @@ trap stop INT TERM EXIT
 
 $PY manage.py runserver "$HOST:$PORT" --noreload &
 pids+=($!)
-.venv/bin/celery -A config worker --loglevel INFO --concurrency 4 --pool threads --queues celery,bulk &
+.venv/bin/celery -A config worker --loglevel INFO --concurrency 4 --pool threads --queues celery,bulk"$render_queue" &
 pids+=($!)
 .venv/bin/celery -A config beat --loglevel INFO --pidfile= --schedule "$VAR_DIR/celerybeat-schedule" &
 pids+=($!)
@@ -67,5 +77,12 @@ cat <<MSG
   Ctrl-C stops web, worker, beat and the mail sink.
 
 MSG
+if [ "$RENDER_ENABLED" = 1 ]; then
+  echo "  Script-built pages are rendered in headless Chromium ($CHROMIUM), in this worker."
+else
+  echo "  Chromium not found at $CHROMIUM: checks read raw HTML only (script-built pages"
+  echo "  are not rendered). apt-get install chromium, or set RENDER_CHROMIUM_PATH."
+fi
+echo
 # Any one of them exiting stops the others: a half-running stack hides bugs.
 wait -n "${pids[@]}"

@@ -229,12 +229,12 @@ def fresh_budgets() -> Iterator[None]:
 
 @pytest.fixture
 def queue() -> Iterator[redis.Redis]:
-    """The broker's queues on the suite's Redis (the default ``celery`` and
-    ``bulk``), empty before and after."""
+    """The broker's queues on the suite's Redis (the default ``celery``,
+    ``bulk`` and ``render``), empty before and after."""
     client = redis.Redis.from_url(settings.REDIS_URL)
-    client.delete("celery", "bulk")
+    client.delete("celery", "bulk", "render")
     yield client
-    client.delete("celery", "bulk")
+    client.delete("celery", "bulk", "render")
 
 
 @pytest.fixture(autouse=True, scope="session")

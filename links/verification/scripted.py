@@ -64,7 +64,8 @@ _SCRIPT_TAG = re.compile(rb"<script\b", re.IGNORECASE)
 @dataclass(frozen=True, slots=True)
 class ScriptSigns:
     """What the rule saw on one page, and its decision (``reason`` is None when
-    the page does not look script-built)."""
+    the page does not look script-built). ``text_chars`` stops counting just
+    past ``SPARSE_TEXT_CHARS``."""
 
     text_chars: int
     links: int
@@ -79,8 +80,15 @@ class ScriptSigns:
         return self.reason is not None
 
 
-def _text_chars(element: Any) -> int:
-    return sum(len(piece.strip()) for piece in element.itertext())
+def _text_chars(element: Any, stop: int | None = None) -> int:
+    """Characters of text under ``element``; counting ends past ``stop`` (an
+    ordinary page is known not to be sparse after its first paragraphs)."""
+    total = 0
+    for piece in element.itertext():
+        total += len(piece.strip())
+        if stop is not None and total > stop:
+            break
+    return total
 
 
 def _empty_root(root: Any) -> str | None:
@@ -118,12 +126,14 @@ def script_signs(body: bytes, root: Any, links: int) -> ScriptSigns:
     if root is None:
         # A page too deep for a tree is no framework shell: those are small.
         return ScriptSigns(0, links, len(body), None, False, False, None)
-    bodies = root.xpath("//body")
-    text_chars = _text_chars(bodies[0] if bodies else root)
+    body_element = root.find("body")
+    if body_element is None:
+        body_element = root
+    text_chars = _text_chars(body_element, stop=SPARSE_TEXT_CHARS)
     size = len(body)
     sparse = text_chars < SPARSE_TEXT_CHARS
     has_script = bool(_SCRIPT_TAG.search(body))
-    empty_root = _empty_root(bodies[0] if bodies else root) if sparse else None
+    empty_root = _empty_root(body_element) if sparse else None
     noscript_asks = sparse and _noscript_asks_for_js(root)
     reason = None
     if sparse:

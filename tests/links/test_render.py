@@ -215,3 +215,23 @@ def test_never_reads_the_raw_html_only(site: TestSite, renderer: Renderer) -> No
     assert result.verdict == Verdict.MISSING
     assert not result.rendered
     assert site.hits_for("/app.js") == 0
+
+
+def test_verify_url_renders_and_says_so(site: TestSite, settings) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.VERIFIER_ALLOW_PRIVATE_NETWORKS = True
+    site.page("/post", SHELL)
+    site.page("/app.js", f"document.body.innerHTML += '<a href=\"{TARGET}\">g</a>';", headers=JS)
+    answers = {}
+    for when in ("auto", "never", "always"):
+        out = StringIO()
+        call_command(
+            "verify_url", site.url("/post"), TARGET, "--json", "--render", when, stdout=out
+        )
+        answers[when] = json.loads(out.getvalue())
+    assert (answers["auto"]["verdict"], answers["auto"]["rendered"]) == ("live", True)
+    assert (answers["never"]["verdict"], answers["never"]["rendered"]) == ("missing", False)
+    assert (answers["always"]["verdict"], answers["always"]["rendered"]) == ("live", True)

@@ -8,10 +8,11 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from links.checking import fetch_config
+from links.checking import fetch_config, renderer
 from links.verification.relevance import Reference, read_target
-from links.verification.urls import InvalidURL, normalize_url
-from links.verification.verdict import shared_fetcher, verify
+from links.verification.render.verify import WHEN, verify_rendered
+from links.verification.urls import InvalidURL, Target, normalize_url
+from links.verification.verdict import shared_fetcher
 
 
 class Command(BaseCommand):
@@ -27,6 +28,13 @@ class Command(BaseCommand):
             action="append",
             default=[],
             help="A campaign keyword the relevance score also weighs (repeatable).",
+        )
+        parser.add_argument(
+            "--render",
+            choices=[when for when in WHEN if when != "missing"],
+            default="auto",
+            help="Render the page in headless Chromium: auto (when no link was found "
+            "and the page looks script-built), always, or never (raw HTML only).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -47,13 +55,28 @@ class Command(BaseCommand):
                 return None
             return Reference.build([target.terms], options["keyword"])
 
-        result = verify(
-            options["source_url"],
-            options["target_url"],
-            expected_anchor_text=options["anchor"],
-            fetcher=fetcher,
-            reference=reference if settings.RELEVANCE_ENABLED else None,
-        )
+        chromium = renderer()
+        when = options["render"]
+        if not chromium.available and when != "never":
+            if when == "always":
+                raise CommandError(
+                    f"--render always: Chromium is not installed ({settings.RENDER_CHROMIUM_PATH})",
+                    returncode=2,
+                )
+            when = "never"
+        try:
+            result = verify_rendered(
+                options["source_url"],
+                Target.page(options["target_url"]),
+                renderer=chromium,
+                when=when,
+                expected_anchor_text=options["anchor"],
+                fetcher=fetcher,
+                reference=reference if settings.RELEVANCE_ENABLED else None,
+            )
+        finally:
+            # The browser is this command's alone: stop it before exiting.
+            chromium.close()
         if options["json"]:
             self.stdout.write(json.dumps(result.to_json(), ensure_ascii=False))
             return
@@ -76,6 +99,12 @@ class Command(BaseCommand):
             self.stdout.write(f"relevance:   not scored: the target page: {target_errors[0]}")
         for difference in result.differences:
             self.stdout.write(f"difference:  {json.dumps(difference.to_json())}")
+        if result.rendered:
+            self.stdout.write(f"rendered:    in Chromium, {result.render_ms} ms")
+        elif result.script_built:
+            self.stdout.write(
+                f"not rendered, though the page looks script-built ({result.script_built})"
+            )
         if result.error:
             self.stdout.write(f"error:       {result.error}")
         self.stdout.write(f"elapsed:     {result.elapsed_ms} ms")

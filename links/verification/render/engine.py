@@ -103,10 +103,10 @@ _HAS_CANDIDATE = """(needles) => {
 }"""
 
 
-def chromium_path() -> str | None:
-    """The Chromium to drive (``RENDER_CHROMIUM_PATH``, else Debian's), or None
-    when it is not installed."""
-    candidate = os.environ.get("RENDER_CHROMIUM_PATH") or DEFAULT_CHROMIUM
+def chromium_path(configured: str | None = None) -> str | None:
+    """The Chromium to drive (``configured``, else ``RENDER_CHROMIUM_PATH``, else
+    Debian's), or None when it is not installed."""
+    candidate = configured or os.environ.get("RENDER_CHROMIUM_PATH") or DEFAULT_CHROMIUM
     found = shutil.which(candidate)
     return found if found and os.access(found, os.X_OK) else None
 
@@ -287,9 +287,15 @@ class Renderer:
     # -- the render thread --
 
     def _run(self) -> None:
+        from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright
 
-        playwright = sync_playwright().start()
+        try:
+            playwright = sync_playwright().start()
+        except (PlaywrightError, OSError) as exc:
+            # No driver: every job waiting, and this thread, end with the reason.
+            self._fail_waiting(f"Playwright could not start: {exc}")
+            return
         browser: Any = None
         try:
             while True:
@@ -300,12 +306,16 @@ class Renderer:
                     browser = self._launch(playwright, browser)
                 job.deadline = time.monotonic() + self.limits.timeout
                 job.begun.set()
-                outcome = self._render(browser, job) if browser is not None else None
-                if outcome is None:
-                    outcome = RenderOutcome(
-                        error_kind="render_failed", error="Chromium could not be started"
-                    )
-                job.future.set_result(outcome)
+                outcome = RenderOutcome(
+                    error_kind="render_failed", error="Chromium could not be started"
+                )
+                try:
+                    if browser is not None:
+                        outcome = self._render(browser, job)
+                finally:
+                    # Whatever went wrong, the caller gets an answer now rather
+                    # than after its timeout.
+                    job.future.set_result(outcome)
                 if browser is not None and self.chromium_memory_mb() > self.limits.memory_limit_mb:
                     # Chromium's renderers and caches grow over thousands of
                     # pages; a fresh browser costs one start (about a second).
@@ -316,6 +326,16 @@ class Renderer:
             if browser is not None:
                 self._close_browser(browser)
             playwright.stop()
+
+    def _fail_waiting(self, reason: str) -> None:
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                return
+            if job is not None:
+                job.begun.set()
+                job.future.set_result(RenderOutcome(error_kind="render_failed", error=reason))
 
     def _launch(self, playwright: Any, old: Any) -> Any:
         from playwright.sync_api import Error as PlaywrightError
@@ -413,6 +433,15 @@ class _Gate:
             self.site = ""
 
     def handle(self, route: Any, request: Any) -> None:
+        from playwright.sync_api import Error as PlaywrightError
+
+        try:
+            self._answer(route, request)
+        except PlaywrightError:
+            # The page went away (closed at its deadline) while we fetched for it.
+            self.outcome.aborted += 1
+
+    def _answer(self, route: Any, request: Any) -> None:
         self.last_activity = time.monotonic()
         outcome = self.outcome
         outcome.requests += 1
@@ -477,7 +506,7 @@ class _Gate:
         route.fulfill(status=fetched.status or 200, headers=headers, body=fetched.body)
 
 
-_renderers: dict[RenderLimits, Renderer] = {}
+_renderers: dict[tuple[RenderLimits, str | None], Renderer] = {}
 _renderers_lock = threading.Lock()
 
 
@@ -491,10 +520,10 @@ def _after_fork_in_child() -> None:
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def shared_renderer(limits: RenderLimits) -> Renderer:
+def shared_renderer(limits: RenderLimits, executable: str | None = None) -> Renderer:
     """The process's renderer for these limits, reused across renders."""
     with _renderers_lock:
-        renderer = _renderers.get(limits)
+        renderer = _renderers.get((limits, executable))
         if renderer is None:
-            renderer = _renderers[limits] = Renderer(limits)
+            renderer = _renderers[limits, executable] = Renderer(limits, executable)
         return renderer
