@@ -42,10 +42,19 @@ CHECKS_PER_BACKLINK = 10  # 1,000,000 link checks
 BIG_SHARE = 4
 
 
-def bench_database_url(base: str) -> str:
+def scale(factor: int) -> None:
+    """Seed ``factor`` times the rows (``--scale``): 10 is an agency's 500,000
+    prospects, 1,000,000 backlinks and 10,000,000 link checks."""
+    global PROSPECTS, BACKLINKS
+    PROSPECTS, BACKLINKS = 50_000 * factor, 100_000 * factor
+
+
+def bench_database_url(base: str, factor: int = 1) -> str:
     parts = urlsplit(base)
-    name = parts.path.lstrip("/") or "anchorage"
-    return urlunsplit(parts._replace(path=f"/{name}_bench"))
+    name = (parts.path.lstrip("/") or "anchorage") + "_bench"
+    if factor > 1:
+        name += f"_x{factor}"
+    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def recreate_database(url: str, *, reuse: bool) -> bool:
@@ -194,6 +203,9 @@ def seed() -> None:
                 "contact_name": "'Contact ' || g",
                 "contact_email": "'editor@p' || g || '.bench.example'",
                 "domain_rating": "(g * 37) % 101",
+                # Scored, but not all of them yet: the sorts put nulls last.
+                "quality": "CASE WHEN g % 10 = 0 THEN NULL ELSE (g * 53) % 101 END",
+                "relevance": "CASE WHEN g % 7 = 0 THEN NULL ELSE (g * 29) % 101 END",
                 "niche": "'running'",
                 "status": (
                     "CASE WHEN r < .20 THEN 'new' WHEN r < .35 THEN 'qualified' "
@@ -295,6 +307,7 @@ def seed() -> None:
                 "expected_dofollow": "g % 10 <> 7",
                 "won_on": "current_date - (r * 365)::int",
                 "cost": "CASE WHEN g % 4 = 0 THEN NULL ELSE (g % 5) * 40 END",
+                "quality": "CASE WHEN g % 10 = 0 THEN NULL ELSE (g * 53) % 101 END",
                 "next_check_at": "now() + (g % 168) * interval '1 hour'",
                 "created_at": "now()",
                 "campaign_id": "c.id",
@@ -543,11 +556,15 @@ def main() -> None:
     parser.add_argument(
         "--slowest", type=int, default=0, metavar="N", help="print each page's N slowest queries"
     )
+    parser.add_argument(
+        "--scale", type=int, default=1, help="times the rows (10: 500k prospects, 1M backlinks)"
+    )
     args = parser.parse_args()
+    scale(args.scale)
     base = os.environ.get("DATABASE_URL", "")
     if not base.startswith(("postgres://", "postgresql://")):
         sys.exit("DATABASE_URL must point at PostgreSQL: run me under scripts/with-services.sh")
-    url = bench_database_url(base)
+    url = bench_database_url(base, args.scale)
     existed = recreate_database(url, reuse=args.reuse)
     setup_django(url)
     from django.core.management import call_command
