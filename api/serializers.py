@@ -128,6 +128,21 @@ def _save_target_page(page: TargetPage) -> TargetPage:
 # --- Prospects -----------------------------------------------------------------------
 
 
+@extend_schema_field({"type": "array", "items": {"type": "string"}})
+class TagNamesField(serializers.Field):
+    """The prospect's tag names, A to Z: from the list query's ``tag_names``
+    annotation when there is one, else from its tags."""
+
+    def get_attribute(self, instance: Prospect) -> list[str]:
+        names = getattr(instance, "tag_names", None)
+        if names is None:
+            names = [tag.name for tag in instance.tags.all()]
+        return list(names)
+
+    def to_representation(self, value: list[str]) -> list[str]:
+        return value
+
+
 class ProspectSerializer(serializers.ModelSerializer):
     campaign = VisibleRelatedField(scope=visible_campaigns, queryset=Campaign.objects.all())
     assignee = serializers.PrimaryKeyRelatedField(
@@ -139,7 +154,7 @@ class ProspectSerializer(serializers.ModelSerializer):
         allow_null=True,
         required=False,
     )
-    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    tags = TagNamesField(read_only=True)
     status = serializers.CharField(read_only=True)
 
     class Meta:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from config.enqueue import TaskRef
@@ -33,11 +33,29 @@ check_batch: TaskRef[[Payload]] = TaskRef("links.tasks.check_backlinks")
 # (settings.RENDER_ENABLED): the "render" queue (CELERY_TASK_ROUTES).
 render_batch: TaskRef[[Payload]] = TaskRef("links.tasks.render_backlinks")
 
-# Claimed per transaction by the dispatcher: short row locks, a bounded statement.
-CLAIM_CHUNK = 500
+# Claimed per transaction by the dispatcher: a bounded statement and row locks
+# held for a fraction of a second (a checker recording a result waits for them).
+CLAIM_CHUNK = 2500
 # Rendered checks per render task: about 1-3 s each, so a batch stays well
 # inside the lease even behind a few others.
 RENDER_BATCH_SIZE = 5
+
+# One statement: lock the most overdue rows nobody else holds (SKIP LOCKED: a
+# second dispatcher takes the next ones), move their next_check_at to the lease,
+# return their ids. MATERIALIZED keeps the locking SELECT from being inlined
+# into the UPDATE, where the LIMIT and SKIP LOCKED would no longer hold.
+_CLAIM_SQL = """
+WITH due AS MATERIALIZED (
+    SELECT id FROM {table}
+    WHERE next_check_at <= %(now)s
+    ORDER BY next_check_at
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE {table} b SET next_check_at = %(lease)s
+FROM due WHERE b.id = due.id
+RETURNING b.id, b.needs_render
+"""
 
 
 @dataclass(frozen=True)
@@ -72,15 +90,11 @@ def claim_due(*, limit: int, now: datetime | None = None) -> list[Claim]:
     lease. Concurrent dispatchers skip each other's rows (SKIP LOCKED)."""
     now = now or timezone.now()
     lease = _lease(now)
-    with transaction.atomic():
-        rows = list(
-            Backlink.objects.due(now)
-            .order_by("next_check_at")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", "needs_render")[:limit]
-        )
-        Backlink.objects.filter(pk__in=[pk for pk, _render in rows]).update(next_check_at=lease)
-    return [Claim(pk, lease, render) for pk, render in rows]
+    sql = _CLAIM_SQL.format(table=connection.ops.quote_name(Backlink._meta.db_table))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"now": now, "limit": limit, "lease": lease})
+        rows = cursor.fetchall()
+    return [Claim(pk, lease, bool(render)) for pk, render in rows]
 
 
 def claim(backlink_ids: Sequence[int], *, now: datetime | None = None) -> list[Claim]:
@@ -95,12 +109,10 @@ def claim(backlink_ids: Sequence[int], *, now: datetime | None = None) -> list[C
 
 def enqueue_checks(claims: Sequence[Claim]) -> None:
     """Queue checks in batches once the claims are committed (a worker must never
-    see a claim that was rolled back)."""
+    see a claim that was rolled back), all over one broker connection."""
     render = settings.RENDER_ENABLED
     raw = [claim for claim in claims if not (render and claim.render)]
-    size = settings.VERIFIER_BATCH_SIZE
-    for start in range(0, len(raw), size):
-        check_batch.on_commit([claim.to_json() for claim in raw[start : start + size]])
+    _enqueue_in_batches(check_batch, raw, settings.VERIFIER_BATCH_SIZE)
     if render:
         enqueue_renders([claim for claim in claims if claim.render])
 
@@ -108,10 +120,16 @@ def enqueue_checks(claims: Sequence[Claim]) -> None:
 def enqueue_renders(claims: Sequence[Claim]) -> None:
     """Queue rendered checks, once the claims are committed. Small batches: a
     render takes seconds, and a batch runs one page after another."""
-    for start in range(0, len(claims), RENDER_BATCH_SIZE):
-        render_batch.on_commit(
-            [claim.to_json() for claim in claims[start : start + RENDER_BATCH_SIZE]]
-        )
+    _enqueue_in_batches(render_batch, claims, RENDER_BATCH_SIZE)
+
+
+def _enqueue_in_batches(task: TaskRef[[Payload]], claims: Sequence[Claim], size: int) -> None:
+    task.on_commit_each(
+        [
+            ([claim.to_json() for claim in claims[start : start + size]],)
+            for start in range(0, len(claims), size)
+        ]
+    )
 
 
 def dispatch_due() -> int:

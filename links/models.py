@@ -165,10 +165,11 @@ class Backlink(models.Model):
             models.Index(fields=["next_check_at"], name="backlink_next_check"),
             models.Index(fields=["campaign", "state"], name="backlink_campaign_state"),
             models.Index(fields=["campaign", "won_on"], name="backlink_campaign_won_on"),
-            models.Index(fields=["campaign", "source_domain"], name="backlink_campaign_domain"),
-            # The all-campaigns dashboard: links won in a date range, and each
-            # domain's first link (read from the index alone, in domain order).
-            models.Index(fields=["won_on"], name="backlink_won_on"),
+            # (campaign, source_domain) is the prefix of backlink_campaign_domain_won.
+            # The all-campaigns dashboard: links won in a date range (this
+            # index's prefix), and each domain's first link (read from the index
+            # alone, in domain order).
+            models.Index(fields=["won_on", "id"], name="backlink_won_on_id"),
             models.Index(fields=["source_domain", "won_on"], name="backlink_domain_won_on"),
             # One campaign's first link per domain, from the index alone.
             models.Index(
@@ -176,6 +177,12 @@ class Backlink(models.Model):
             ),
             # The backlinks table sorted or filtered by quality.
             models.Index(fields=["campaign", "quality"], name="backlink_campaign_quality"),
+            # The other sorts of the table (links.queries.SORTS): an API page over
+            # all visible campaigns reads the index entries after its cursor
+            # (api.pagination) instead of sorting every backlink.
+            models.Index(fields=["last_checked_at", "id"], name="backlink_checked_id"),
+            models.Index(fields=["source_domain", "id"], name="backlink_domain_id"),
+            models.Index(fields=["quality", "id"], name="backlink_quality_id"),
         ]
 
     def __str__(self) -> str:
@@ -568,6 +575,8 @@ class Alert(models.Model):
         ]
         indexes = [
             models.Index(fields=["campaign", "read_at"], name="alert_campaign_unread"),
+            # The API's alert list over every visible campaign, newest first.
+            models.Index(fields=["created_at", "id"], name="alert_created_id"),
             models.Index(fields=["mailed_at"], name="alert_unmailed"),
         ]
 

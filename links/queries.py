@@ -40,11 +40,14 @@ PLACEMENT_CHOICES = [
     (BOILERPLATE, "Outside the content (any)"),
     *[(value, label) for value, label in Placement.choices if value != Placement.CONTENT],
 ]
+# The trailing id makes the order total and runs in the key's direction, so one
+# (key, id) index serves both directions and the API's keyset cursor
+# (api.pagination).
 SORTS: dict[str, tuple[Any, ...]] = {
     "-won": ("-won_on", "-id"),
     "won": ("won_on", "id"),
     "-checked": (F("last_checked_at").desc(nulls_last=True), "-id"),
-    "domain": ("source_domain", "-id"),
+    "domain": ("source_domain", "id"),
     # Unscored links last either way: "not scored" is neither good nor bad.
     "-quality": (F("quality").desc(nulls_last=True), "-id"),
     "quality": (F("quality").asc(nulls_last=True), "id"),

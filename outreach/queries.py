@@ -14,24 +14,20 @@ from typing import Any
 
 from django import forms
 from django.db.models import (
-    Case,
     CharField,
     DateTimeField,
     F,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Value,
-    When,
 )
 from django.utils import timezone
 
 from campaigns.models import Campaign, User
 from outreach.models import (
     CLOSED_STATUSES,
-    PIPELINE,
     Kind,
     OutreachActivity,
     Prospect,
@@ -44,33 +40,28 @@ PAGE_SIZE = 50
 OPEN = "open"
 UNASSIGNED = "none"
 
-# Pipeline order for sorting by status: alphabetical order would put "contacted"
-# before "new", which reads as nonsense in a table.
-_STATUS_ORDER = [*PIPELINE, Status.LOST, Status.UNRESPONSIVE]
-_STATUS_RANK = Case(
-    *[When(status=s, then=Value(i)) for i, s in enumerate(_STATUS_ORDER)],
-    output_field=IntegerField(),
-)
-
-# sort key -> ORDER BY. The trailing "-id" makes the order total, so a row never
-# shows up on two pages (or on none) when many rows share a value.
+# sort key -> ORDER BY. The trailing id makes the order total, so a row never
+# shows up on two pages (or on none) when many rows share a value; it runs in
+# the key's direction, so that one (key, id) index read forwards or backwards
+# serves both directions and the API's keyset cursor (api.pagination) is a
+# plain row comparison. Not yet scored or set (null) sorts last either way.
 SORTS: dict[str, tuple[Any, ...]] = {
-    "-created": (F("created_at").desc(), "-id"),
-    "created": (F("created_at").asc(), "id"),
-    "domain": ("domain", "-id"),
+    "-created": ("-created_at", "-id"),
+    "created": ("created_at", "id"),
+    "domain": ("domain", "id"),
     "-domain": ("-domain", "-id"),
     "-dr": (F("domain_rating").desc(nulls_last=True), "-id"),
-    "dr": (F("domain_rating").asc(nulls_last=True), "-id"),
-    # Not yet scored (null) sorts last either way.
+    "dr": (F("domain_rating").asc(nulls_last=True), "id"),
     "-relevance": (F("relevance").desc(nulls_last=True), "-id"),
-    "relevance": (F("relevance").asc(nulls_last=True), "-id"),
-    "follow_up": (F("next_follow_up").asc(nulls_last=True), "-id"),
+    "relevance": (F("relevance").asc(nulls_last=True), "id"),
+    "follow_up": (F("next_follow_up").asc(nulls_last=True), "id"),
     "-follow_up": (F("next_follow_up").desc(nulls_last=True), "-id"),
-    "status": (_STATUS_RANK.asc(), "-id"),
-    "-status": (_STATUS_RANK.desc(), "-id"),
-    "-updated": (F("updated_at").desc(), "-id"),
+    # The pipeline order (Prospect.status_rank), not the alphabet.
+    "status": ("status_rank", "id"),
+    "-status": ("-status_rank", "-id"),
+    "-updated": ("-updated_at", "-id"),
     "-quality": (F("quality").desc(nulls_last=True), "-id"),
-    "quality": (F("quality").asc(nulls_last=True), "-id"),
+    "quality": (F("quality").asc(nulls_last=True), "id"),
 }
 DEFAULT_SORT = "-created"
 

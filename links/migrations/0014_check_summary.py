@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("links", "0012_quality_beat_schedule"),
+        ("links", "0013_render"),
     ]
 
     operations = [

@@ -246,7 +246,7 @@ def test_lists_answer_304_to_a_current_etag(api_member, campaign):
     [
         ("/api/v1/campaigns/", None, 3),
         ("/api/v1/target-pages/", "pages", 3),
-        ("/api/v1/prospects/", "prospects", 5),
+        ("/api/v1/prospects/", "prospects", 4),
         ("/api/v1/backlinks/", "backlinks", 3),
         ("/api/v1/alerts/", "alerts", 3),
     ],

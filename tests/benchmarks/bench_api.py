@@ -35,40 +35,71 @@ PAGE = 100
 
 
 def pages(campaign: Any) -> list[tuple[str, str]]:
-    from django.core import signing
-
     from api import pagination
+    from links import queries as link_queries
+    from links.models import Alert, Backlink
+    from outreach import queries as prospect_queries
+    from outreach.models import Prospect
 
-    def deep(offset: int) -> str:
-        return signing.dumps(offset, salt=pagination._SALT)
+    def deep(queryset: Any, offset: int) -> str:
+        # The cursor a client holds after walking ``offset`` rows (found here
+        # with an OFFSET, untimed; the timed request seeks from it).
+        terms = pagination.order_terms(queryset)
+        row = queryset[offset - 1 : offset].get()
+        return pagination.encode(terms, row)
 
+    def prospects(sort: str, offset: int) -> str:
+        return deep(prospect_queries.apply_filters(Prospect.objects.all(), {"sort": sort}), offset)
+
+    def backlinks(sort: str, offset: int) -> str:
+        return deep(link_queries.apply_filters(Backlink.objects.all(), {"sort": sort}), offset)
+
+    alerts = Alert.objects.order_by("-created_at", "-id")
+    prospects_n, links_n = Prospect.objects.count(), Backlink.objects.count()
     c = campaign.pk
     return [
         ("campaigns", "/api/v1/campaigns/"),
         ("target pages", "/api/v1/target-pages/"),
         ("prospects, first page", "/api/v1/prospects/"),
-        ("prospects, deep page (row 45,000)", f"/api/v1/prospects/?cursor={deep(45_000)}"),
+        (
+            "prospects, deep page (90 %)",
+            f"/api/v1/prospects/?cursor={prospects('-created', prospects_n * 9 // 10)}",
+        ),
         (
             "prospects, campaign + status + dr",
             f"/api/v1/prospects/?campaign={c}&status=contacted&dr_min=30",
         ),
         ("prospects, sorted by -dr", "/api/v1/prospects/?sort=-dr"),
         ("prospects, sorted by status", "/api/v1/prospects/?sort=status"),
+        ("prospects, sorted by -quality", "/api/v1/prospects/?sort=-quality"),
+        ("prospects, sorted by follow_up", "/api/v1/prospects/?sort=follow_up"),
+        ("prospects, campaign, sorted -quality", f"/api/v1/prospects/?campaign={c}&sort=-quality"),
         ("prospects, search q=p123", "/api/v1/prospects/?q=p123"),
         (
-            "prospects, sorted -dr, deep (10,000)",
-            f"/api/v1/prospects/?sort=-dr&cursor={deep(10_000)}",
+            "prospects, sorted -dr, deep (20 %)",
+            f"/api/v1/prospects/?sort=-dr&cursor={prospects('-dr', prospects_n // 5)}",
         ),
         ("backlinks, first page", "/api/v1/backlinks/"),
-        ("backlinks, deep page (row 90,000)", f"/api/v1/backlinks/?cursor={deep(90_000)}"),
+        (
+            "backlinks, deep page (90 %)",
+            f"/api/v1/backlinks/?cursor={backlinks('-won', links_n * 9 // 10)}",
+        ),
         ("backlinks, campaign + state=lost", f"/api/v1/backlinks/?campaign={c}&state=lost"),
         ("backlinks, sorted by domain", "/api/v1/backlinks/?sort=domain"),
+        ("backlinks, sorted by -checked", "/api/v1/backlinks/?sort=-checked"),
         (
-            "backlinks, sorted -quality, deep (20,000)",
-            f"/api/v1/backlinks/?sort=-quality&cursor={deep(20_000)}",
+            "backlinks, campaign + lost, -quality",
+            f"/api/v1/backlinks/?campaign={c}&state=lost&sort=-quality",
+        ),
+        (
+            "backlinks, sorted -quality, deep (20 %)",
+            f"/api/v1/backlinks/?sort=-quality&cursor={backlinks('-quality', links_n // 5)}",
         ),
         ("alerts, first page", "/api/v1/alerts/"),
-        ("alerts, deep page (row 15,000)", f"/api/v1/alerts/?cursor={deep(15_000)}"),
+        (
+            "alerts, deep page (90 %)",
+            f"/api/v1/alerts/?cursor={deep(alerts, alerts.count() * 9 // 10)}",
+        ),
         ("alerts, unread of a campaign", f"/api/v1/alerts/?campaign={c}&unread=1"),
     ]
 
@@ -123,13 +154,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=20, help="timed requests per page")
     parser.add_argument("--reuse", action="store_true", help="keep a seeded bench database")
+    parser.add_argument("--scale", type=int, default=1, help="times 50k prospects, 100k links")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         sys.exit("DATABASE_URL must point at PostgreSQL: run me under scripts/with-services.sh")
     parts = urlsplit(url)
     name = parts.path.lstrip("/") or "anchorage"
-    url = urlunsplit(parts._replace(path=f"/{name}_bench_api"))
+    name += "_bench_api" + (f"_x{args.scale}" if args.scale > 1 else "")
+    url = urlunsplit(parts._replace(path=f"/{name}"))
     existed = base.recreate_database(url, reuse=args.reuse)
     base.setup_django(url)
     from django.core.management import call_command
@@ -138,6 +171,7 @@ def main() -> None:
     if not existed:
         print(f"Seeding {urlsplit(url).path.lstrip('/')} ...")
         base.CHECKS_PER_BACKLINK = 1  # the lists read no checks
+        base.scale(args.scale)
         base.seed()
     load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
     print(

@@ -14,6 +14,13 @@ time (on a shared machine the minimum is the closest to the page's own cost), th
 median CPU time one request costs Django and PostgreSQL together (which,
 unlike wall time, does not grow when other work shares the machine), and the
 number of SQL queries of one request.
+
+``--scale N`` seeds N times the rows into ``<name>_bench_xN`` (10: an agency's
+500,000 prospects, 1,000,000 backlinks and 10,000,000 link checks); there the
+link checks get their live_changed flag in the INSERT itself instead of from the
+trigger (the same values: the seed knows each backlink's verdicts). ``--api``
+also times the API lists (tests/benchmarks/bench_api.py's pages) on the same
+data.
 """
 
 from __future__ import annotations
@@ -37,15 +44,27 @@ CAMPAIGNS = 20
 PROSPECTS = 50_000
 BACKLINKS = 100_000
 CHECKS_PER_BACKLINK = 10  # 1,000,000 link checks
+# Set live_changed in the INSERT instead of by the trigger (--scale > 1).
+FAST_CHECKS = False
 # The first campaign is the big client: a quarter of every table, so its own
 # dashboard is the heaviest single-campaign page.
 BIG_SHARE = 4
 
 
-def bench_database_url(base: str) -> str:
+def scale(factor: int) -> None:
+    """Seed ``factor`` times the rows (``--scale``): 10 is an agency's 500,000
+    prospects, 1,000,000 backlinks and 10,000,000 link checks."""
+    global PROSPECTS, BACKLINKS, FAST_CHECKS
+    PROSPECTS, BACKLINKS = 50_000 * factor, 100_000 * factor
+    FAST_CHECKS = factor > 1
+
+
+def bench_database_url(base: str, factor: int = 1) -> str:
     parts = urlsplit(base)
-    name = parts.path.lstrip("/") or "anchorage"
-    return urlunsplit(parts._replace(path=f"/{name}_bench"))
+    name = (parts.path.lstrip("/") or "anchorage") + "_bench"
+    if factor > 1:
+        name += f"_x{factor}"
+    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def recreate_database(url: str, *, reuse: bool) -> bool:
@@ -194,6 +213,9 @@ def seed() -> None:
                 "contact_name": "'Contact ' || g",
                 "contact_email": "'editor@p' || g || '.bench.example'",
                 "domain_rating": "(g * 37) % 101",
+                # Scored, but not all of them yet: the sorts put nulls last.
+                "quality": "CASE WHEN g % 10 = 0 THEN NULL ELSE (g * 53) % 101 END",
+                "relevance": "CASE WHEN g % 7 = 0 THEN NULL ELSE (g * 29) % 101 END",
                 "niche": "'running'",
                 "status": (
                     "CASE WHEN r < .20 THEN 'new' WHEN r < .35 THEN 'qualified' "
@@ -295,6 +317,7 @@ def seed() -> None:
                 "expected_dofollow": "g % 10 <> 7",
                 "won_on": "current_date - (r * 365)::int",
                 "cost": "CASE WHEN g % 4 = 0 THEN NULL ELSE (g % 5) * 40 END",
+                "quality": "CASE WHEN g % 10 = 0 THEN NULL ELSE (g * 53) % 101 END",
                 "next_check_at": "now() + (g % 168) * interval '1 hour'",
                 "created_at": "now()",
                 "campaign_id": "c.id",
@@ -314,26 +337,57 @@ def seed() -> None:
             "(b.won_on + interval '6 hours') + "
             f"(now() - (b.won_on + interval '6 hours')) * k / {CHECKS_PER_BACKLINK}"
         )
+        with connection.cursor() as cursor:
+            # The verdict of check k of backlink i (null before the first), as a
+            # function, so that live_changed can be computed from it below.
+            cursor.execute(
+                "CREATE FUNCTION pg_temp.bench_verdict(i bigint, k int) RETURNS text "
+                "LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN k < 0 THEN NULL "
+                "WHEN i % 20 = 0 AND k >= 8 THEN 'missing' "
+                "WHEN i % 20 = 1 AND k >= 7 THEN 'nofollow' "
+                "WHEN i % 20 = 2 AND k IN (4, 5) THEN 'missing' "
+                "WHEN i % 20 = 3 AND k = 9 THEN 'error' "
+                "WHEN i % 97 = k THEN 'error' ELSE 'live' END $$"
+            )
+        columns = {
+            "checked_at": at,
+            "verdict": "pg_temp.bench_verdict(b.id, k)",
+            "http_status": "200",
+            "final_url": "b.source_url",
+            "duration_ms": "100 + k * 37",
+            "bytes_read": "20000 + k * 1000",
+            "backlink_id": "b.id",
+        }
+        if FAST_CHECKS:
+            # The live_changed trigger fires once per row (most of a 10M-row
+            # seed's time): set the flag as it would, in the same statement.
+            # Error checks prove nothing, so the check compared with is the last
+            # non-error one of the (at most two) before.
+            prev = (
+                "CASE WHEN pg_temp.bench_verdict(b.id, k - 1) <> 'error' "
+                "THEN pg_temp.bench_verdict(b.id, k - 1) "
+                "WHEN pg_temp.bench_verdict(b.id, k - 2) <> 'error' "
+                "THEN pg_temp.bench_verdict(b.id, k - 2) "
+                "ELSE pg_temp.bench_verdict(b.id, k - 3) END"
+            )
+            columns["live_changed"] = (
+                "pg_temp.bench_verdict(b.id, k) <> 'error' AND "
+                f"(pg_temp.bench_verdict(b.id, k) = 'live') <> COALESCE(({prev}) = 'live', false)"
+            )
+            with connection.cursor() as cursor:
+                # No trigger fires for this session's rows (the seed is
+                # consistent, so skipping the FK checks loses nothing either).
+                # Needs a superuser, as scripts/with-services.sh's role is.
+                cursor.execute("SET LOCAL session_replication_role = replica")
         n = insert_select(
             LinkCheck,
-            {
-                "checked_at": at,
-                "verdict": (
-                    "CASE WHEN b.id % 20 = 0 AND k >= 8 THEN 'missing' "
-                    "WHEN b.id % 20 = 1 AND k >= 7 THEN 'nofollow' "
-                    "WHEN b.id % 20 = 2 AND k IN (4, 5) THEN 'missing' "
-                    "WHEN b.id % 20 = 3 AND k = 9 THEN 'error' "
-                    "WHEN b.id % 97 = k THEN 'error' ELSE 'live' END"
-                ),
-                "http_status": "200",
-                "final_url": "b.source_url",
-                "duration_ms": "100 + k * 37",
-                "bytes_read": "20000 + k * 1000",
-                "backlink_id": "b.id",
-            },
+            columns,
             f"links_backlink b CROSS JOIN generate_series(0, {CHECKS_PER_BACKLINK - 1}) k",
             order_by="checked_at",
         )
+        if FAST_CHECKS:
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL session_replication_role = origin")
         print(f"  link checks: {n:,}")
         with connection.cursor() as cursor:
             cursor.execute(
@@ -543,11 +597,18 @@ def main() -> None:
     parser.add_argument(
         "--slowest", type=int, default=0, metavar="N", help="print each page's N slowest queries"
     )
+    parser.add_argument(
+        "--scale", type=int, default=1, help="times the rows (10: 500k prospects, 1M backlinks)"
+    )
+    parser.add_argument(
+        "--api", action="store_true", help="also time the API lists (bench_api.py's pages)"
+    )
     args = parser.parse_args()
+    scale(args.scale)
     base = os.environ.get("DATABASE_URL", "")
     if not base.startswith(("postgres://", "postgresql://")):
         sys.exit("DATABASE_URL must point at PostgreSQL: run me under scripts/with-services.sh")
-    url = bench_database_url(base)
+    url = bench_database_url(base, args.scale)
     existed = recreate_database(url, reuse=args.reuse)
     setup_django(url)
     from django.core.management import call_command
@@ -563,6 +624,12 @@ def main() -> None:
         f"{os.cpu_count()} CPUs, load average {load}:"
     )
     measure(args.requests, slowest=args.slowest)
+    if args.api:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import bench_api
+
+        print("API lists, pages of 100 rows, as a manager with a token:")
+        bench_api.measure(args.requests)
 
 
 if __name__ == "__main__":
