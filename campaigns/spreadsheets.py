@@ -15,12 +15,15 @@ re-imported round-trips.
 from __future__ import annotations
 
 import csv
+import io
 import string
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import IO, Any
 
 from django.db import connection
@@ -119,29 +122,80 @@ def csv_lines(rows: Iterable[Sequence[Any]]) -> Iterator[str]:
 def write_xlsx(rows: Iterable[Sequence[Any]], stream: IO[bytes], *, title: str) -> None:
     """Rows as a one-sheet workbook. Numbers stay numbers; everything else is the
     CSV's text, neutralized, as a string cell; nothing becomes a formula.
-    openpyxl's write-only workbook spools rows to a temporary file, not memory."""
+
+    openpyxl writes the workbook's frame (styles, workbook, relations); the
+    sheet's XML is written here, row by row into the zip, in exactly the form
+    openpyxl's write-only sheet has (inline strings, empty cells left out,
+    ``&#13;`` for CR, ``xml:space="preserve"`` around outer spaces): a
+    WriteOnlyCell and an lxml element per cell cost ~30 µs, three quarters of
+    a 12,500-row export."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+
+    frame = io.BytesIO()
+    workbook = Workbook(write_only=True)
+    workbook.create_sheet(title=title[:31])
+    workbook.save(frame)
+    with (
+        zipfile.ZipFile(frame) as empty,
+        zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive,
+    ):
+        for info in empty.infolist():
+            if info.filename != _SHEET_PART:
+                archive.writestr(info, empty.read(info))
+                continue
+            head, tail = _around_sheet_data(empty.read(info).decode("utf-8"))
+            with archive.open(_SHEET_PART, "w", force_zip64=True) as sheet:
+                sheet.write(f"{head}<sheetData>".encode())
+                chunk: list[str] = []
+                for number, row in enumerate(rows, start=1):
+                    chunk.append(_xlsx_row(number, row))
+                    if len(chunk) >= CHUNK_SIZE:
+                        sheet.write("".join(chunk).encode())
+                        chunk = []
+                sheet.write(("".join(chunk) + f"</sheetData>{tail}").encode())
+
+
+_SHEET_PART = "xl/worksheets/sheet1.xml"
+
+
+def _around_sheet_data(xml: str) -> tuple[str, str]:
+    """The empty sheet's XML before and after its (empty) sheetData."""
+    for marker in ("<sheetData></sheetData>", "<sheetData/>"):
+        head, found, tail = xml.partition(marker)
+        if found:
+            return head, tail
+    raise ValueError("openpyxl wrote an empty sheet without sheetData")
+
+
+@cache
+def _column_letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
+
+
+def _xlsx_row(number: int, row: Sequence[Any]) -> str:
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-
-    def cell(value: Any) -> WriteOnlyCell:
+    parts = [f'<row r="{number}">']
+    for index, value in enumerate(row):
+        if value is None:
+            continue
+        ref = f"{_column_letter(index)}{number}"
         if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-            return WriteOnlyCell(sheet, value=value)
+            parts.append(f'<c r="{ref}" t="n"><v>{value}</v></c>')
+            continue
         text = ILLEGAL_CHARACTERS_RE.sub("", neutralize_cell(cell_text(value)))
-        out = WriteOnlyCell(sheet, value=None)
         if not text:
-            return out
-        # Assigned directly: openpyxl's setter would turn "=..." into a formula.
-        out._value = text
-        out.data_type = "s"
-        return out
-
-    for row in rows:
-        sheet.append([cell(value) for value in row])
-    workbook.save(stream)
+            continue
+        stripped = text.strip()
+        space = ' xml:space="preserve"' if stripped and stripped != text else ""
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        if "\r" in text:
+            text = text.replace("\r", "&#13;")
+        parts.append(f'<c r="{ref}" t="inlineStr"><is><t{space}>{text}</t></is></c>')
+    parts.append("</row>")
+    return "".join(parts)
 
 
 def export_filename(campaign_slug: str, what: str, extension: str) -> str:
