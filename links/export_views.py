@@ -8,7 +8,7 @@ from django.http import FileResponse, HttpRequest, StreamingHttpResponse
 
 from campaigns.access import get_campaign_for_user, member_required
 from campaigns.spreadsheets import csv_response, export_filename, xlsx_response
-from links.exports import backlink_rows
+from links.exports import backlink_csv, backlink_rows
 from links.queries import filter_backlinks
 
 
@@ -17,7 +17,7 @@ def backlinks_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     campaign = get_campaign_for_user(request, slug)
     backlinks = filter_backlinks(campaign, request.GET)
     return csv_response(
-        backlink_rows(backlinks), filename=export_filename(campaign.slug, "backlinks", "csv")
+        backlink_csv(backlinks), filename=export_filename(campaign.slug, "backlinks", "csv")
     )
 
 

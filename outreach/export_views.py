@@ -8,7 +8,7 @@ from django.http import FileResponse, HttpRequest, StreamingHttpResponse
 
 from campaigns.access import get_campaign_for_user, member_required
 from campaigns.spreadsheets import csv_response, export_filename, xlsx_response
-from outreach.exports import prospect_rows
+from outreach.exports import prospect_csv, prospect_rows
 from outreach.queries import filter_prospects
 
 
@@ -17,7 +17,7 @@ def prospects_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     campaign = get_campaign_for_user(request, slug)
     prospects = filter_prospects(campaign, request.GET)
     return csv_response(
-        prospect_rows(prospects), filename=export_filename(campaign.slug, "prospects", "csv")
+        prospect_csv(prospects), filename=export_filename(campaign.slug, "prospects", "csv")
     )
 
 

@@ -16,7 +16,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 
-from links.verification.urls import InvalidURL, host_of, normalize_url, registrable_domain
+from links.verification.urls import (
+    InvalidURL,
+    host_of,
+    normalize_url,
+    normalize_with_key,
+    registrable_domain,
+)
 from outreach.imports.reader import Cell
 
 MAX_URL_LENGTH = 2000
@@ -90,7 +96,20 @@ def web_url_and_domain(value: Cell, *, field: str, bare_domain: bool = False) ->
     return url, registrable_domain(host)
 
 
-def _web_url_and_host(value: Cell, *, field: str, bare_domain: bool) -> tuple[str, str]:
+def web_url_domain_and_key(
+    value: Cell, *, field: str, bare_domain: bool = False
+) -> tuple[str, str, str]:
+    """``web_url_and_domain`` and the URL's ``url_key``, the URL parsed once."""
+    raw = _url_text(value, field=field, bare_domain=bare_domain)
+    try:
+        url, host, key = normalize_with_key(raw)
+    except InvalidURL as exc:
+        raise RowError(field, f"{_short(raw)}: {exc}") from exc
+    _check_host_and_length(raw, url, host, field=field)
+    return url, registrable_domain(host), key
+
+
+def _url_text(value: Cell, *, field: str, bare_domain: bool) -> str:
     raw = text(value)
     if len(raw) > MAX_URL_CELL:
         raise RowError(field, f"the URL is longer than {MAX_URL_LENGTH} characters")
@@ -98,15 +117,24 @@ def _web_url_and_host(value: Cell, *, field: str, bare_domain: bool) -> tuple[st
         raw = "https://" + raw.removeprefix("//")
     if "://" not in raw:
         raise RowError(field, f"{_short(raw)} is not a full URL: it must start with https://")
+    return raw
+
+
+def _check_host_and_length(raw: str, url: str, host: str, *, field: str) -> None:
+    if not _HOSTNAME.match(host):
+        raise RowError(field, f"{_short(raw)}: {host!r} is not a domain name")
+    if len(url) > MAX_URL_LENGTH:
+        raise RowError(field, f"the URL is longer than {MAX_URL_LENGTH} characters")
+
+
+def _web_url_and_host(value: Cell, *, field: str, bare_domain: bool) -> tuple[str, str]:
+    raw = _url_text(value, field=field, bare_domain=bare_domain)
     try:
         url = normalize_url(raw)
         host = host_of(url)
     except InvalidURL as exc:
         raise RowError(field, f"{_short(raw)}: {exc}") from exc
-    if not _HOSTNAME.match(host):
-        raise RowError(field, f"{_short(raw)}: {host!r} is not a domain name")
-    if len(url) > MAX_URL_LENGTH:
-        raise RowError(field, f"the URL is longer than {MAX_URL_LENGTH} characters")
+    _check_host_and_length(raw, url, host, field=field)
     return url, host
 
 

@@ -304,3 +304,28 @@ def test_same_site_links_are_reported_for_a_page_target() -> None:
 def test_resolve_href_refuses_other_schemes() -> None:
     assert resolve_href("javascript:void(0)", PAGE) is None
     assert resolve_href("data:text/html,hi", PAGE) is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "HTTPS://WWW.Example.COM:443/a/../b/?utm=1#frag",
+        "http://example.com:8080",
+        "https://bücher.example/straße?q=ä b",
+        "https://www.x.co.uk/a/%7euser/",
+        "http://[2001:db8::1]:80/p",
+        "https://example.com/./a/./b/../c?x=%2f",
+    ],
+)
+def test_normalize_with_key_is_the_three_functions_in_one(url):
+    from links.verification.urls import normalize_with_key
+
+    assert normalize_with_key(url) == (normalize_url(url), host_of(url), url_key(url))
+
+
+def test_normalize_with_key_refuses_what_normalize_url_refuses():
+    from links.verification.urls import normalize_with_key
+
+    for bad in ["ftp://x.example/", "https://", "https://exa mple.com/"]:
+        with pytest.raises(InvalidURL):
+            normalize_with_key(bad)
