@@ -205,14 +205,25 @@ def import_campaign(campaign, member, settings):
         domain_rating=40,
     )
     updated.tags.add(old)
+    # Every value given: the factory's sequences depend on the tests run before.
     ProspectFactory(
         campaign=campaign,
         url="https://existing-guest.example/",
         kind=Kind.GUEST_POST,
         fee=Decimal("50.00"),
+        contact_email="ed@existing-guest.example",
     )
-    ProspectFactory(campaign=campaign, url="https://existing-blogger.example/", kind=Kind.BLOGGER)
-    tagged = ProspectFactory(campaign=campaign, url="https://existing-tags.example/")
+    ProspectFactory(
+        campaign=campaign,
+        url="https://existing-blogger.example/",
+        kind=Kind.BLOGGER,
+        contact_email="ed@existing-blogger.example",
+    )
+    tagged = ProspectFactory(
+        campaign=campaign,
+        url="https://existing-tags.example/",
+        contact_email="ed@existing-tags.example",
+    )
     tagged.tags.add(old)
     return campaign
 
