@@ -29,7 +29,9 @@ from tests.support.site import TestSite
 pytestmark = pytest.mark.skipif(chromium_path() is None, reason="Chromium is not installed")
 
 TARGET = "https://ours.example/guide"
-LIMIT = 4.0
+# Generous: the suite runs beside three other workers, and Chromium starts slowly
+# on a loaded machine; the looping pages still end at it.
+LIMIT = 10.0
 SHELL = """<!doctype html><html><head><meta charset="utf-8"><title>Post</title></head>
 <body><div id="root"></div><script src="/app.js"></script></body></html>"""
 JS = [("Content-Type", "application/javascript")]
@@ -110,7 +112,7 @@ def test_a_link_inserted_after_fetching_same_site_json_is_found(
         headers=[("Content-Type", "application/json")],
     )
     result = check(site, renderer)
-    assert result.verdict == Verdict.NOFOLLOW
+    assert result.verdict == Verdict.NOFOLLOW, (result.error, result.error_kind)
     assert result.rendered
     assert site.hits_for("/api/links.json") == 1
     # The document itself was fetched once, by the fetcher, not again by Chromium.
@@ -125,7 +127,7 @@ def test_a_page_that_never_has_the_link_is_missing(site: TestSite, renderer: Ren
         headers=JS,
     )
     result = check(site, renderer)
-    assert result.verdict == Verdict.MISSING
+    assert result.verdict == Verdict.MISSING, (result.error, result.error_kind)
     assert result.rendered
     assert result.error is None
 
@@ -136,7 +138,7 @@ def test_a_script_that_loops_for_ever_is_an_error_within_the_limit(
     site.page("/post", SHELL)
     site.page("/app.js", "setTimeout(() => { for (;;) {} }, 50);", headers=JS)
     result = check(site, renderer)
-    assert result.verdict == Verdict.ERROR
+    assert result.verdict == Verdict.ERROR, (result.error, result.error_kind)
     assert result.rendered
     assert result.error_kind == "timeout"
     assert result.render_ms < (LIMIT + KILL_GRACE_SECONDS) * 1000
@@ -152,7 +154,7 @@ def test_a_script_that_loops_for_ever_is_an_error_within_the_limit(
 def test_a_loop_in_an_inline_script_is_an_error_too(site: TestSite, renderer: Renderer) -> None:
     site.page("/post", '<html><body><div id="app"></div><script>for (;;) {}</script></body></html>')
     result = check(site, renderer)
-    assert result.verdict == Verdict.ERROR
+    assert result.verdict == Verdict.ERROR, (result.error, result.error_kind)
     assert result.render_ms < (LIMIT + KILL_GRACE_SECONDS) * 1000
 
 
@@ -172,7 +174,7 @@ def test_a_page_fetching_a_private_address_is_refused(
         headers=JS,
     )
     result = check(site, renderer)
-    assert result.verdict == Verdict.MISSING
+    assert result.verdict == Verdict.MISSING, (result.error, result.error_kind)
     assert result.rendered
     assert other_site.hit_count == 0
     assert any("refused" in note and secret in note for note in result.notes)
@@ -188,7 +190,7 @@ def test_images_fonts_and_trackers_are_not_fetched(site: TestSite, renderer: Ren
         </body></html>""",
     )
     result = check(site, renderer)
-    assert result.verdict == Verdict.LIVE
+    assert result.verdict == Verdict.LIVE, (result.error, result.error_kind)
     assert site.hits_for("/photo.jpg") == 0
     assert site.hits_for("/style.css") == 0
 
@@ -212,7 +214,7 @@ def test_never_reads_the_raw_html_only(site: TestSite, renderer: Renderer) -> No
     site.page("/post", SHELL)
     site.page("/app.js", f"document.body.innerHTML += '<a href=\"{TARGET}\">g</a>';", headers=JS)
     result = check(site, renderer, when="never")
-    assert result.verdict == Verdict.MISSING
+    assert result.verdict == Verdict.MISSING, (result.error, result.error_kind)
     assert not result.rendered
     assert site.hits_for("/app.js") == 0
 

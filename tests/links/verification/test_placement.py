@@ -418,17 +418,18 @@ def test_deep_nesting_and_huge_class_cost_nothing() -> None:
     anchor = etree.SubElement(current, "a", {"href": "/deep", "class": huge + " site-footer"})
     anchor.text = "deep"
 
-    started = time.perf_counter()
+    # CPU time, not wall time: other test workers share the machine.
+    started = time.process_time()
     placement = placement_of(anchor)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     # The footer is beyond the ancestors looked at, and "site-footer" beyond
     # the characters read of the anchor's class: nothing says anything.
     assert placement == CONTENT
     assert elapsed < 0.05
 
-    started = time.perf_counter()
+    started = time.process_time()
     assert kind_of(anchor) == "text"
-    assert time.perf_counter() - started < 0.05
+    assert time.process_time() - started < 0.05
 
 
 def test_class_names_beyond_the_cap_are_ignored() -> None:
