@@ -326,6 +326,8 @@ CELERY_TASK_ROUTES = {
     "links.prospecting.tasks.read_backlink_export": {"queue": "bulk"},
     # Rescoring thousands of imported prospects is CPU work of the same kind.
     "links.tasks.refresh_stale_quality": {"queue": "bulk"},
+    # Folding old checks and managing partitions: database work in batches.
+    "links.tasks.maintain_check_history": {"queue": "bulk"},
 }
 
 # --- Verifier -----------------------------------------------------------------

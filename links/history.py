@@ -19,12 +19,14 @@ so the two never interleave on one backlink and neither waits on the other.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import caches
 from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Count, F, IntegerField, Subquery, Sum, Value
@@ -119,6 +121,33 @@ def fold_all(**options: Any) -> FoldResult:
         if not result.next_after_id:
             return FoldResult(0, backlinks, folded, summaries)
         after_id = result.next_after_id
+
+
+# Where the periodic task's next batch starts, shared by every worker (Redis
+# when configured); lost, the walk starts again from the first backlink.
+CURSOR_KEY = "links:check-fold-cursor"
+# A run of the task folds batches for at most this long, then leaves the rest
+# to the next run (every ten minutes).
+SECONDS_PER_RUN = 60
+
+
+def fold_some(*, now: datetime | None = None, seconds: float = SECONDS_PER_RUN) -> FoldResult:
+    """Fold batches from where the last run stopped, until the walk reaches the
+    last backlink or ``seconds`` have passed."""
+    cache = caches["heartbeats"]
+    after_id = int(cache.get(CURSOR_KEY) or 0)
+    deadline = time.monotonic() + seconds
+    backlinks, folded, summaries = 0, 0, 0
+    while True:
+        result = fold_batch(after_id=after_id, now=now)
+        backlinks += result.backlinks
+        folded += result.folded
+        summaries += result.summaries
+        after_id = result.next_after_id
+        if not after_id or time.monotonic() >= deadline:
+            break
+    cache.set(CURSOR_KEY, after_id, timeout=None)
+    return FoldResult(after_id, backlinks, folded, summaries)
 
 
 def _fold(ids: Sequence[int], *, cutoff: datetime, keep_last: int, period: str) -> tuple[int, int]:
