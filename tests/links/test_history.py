@@ -297,6 +297,7 @@ def test_the_periodic_task_folds_from_where_it_stopped(db, settings):
             LinkCheckFactory(backlink=backlink, checked_at=day(n), anchors=GUIDE)
     caches["heartbeats"].delete(history.CURSOR_KEY)
     settings.CHECK_FOLD_BATCH_SIZE = 2
+    settings.CHECK_FOLD_PERIOD = "week"
 
     result = maintain_check_history()
 
