@@ -329,6 +329,8 @@ CELERY_TASK_ROUTES = {
     # Chromium renders of script-built pages: seconds of CPU each, on workers
     # of their own (docker-compose.yml's render-worker).
     "links.tasks.render_backlinks": {"queue": "render"},
+    # Folding old checks and managing partitions: database work in batches.
+    "links.tasks.maintain_check_history": {"queue": "bulk"},
 }
 
 # --- Verifier -----------------------------------------------------------------
@@ -367,9 +369,12 @@ RELEVANCE_RESCORE_DAYS = env_int("RELEVANCE_RESCORE_DAYS", 30)
 # every check that changed something stay in full; older unchanged checks, once
 # CHECK_FOLD_AFTER_DAYS old, are folded into one summary per backlink per
 # CHECK_FOLD_PERIOD (day, week or month), CHECK_FOLD_BATCH_SIZE backlinks at a time.
+# A summary of one check saves nothing and is not made, so a period folds only
+# cadences that check more than once in it: month folds weekly checks (the
+# settled links' cadence), week folds daily ones (tests/benchmarks/bench_history.py).
 CHECK_FOLD_KEEP_LAST = env_int("CHECK_FOLD_KEEP_LAST", 10)
 CHECK_FOLD_AFTER_DAYS = env_int("CHECK_FOLD_AFTER_DAYS", 30)
-CHECK_FOLD_PERIOD = env_str("CHECK_FOLD_PERIOD", "week")
+CHECK_FOLD_PERIOD = env_str("CHECK_FOLD_PERIOD", "month")
 CHECK_FOLD_BATCH_SIZE = env_int("CHECK_FOLD_BATCH_SIZE", 200)
 # PostgreSQL keeps checks in one partition per month, created this many months
 # ahead; months older than CHECK_RETENTION_MONTHS are dropped (0: kept forever).

@@ -18,17 +18,20 @@ so the two never interleave on one backlink and neither waits on the other.
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import caches
 from django.core.paginator import Page, Paginator
-from django.db import transaction
-from django.db.models import Count, F, IntegerField, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, Length
+from django.db import connection, transaction
+from django.db.models import Count, F, IntegerField, Subquery, Sum, TextField, Value
+from django.db.models.functions import Cast, Coalesce, Length
 from django.utils import timezone
 
 from links.models import Backlink, CheckSummary, LinkCheck
@@ -121,18 +124,56 @@ def fold_all(**options: Any) -> FoldResult:
         after_id = result.next_after_id
 
 
+# Where the periodic task's next batch starts, shared by every worker (Redis
+# when configured); lost, the walk starts again from the first backlink.
+CURSOR_KEY = "links:check-fold-cursor"
+# A run of the task folds batches for at most this long, then leaves the rest
+# to the next run (every ten minutes).
+SECONDS_PER_RUN = 60
+
+
+def fold_some(*, now: datetime | None = None, seconds: float = SECONDS_PER_RUN) -> FoldResult:
+    """Fold batches from where the last run stopped, until the walk reaches the
+    last backlink or ``seconds`` have passed."""
+    cache = caches["heartbeats"]
+    after_id = int(cache.get(CURSOR_KEY) or 0)
+    deadline = time.monotonic() + seconds
+    backlinks, folded, summaries = 0, 0, 0
+    while True:
+        result = fold_batch(after_id=after_id, now=now)
+        backlinks += result.backlinks
+        folded += result.folded
+        summaries += result.summaries
+        after_id = result.next_after_id
+        if not after_id or time.monotonic() >= deadline:
+            break
+    cache.set(CURSOR_KEY, after_id, timeout=None)
+    return FoldResult(after_id, backlinks, folded, summaries)
+
+
+# The JSON fields are compared as text: jsonb's text is canonical on
+# PostgreSQL (SQLite keeps what was written, which the verifier writes alike),
+# and decoding every old check's anchors was most of the folding's time.
+JSON_FIELDS = ("anchors", "flags", "differences")
+COMPARED = tuple(f"{name}_text" if name in JSON_FIELDS else name for name in SIGNATURE_FIELDS)
+
+
 def _fold(ids: Sequence[int], *, cutoff: datetime, keep_last: int, period: str) -> tuple[int, int]:
     rows = (
         LinkCheck.objects.filter(backlink_id__in=ids)
         .order_by("backlink_id", "checked_at", "id")
-        .annotate(snippet_length=Length("snippet"))
-        .values(
-            "id", "backlink_id", "checked_at", "live_changed", "snippet_length", *SIGNATURE_FIELDS
+        .annotate(
+            snippet_length=Length("snippet"),
+            **{f"{name}_text": Cast(name, TextField()) for name in JSON_FIELDS},
         )
+        .values("id", "backlink_id", "checked_at", "live_changed", "snippet_length", *COMPARED)
     )
     by_backlink: dict[int, list[dict[str, Any]]] = {}
     for row in rows:
         by_backlink.setdefault(row["backlink_id"], []).append(row)
+
+    def compared(row: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(row[name] for name in COMPARED)
 
     # (backlink, period start, run start) -> the folded checks of that group.
     groups: dict[tuple[int, date, datetime], list[dict[str, Any]]] = {}
@@ -145,7 +186,7 @@ def _fold(ids: Sequence[int], *, cutoff: datetime, keep_last: int, period: str) 
                 previous is None
                 or check["live_changed"]
                 or check["snippet_length"]
-                or signature(check) != signature(previous)
+                or compared(check) != compared(previous)
             )
             previous = check
             if changed:
@@ -170,15 +211,16 @@ def _fold(ids: Sequence[int], *, cutoff: datetime, keep_last: int, period: str) 
     }
     created: list[CheckSummary] = []
     updated: list[CheckSummary] = []
-    folded_ids: list[int] = []
+    folded: list[dict[str, Any]] = []
     for key, checks in groups.items():
         summary = existing.get(key)
         if summary is None and len(checks) == 1:
             # A summary of one check saves nothing: it waits for company.
             continue
-        folded_ids.extend(c["id"] for c in checks)
+        folded.extend(checks)
         first, last = checks[0]["checked_at"], checks[-1]["checked_at"]
         if summary is None:
+            row = checks[0]
             created.append(
                 CheckSummary(
                     backlink_id=key[0],
@@ -188,7 +230,10 @@ def _fold(ids: Sequence[int], *, cutoff: datetime, keep_last: int, period: str) 
                     count=len(checks),
                     first_checked_at=first,
                     last_checked_at=last,
-                    **{name: checks[0][name] for name in SIGNATURE_FIELDS},
+                    **{
+                        name: json.loads(row[f"{name}_text"]) if name in JSON_FIELDS else row[name]
+                        for name in SIGNATURE_FIELDS
+                    },
                 )
             )
         else:
@@ -196,18 +241,30 @@ def _fold(ids: Sequence[int], *, cutoff: datetime, keep_last: int, period: str) 
             summary.first_checked_at = min(summary.first_checked_at, first)
             summary.last_checked_at = max(summary.last_checked_at, last)
             updated.append(summary)
-    if not folded_ids:
+    if not folded:
         return 0, 0
     CheckSummary.objects.bulk_create(created)
     CheckSummary.objects.bulk_update(updated, ["count", "first_checked_at", "last_checked_at"])
-    # checked_at bounds the delete to the partitions that can hold the rows.
-    deleted, _ = LinkCheck.objects.filter(
-        id__in=folded_ids, backlink_id__in=ids, checked_at__lt=cutoff
-    ).delete()
-    if deleted != len(folded_ids):
+    deleted = _delete(folded)
+    if deleted != len(folded):
         # Rows vanished under us (a backlink deleted?): roll the batch back.
-        raise RuntimeError(f"folded {len(folded_ids)} checks but deleted {deleted}")
-    return len(folded_ids), len(created)
+        raise RuntimeError(f"folded {len(folded)} checks but deleted {deleted}")
+    return len(folded), len(created)
+
+
+def _delete(checks: Sequence[dict[str, Any]]) -> int:
+    if connection.vendor != "postgresql":
+        deleted, _ = LinkCheck.objects.filter(id__in=[c["id"] for c in checks]).delete()
+        return deleted
+    # By key, (id, checked_at): each row is found in its month's partition by
+    # the primary key, instead of every id probed in every partition.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM links_linkcheck l USING unnest(%s::bigint[], %s::timestamptz[]) "
+            "AS f(id, at) WHERE l.id = f.id AND l.checked_at = f.at",
+            [[c["id"] for c in checks], [c["checked_at"] for c in checks]],
+        )
+        return cursor.rowcount
 
 
 # --- Reading the history -------------------------------------------------------

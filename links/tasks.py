@@ -7,9 +7,10 @@ import logging
 from celery import shared_task
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from config import heartbeats
-from links import dispatch, quality, relevance, services
+from links import dispatch, history, partitions, quality, relevance, services
 from links.channels import services as channel_services
 from links.checking import score_prospects
 from links.verification.pool import HostBusy
@@ -94,3 +95,31 @@ def refresh_stale_quality() -> int:
     their last score, and the backlinks of their sites. Safe to run twice: a
     second run finds nothing stale."""
     return quality.refresh_stale()
+
+
+@shared_task(ignore_result=True)
+def maintain_check_history() -> dict[str, int]:
+    """Beat runs this every ten minutes, on the bulk queue: create the coming
+    months' check partitions, fold old unchanged checks a few batches at a time
+    (links.history, alongside the checkers), and drop the months past
+    CHECK_RETENTION_MONTHS (links.partitions). Safe to run twice at once: a
+    backlink one run holds is skipped by the other."""
+    now = timezone.now()
+    created = partitions.ensure(now, settings.CHECK_PARTITIONS_AHEAD)
+    folded = history.fold_some(now=now)
+    dropped = partitions.apply_retention(now, settings.CHECK_RETENTION_MONTHS)
+    if created or folded.folded or dropped:
+        log.info(
+            "check history: %d partitions created, %d checks folded into %d summaries, "
+            "%d months dropped",
+            len(created),
+            folded.folded,
+            folded.summaries,
+            len(dropped),
+        )
+    return {
+        "created": len(created),
+        "folded": folded.folded,
+        "summaries": folded.summaries,
+        "dropped": len(dropped),
+    }

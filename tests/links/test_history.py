@@ -283,3 +283,27 @@ def test_folding_alongside_the_checkers_loses_nothing(transactional_db):
         LinkCheck.objects.count() + sum(CheckSummary.objects.values_list("count", flat=True))
         == 5 * 40
     )
+
+
+def test_the_periodic_task_folds_from_where_it_stopped(db, settings):
+    from django.core.cache import caches
+
+    from links.tasks import maintain_check_history
+
+    assert settings.CELERY_TASK_ROUTES["links.tasks.maintain_check_history"] == {"queue": "bulk"}
+    backlinks = [BacklinkFactory() for _ in range(3)]
+    for backlink in backlinks:
+        for n in range(20):
+            LinkCheckFactory(backlink=backlink, checked_at=day(n), anchors=GUIDE)
+    caches["heartbeats"].delete(history.CURSOR_KEY)
+    settings.CHECK_FOLD_BATCH_SIZE = 2
+    settings.CHECK_FOLD_PERIOD = "week"
+
+    result = maintain_check_history()
+
+    # Days 1-9 of each (the last 10 and the first are kept), in two weeks.
+    assert (result["folded"], result["summaries"]) == (3 * 9, 3 * 2)
+    assert [history.check_count(b) for b in backlinks] == [20, 20, 20]
+    # The walk went round to the start; the next run starts there again.
+    assert caches["heartbeats"].get(history.CURSOR_KEY) == 0
+    assert maintain_check_history()["folded"] == 0
