@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from typing import Any
 
 import redis
 from celery import Celery, bootsteps
-from celery.signals import before_task_publish
+from celery.signals import before_task_publish, worker_process_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -69,3 +70,14 @@ def beat_sent_the_dispatcher(sender: str | None = None, **kwargs: Any) -> None:
         heartbeats.record_beat()
     except (redis.RedisError, OSError) as exc:
         log.warning("beat heartbeat not recorded: %s", exc)
+
+
+@worker_ready.connect
+@worker_process_init.connect
+def freeze_startup_objects(**kwargs: Any) -> None:
+    """Move what start-up made (Django, the apps, their modules: hundreds of
+    thousands of objects that live as long as the process) out of the garbage
+    collector's sight. Otherwise every full collection walks them all again: 6 %
+    of a verifier worker's CPU under load. Once the worker is ready (the gevent
+    pool's tasks run in this process) and in each prefork child."""
+    gc.freeze()

@@ -70,8 +70,10 @@ def record_check(
 
 # Finished checks are recorded together: up to this many at a time, or fewer when
 # the oldest of them has waited this long by the time the next check finishes.
-# A few statements per group instead of five per check.
-RECORD_GROUP_SIZE = 10
+# A few statements per group instead of five per check. A whole batch
+# (VERIFIER_BATCH_SIZE, 25) is one group when its checks finish close together:
+# recording 10 at a time cost 1.3-1.5 ms more worker CPU per check than 25.
+RECORD_GROUP_SIZE = 25
 RECORD_GROUP_WAIT_SECONDS = 2.0
 
 

@@ -225,13 +225,20 @@ class _Watchdog:
     def start(self, deadline: float) -> _Watch:
         watch = _Watch(deadline)
         with self._cond:
+            # The thread sleeps until the earliest deadline in the heap (finished
+            # watches included: it drops them when it gets to them), so it needs
+            # waking only for a deadline earlier than that. Every fetch has the
+            # same timeout, so that is almost never: waking it for each fetch
+            # cost about 4 % of a verifier worker's CPU under the gevent pool.
+            earliest = self._heap[0][0] if self._heap else None
             heapq.heappush(self._heap, (deadline, next(self._counter), watch))
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._run, name="anchorage-fetch-watchdog", daemon=True
                 )
                 self._thread.start()
-            self._cond.notify()
+            if earliest is None or deadline < earliest:
+                self._cond.notify()
         return watch
 
     def stop(self, watch: _Watch) -> None:
@@ -592,14 +599,34 @@ def _resolver_pool() -> ThreadPoolExecutor:
         return _dns_pool
 
 
+class _SessionLease:
+    """A thread's hold on its session: when the thread ends, its local storage
+    is dropped and the session goes back to the fetcher's idle list."""
+
+    __slots__ = ("idle", "session")
+
+    def __init__(self, idle: list[requests.Session], session: requests.Session) -> None:
+        self.idle = idle
+        self.session = session
+
+    def __del__(self) -> None:
+        self.idle.append(self.session)
+
+
 class Fetcher:
-    """Fetch pages safely. Thread-safe: each thread gets its own session and pools."""
+    """Fetch pages safely. Thread-safe: each thread gets its own session and pools
+    (the session of a thread that ended is handed to the next new thread)."""
 
     def __init__(self, config: FetchConfig | None = None) -> None:
         self.config = config or FetchConfig()
         self._ssl_context = shared_ssl_context(self.config.ca_file)
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
+        # Sessions of threads that ended, for the next new thread: the verifier's
+        # pool starts new threads for every batch, and a session per thread ever
+        # started kept them all, with their idle keep-alive connections, for the
+        # life of the process (a worker held 1,100 open sockets after 2,000 checks).
+        self._idle: list[requests.Session] = []
         self._sessions_lock = threading.Lock()
         self._robots = _RobotsCache()
 
@@ -608,30 +635,45 @@ class Fetcher:
             for session in self._sessions:
                 session.close()
             self._sessions.clear()
+            # A new list: a lease of the old threads gives its session back to
+            # the old one, never into the new life of the fetcher.
+            self._idle = []
         self._local = threading.local()
 
     def _session(self) -> requests.Session:
-        session: requests.Session | None = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            # Proxies and .netrc from the environment would route around the
-            # address check, so the environment has no say.
-            session.trust_env = False
-            adapter = _PinnedAdapter(self._ssl_context)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
-            session.headers.clear()
-            session.headers.update(
-                {
-                    "User-Agent": self.config.user_agent,
-                    "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
-                    "Accept-Encoding": "gzip, deflate, br",
-                    "Connection": "keep-alive",
-                }
-            )
-            self._local.session = session
-            with self._sessions_lock:
-                self._sessions.append(session)
+        lease: _SessionLease | None = getattr(self._local, "lease", None)
+        if lease is not None:
+            return lease.session
+        try:
+            # list.pop and list.append are atomic: no lock, because the lease
+            # gives a session back from __del__, which must not take one.
+            session = self._idle.pop()
+        except IndexError:
+            session = self._new_session()
+        # The thread's local storage is dropped when the thread ends, and the
+        # lease with it, which hands the session back.
+        self._local.lease = _SessionLease(self._idle, session)
+        return session
+
+    def _new_session(self) -> requests.Session:
+        session = requests.Session()
+        # Proxies and .netrc from the environment would route around the
+        # address check, so the environment has no say.
+        session.trust_env = False
+        adapter = _PinnedAdapter(self._ssl_context)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        session.headers.clear()
+        session.headers.update(
+            {
+                "User-Agent": self.config.user_agent,
+                "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+                "Accept-Encoding": "gzip, deflate, br",
+                "Connection": "keep-alive",
+            }
+        )
+        with self._sessions_lock:
+            self._sessions.append(session)
         return session
 
     # -- address checks --

@@ -288,6 +288,9 @@ def measure(workers: list[Worker], now, server_pid: int) -> dict[str, object]:
     postgres_cpu = total_cpu(postgres_pids()) - postgres_before
     machine_cpu = machine_busy_seconds() - machine_before
     peak = max(peak_rss_mb(p) for p in pids)
+    # Open sockets and files of the workers at the end: idle keep-alive
+    # connections a worker holds on to.
+    fds = max(len(list(Path(f"/proc/{p}/fd").iterdir())) for p in pids)
     verdicts = dict(
         LinkCheck.objects.values_list("verdict").annotate(n=django.db.models.Count("pk"))
     )
@@ -305,6 +308,7 @@ def measure(workers: list[Worker], now, server_pid: int) -> dict[str, object]:
         "rate": done / elapsed,
         "cpu_ms": 1000 * (cpu_after - cpu_before) / max(done, 1),
         "peak_mb": peak,
+        "fds": fds,
         "server_cores": server_cpu / elapsed,
         "postgres_cores": postgres_cpu / elapsed,
         "machine_cores": machine_cpu / elapsed,
@@ -349,7 +353,7 @@ def main() -> None:
         f"= {result['rate']:.0f} checks/s (target >= 350)  verdicts {result['verdicts']}"
     )
     print(f"   worker CPU     : {result['cpu_ms']:.1f} ms per check (target <= 5)")
-    print(f"   peak worker RSS: {result['peak_mb']:.0f} MB")
+    print(f"   peak worker RSS: {result['peak_mb']:.0f} MB; open files at the end {result['fds']}")
     print(
         f"   cores busy     : {result['machine_cores']:.2f} of {os.cpu_count()} in all; "
         f"page server {result['server_cores']:.2f}, PostgreSQL {result['postgres_cores']:.2f}"

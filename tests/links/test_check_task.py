@@ -45,6 +45,7 @@ def given_outcomes(monkeypatch, outcomes, *, then: Exception | None = None) -> N
 def test_a_batch_against_real_pages_is_recorded_in_groups(site, settings, monkeypatch):
     settings.VERIFIER_ALLOW_PRIVATE_NETWORKS = True
     monkeypatch.setattr(services, "RECORD_GROUP_WAIT_SECONDS", 600)  # groups by size only
+    monkeypatch.setattr(services, "RECORD_GROUP_SIZE", 10)
     campaign = CampaignFactory(site="ours.example")
     page = site.page("/post", '<p><a href="https://ours.example/">our guide</a></p>')
     backlinks = [

@@ -15,11 +15,29 @@ work measured. Each sample records the Python stack that was running; time in C
 from __future__ import annotations
 
 import collections
+import gc
 import os
 import signal
+import time
 
 _INTERVAL = 0.002
 _stacks: collections.Counter[tuple[str, ...]] = collections.Counter()
+# CPU seconds and runs of the garbage collector, per generation, while profiling.
+_gc_seconds = [0.0, 0.0, 0.0]
+_gc_runs = [0, 0, 0]
+_gc_started = [0.0]
+_profiling = [False]
+_started = [0.0]
+
+
+def _gc_watch(phase: str, info: dict[str, int]) -> None:
+    if not _profiling[0]:
+        return
+    if phase == "start":
+        _gc_started[0] = time.process_time()
+    else:
+        _gc_seconds[info["generation"]] += time.process_time() - _gc_started[0]
+        _gc_runs[info["generation"]] += 1
 
 
 def _where(frame) -> str:  # type: ignore[no-untyped-def]
@@ -42,11 +60,15 @@ def _sample(_signum: int, frame) -> None:  # type: ignore[no-untyped-def]
 
 def _start(_signum: int, _frame: object) -> None:
     _stacks.clear()
+    _profiling[0] = True
+    _started[0] = time.process_time()
     signal.setitimer(signal.ITIMER_PROF, _INTERVAL, _INTERVAL)
 
 
 def _stop(_signum: int, _frame: object) -> None:
     signal.setitimer(signal.ITIMER_PROF, 0, 0)
+    _profiling[0] = False
+    cpu = time.process_time() - _started[0]
     total = sum(_stacks.values()) or 1
     own: collections.Counter[str] = collections.Counter()
     inclusive: collections.Counter[str] = collections.Counter()
@@ -54,7 +76,12 @@ def _stop(_signum: int, _frame: object) -> None:
         own[stack[0]] += n
         for name in set(stack):
             inclusive[name] += n
-    lines = [f"{total} samples of {_INTERVAL * 1000:.0f} ms CPU"]
+    lines = [f"{total} samples of {_INTERVAL * 1000:.0f} ms CPU; {cpu:.1f} s CPU in all"]
+    lines += [
+        f"gc generation {g}: {_gc_runs[g]} runs, {_gc_seconds[g]:.2f} s CPU"
+        f" ({100 * _gc_seconds[g] / max(cpu, 1e-9):.1f}%)"
+        for g in range(3)
+    ]
     lines.append("== own (the function itself, and C it calls) ==")
     lines += [f"{100 * n / total:6.1f}%  {name}" for name, n in own.most_common(60)]
     lines.append("== inclusive ==")
@@ -69,6 +96,7 @@ def _stop(_signum: int, _frame: object) -> None:
 
 
 if os.environ.get("BENCH_PROFILE_OUT"):
+    gc.callbacks.append(_gc_watch)
     signal.signal(signal.SIGPROF, _sample)
     signal.signal(signal.SIGRTMIN + 1, _start)
     signal.signal(signal.SIGRTMIN + 2, _stop)

@@ -510,3 +510,23 @@ def test_https_with_an_unknown_authority(certificates: Certificates) -> None:
         assert Fetcher(config).fetch(server.url("/secure")).error_kind == ErrorKind.TLS
     finally:
         server.close()
+
+
+def test_a_new_thread_takes_the_session_of_a_thread_that_ended(
+    site: TestSite, fetcher: Fetcher
+) -> None:
+    # The verifier's pool starts new threads for every batch: sessions of threads
+    # that ended are reused, not kept (with their connections) forever.
+    site.page("/a", HTML)
+    sessions: list[object] = []
+
+    def work() -> None:
+        assert fetcher.fetch(site.url("/a")).ok
+        sessions.append(fetcher._session())
+
+    for _ in range(5):
+        thread = threading.Thread(target=work)
+        thread.start()
+        thread.join()
+    assert len({id(session) for session in sessions}) == 1
+    assert len(fetcher._sessions) == 1
