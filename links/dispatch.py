@@ -90,11 +90,27 @@ def claim_due(*, limit: int, now: datetime | None = None) -> list[Claim]:
     lease. Concurrent dispatchers skip each other's rows (SKIP LOCKED)."""
     now = now or timezone.now()
     lease = _lease(now)
+    if connection.vendor != "postgresql":
+        return _claim_due_portably(limit=limit, now=now, lease=lease)
     sql = _CLAIM_SQL.format(table=connection.ops.quote_name(Backlink._meta.db_table))
     with connection.cursor() as cursor:
         cursor.execute(sql, {"now": now, "limit": limit, "lease": lease})
         rows = cursor.fetchall()
     return [Claim(pk, lease, bool(render)) for pk, render in rows]
+
+
+def _claim_due_portably(*, limit: int, now: datetime, lease: datetime) -> list[Claim]:
+    """The same claim in two statements, for SQLite (``make run``): it has no
+    SKIP LOCKED, and its single writer already keeps dispatchers apart."""
+    with transaction.atomic():
+        rows = list(
+            Backlink.objects.due(now)
+            .order_by("next_check_at")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", "needs_render")[:limit]
+        )
+        Backlink.objects.filter(pk__in=[pk for pk, _render in rows]).update(next_check_at=lease)
+    return [Claim(pk, lease, render) for pk, render in rows]
 
 
 def claim(backlink_ids: Sequence[int], *, now: datetime | None = None) -> list[Claim]:
