@@ -205,8 +205,14 @@ def test_a_malformed_key_is_a_configuration_error(settings):
 
 
 def test_campaign_keywords_come_from_its_target_pages(campaign):
-    TargetPageFactory(campaign=campaign, keywords="Trail Running, running shoes")
-    TargetPageFactory(campaign=campaign, keywords="running shoes, marathon")
+    # Explicit URLs: pages come in (priority, url) order, and the factory's
+    # numbered URLs sort differently once the counter passes a power of ten.
+    TargetPageFactory(
+        campaign=campaign, url="https://ours.example/a/", keywords="Trail Running, running shoes"
+    )
+    TargetPageFactory(
+        campaign=campaign, url="https://ours.example/b/", keywords="running shoes, marathon"
+    )
     assert services.campaign_keywords(campaign) == ["trail running", "running shoes", "marathon"]
 
 
