@@ -20,6 +20,7 @@ from links.models import Backlink
 from links.outcome import CheckOutcome
 from links.verification.fetch import FetchConfig
 from links.verification.render.engine import (
+    KILL_GRACE_SECONDS,
     Renderer,
     RenderLimits,
     chromium_path,
@@ -60,6 +61,22 @@ def host_limiter() -> RedisHostLimiter | LocalHostLimiter:
         settings.VERIFIER_PER_HOST_LIMIT,
         float(settings.VERIFIER_TIMEOUT_SECONDS) + 5,
     )
+
+
+def render_host_limiter() -> RedisHostLimiter | LocalHostLimiter:
+    """The same sites' slots as host_limiter(), held around a whole render: the
+    raw fetch, the render and its grace before the browser is killed. With the
+    fetch's hold, a render outlasting it would let another worker take the slot."""
+    if not settings.REDIS_URL:
+        # The local limiter holds until release: share host_limiter's counts.
+        return host_limiter()
+    hold = (
+        float(settings.VERIFIER_TIMEOUT_SECONDS)
+        + float(settings.RENDER_TIMEOUT_SECONDS)
+        + KILL_GRACE_SECONDS
+        + 5
+    )
+    return _limiter(settings.REDIS_URL, settings.VERIFIER_PER_HOST_LIMIT, hold)
 
 
 def target_of(backlink: Backlink) -> Target:
@@ -133,7 +150,7 @@ def render_check(backlink: Backlink) -> CheckOutcome:
         return nullcontext() if same else limiter.slot(host)
 
     chromium = renderer()
-    with limiter.slot(urlsplit(backlink.source_url).hostname or ""):
+    with render_host_limiter().slot(urlsplit(backlink.source_url).hostname or ""):
         result = verify_rendered(
             backlink.source_url,
             target_of(backlink),

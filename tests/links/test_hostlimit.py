@@ -144,3 +144,21 @@ def test_local_limiter_counts_sites_too():
             pass
         with limiter.slot("c.example.org"):
             pass
+
+
+def test_a_render_holds_its_sites_slot_longer_than_a_fetch_and_counts_with_fetches():
+    from links.checking import host_limiter, render_host_limiter
+    from links.verification.render.engine import KILL_GRACE_SECONDS
+
+    fetches, renders = host_limiter(), render_host_limiter()
+    assert isinstance(renders, RedisHostLimiter)
+    # Held for the raw fetch, the render and the kill grace: a hold that ran
+    # out mid-render would let another worker take the site's slot.
+    assert renders.hold_seconds >= (
+        settings.VERIFIER_TIMEOUT_SECONDS + settings.RENDER_TIMEOUT_SECONDS + KILL_GRACE_SECONDS
+    )
+    assert renders.hold_seconds > fetches.hold_seconds
+    # The same sites' slots: a render and the raw checks share the limit.
+    site = f"render-{time.monotonic_ns()}.example"
+    with renders.slot(site):
+        assert fetches.holders(site) == 1

@@ -408,8 +408,16 @@ class Renderer:
             outcome.error_kind = str(ErrorKind.TIMEOUT)
             outcome.error = f"the page's scripts did not finish within {self.limits.timeout:g} s"
         except PlaywrightError as exc:
-            outcome.error_kind = "render_failed"
-            outcome.error = f"rendering failed: {str(exc).splitlines()[0][:300]}"
+            if time.monotonic() >= job.deadline:
+                # Past its deadline the browser was killed under a page stuck in
+                # its scripts (Renderer.render): that is the page's timeout.
+                outcome.error_kind = str(ErrorKind.TIMEOUT)
+                outcome.error = (
+                    f"the page's scripts did not finish within {self.limits.timeout:g} s"
+                )
+            else:
+                outcome.error_kind = "render_failed"
+                outcome.error = f"rendering failed: {str(exc).splitlines()[0][:300]}"
         finally:
             if context is not None:
                 with contextlib.suppress(PlaywrightError):

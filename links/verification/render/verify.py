@@ -121,7 +121,6 @@ def rendered_result(
             elapsed_ms=elapsed,
             rendered=True,
             render_ms=outcome.elapsed_ms,
-            script_built=raw.script_built,
         )
     body = outcome.html.encode("utf-8")
     page = FetchResult(
@@ -159,19 +158,19 @@ def rendered_result(
     )
     if judged.verdict == Verdict.MISSING and outcome.incomplete:
         # Some of what the page asked for was not fetched: the link may be in it.
-        return dataclasses.replace(
+        judged = dataclasses.replace(
             judged,
             verdict=Verdict.ERROR,
             error=f"rendered without all its requests ({outcome.incomplete})",
             error_kind="render_incomplete",
-            rendered=True,
-            render_ms=outcome.elapsed_ms,
             flags=raw.flags,
-            redirects=raw.redirects,
         )
+    else:
+        flags = dataclasses.replace(judged.flags, robots_txt_blocked=raw.flags.robots_txt_blocked)
+        judged = dataclasses.replace(judged, flags=flags)
+    # What the raw reading knew of the page stays, whatever the rendered verdict.
     return dataclasses.replace(
         judged,
-        flags=dataclasses.replace(judged.flags, robots_txt_blocked=raw.flags.robots_txt_blocked),
         redirects=raw.redirects,
         rendered=True,
         render_ms=outcome.elapsed_ms,
