@@ -15,6 +15,7 @@ from rest_framework import serializers
 from api.models import ApiToken
 from campaigns.access import campaigns_for
 from campaigns.models import Campaign, TargetPage, User
+from links.history import SIGNATURE_FIELDS
 from links.models import Alert, Backlink, CheckSummary, LinkCheck
 from links.verification.urls import InvalidURL
 from outreach import queries as prospect_queries
@@ -272,13 +273,7 @@ class CheckSummarySerializer(serializers.ModelSerializer):
             "count",
             "first_checked_at",
             "last_checked_at",
-            "verdict",
-            "http_status",
-            "final_url",
-            "anchors",
-            "flags",
-            "differences",
-            "error",
+            *SIGNATURE_FIELDS,
         ]
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -111,17 +112,24 @@ def fold_batch(
     return FoldResult(ids[-1], len(ids), folded, summaries)
 
 
-def fold_all(**options: Any) -> FoldResult:
-    """Fold every backlink, batch after batch (tests, benchmarks, a first run)."""
-    after_id, backlinks, folded, summaries = 0, 0, 0, 0
+def _fold_from(after_id: int, deadline: float, **options: Any) -> FoldResult:
+    """Fold batch after batch from ``after_id``, until the walk reaches the last
+    backlink or the monotonic ``deadline`` passes; the result's next_after_id
+    is where to go on (0: the walk is done)."""
+    backlinks, folded, summaries = 0, 0, 0
     while True:
         result = fold_batch(after_id=after_id, **options)
         backlinks += result.backlinks
         folded += result.folded
         summaries += result.summaries
-        if not result.next_after_id:
-            return FoldResult(0, backlinks, folded, summaries)
         after_id = result.next_after_id
+        if not after_id or time.monotonic() >= deadline:
+            return FoldResult(after_id, backlinks, folded, summaries)
+
+
+def fold_all(**options: Any) -> FoldResult:
+    """Fold every backlink, batch after batch (tests, benchmarks, a first run)."""
+    return _fold_from(0, math.inf, **options)
 
 
 # Where the periodic task's next batch starts, shared by every worker (Redis
@@ -137,18 +145,9 @@ def fold_some(*, now: datetime | None = None, seconds: float = SECONDS_PER_RUN) 
     last backlink or ``seconds`` have passed."""
     cache = caches["heartbeats"]
     after_id = int(cache.get(CURSOR_KEY) or 0)
-    deadline = time.monotonic() + seconds
-    backlinks, folded, summaries = 0, 0, 0
-    while True:
-        result = fold_batch(after_id=after_id, now=now)
-        backlinks += result.backlinks
-        folded += result.folded
-        summaries += result.summaries
-        after_id = result.next_after_id
-        if not after_id or time.monotonic() >= deadline:
-            break
-    cache.set(CURSOR_KEY, after_id, timeout=None)
-    return FoldResult(after_id, backlinks, folded, summaries)
+    result = _fold_from(after_id, time.monotonic() + seconds, now=now)
+    cache.set(CURSOR_KEY, result.next_after_id, timeout=None)
+    return result
 
 
 # The JSON fields are compared as text: jsonb's text is canonical on

@@ -116,7 +116,9 @@ def ensure(now: datetime, ahead: int) -> list[date]:
         return []
     current = month_of(now)
     wanted = {add_months(current, n) for n in range(ahead + 1)} | set(months_in_default())
-    return [month for month in sorted(wanted) if create_month(month)]
+    # One catalog read per run: create_month checks again, for its other callers.
+    missing = wanted - set(months())
+    return [month for month in sorted(missing) if create_month(month)]
 
 
 @dataclass(frozen=True)
