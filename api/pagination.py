@@ -112,7 +112,10 @@ def order_terms(queryset: QuerySet) -> list[Term]:
 
 
 def signature(terms: list[Term]) -> str:
-    return ",".join(t.ordering() for t in terms)
+    """What a cursor is valid for: the list's model and its order (two lists
+    with the same order, such as -created_at,-id, must not share cursors)."""
+    model = terms[-1].field.model._meta.label
+    return f"{model}:" + ",".join(t.ordering() for t in terms)
 
 
 def reversed_terms(terms: list[Term]) -> list[Term]:

@@ -101,12 +101,11 @@ def claim_due(*, limit: int, now: datetime | None = None) -> list[Claim]:
 
 def _claim_due_portably(*, limit: int, now: datetime, lease: datetime) -> list[Claim]:
     """The same claim in two statements, for SQLite (``make run``): it has no
-    SKIP LOCKED, and its single writer already keeps dispatchers apart."""
+    row locks, and its single writer already keeps dispatchers apart."""
     with transaction.atomic():
         rows = list(
             Backlink.objects.due(now)
             .order_by("next_check_at")
-            .select_for_update(skip_locked=True)
             .values_list("pk", "needs_render")[:limit]
         )
         Backlink.objects.filter(pk__in=[pk for pk, _render in rows]).update(next_check_at=lease)

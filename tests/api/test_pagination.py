@@ -160,6 +160,11 @@ def test_a_cursor_of_another_sort_is_a_400(api_member, campaign, prospects):
     assert api_member.get(f"/api/v1/prospects/?cursor={cursor}").status_code == 400
     # And another list's cursor, or a forged one.
     assert api_member.get(f"/api/v1/backlinks/?cursor={cursor}").status_code == 400
+    # Even one with the same order: the default sorts of prospects and alerts
+    # are both newest first (-created_at, -id).
+    newest = api_member.get("/api/v1/prospects/?page_size=3").json()["next"]
+    newest_cursor = newest.split("cursor=")[1].split("&")[0]
+    assert api_member.get(f"/api/v1/alerts/?cursor={newest_cursor}").status_code == 400
     forged = api_member.get("/api/v1/prospects/?cursor=forged")
     assert forged.status_code == 400
     assert forged.json()["errors"]["cursor"] == ["Invalid cursor."]
