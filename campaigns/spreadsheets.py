@@ -1,5 +1,6 @@
-"""Spreadsheets the app writes and reads: the one cell neutralizer, shared by
-every export (CSV and XLSX) and by the imports that read those exports back,
+"""Spreadsheets the app writes and reads: one list of formula triggers and the
+cell neutralizer built on it (in Python, and in SQL for PostgreSQL's exports),
+shared by every export (CSV and XLSX) and by the imports that read them back,
 and the table writers every export uses.
 
 A spreadsheet runs a cell that begins with ``=``, ``+``, ``-`` or ``@`` as a
@@ -232,12 +233,12 @@ def xlsx_response(rows: Iterable[Sequence[Any]], *, filename: str, title: str) -
 # the same bytes.
 
 # ``neutralize_cell`` and csv.writer's minimal quoting, per kind of column, in
-# SQL. ascii() reads the first character's code without copying the text
-# (= + - @ tab CR are 61 43 45 64 9 13); strpos is a plain byte search, several
-# times cheaper per cell than a regular expression. Dates, times and yes/no
-# never start with a trigger nor hold a delimiter; a number only may start
-# with "-".
-_NEUTRAL = "CASE WHEN ascii({c}) IN (61, 43, 45, 64, 9, 13) THEN '''' || {c} ELSE {c} END"
+# SQL, from the same FORMULA_TRIGGERS. ascii() reads the first character's code
+# without copying the text; strpos is a plain byte search, several times cheaper
+# per cell than a regular expression. Dates, times and yes/no never start with
+# a trigger nor hold a delimiter; a number only may start with "-".
+_TRIGGER_CODES = ", ".join(str(ord(trigger)) for trigger in FORMULA_TRIGGERS)
+_NEUTRAL = f"CASE WHEN ascii({{c}}) IN ({_TRIGGER_CODES}) THEN '''' || {{c}} ELSE {{c}} END"
 _NEEDS_QUOTES = (
     "strpos({c}, ',') > 0 OR strpos({c}, '\"') > 0 OR strpos({c}, E'\\n') > 0 "
     "OR strpos({c}, E'\\r') > 0"
@@ -247,7 +248,7 @@ _CSV_CELL = {
         f"CASE WHEN {_NEEDS_QUOTES} THEN '\"' || replace({_NEUTRAL}, '\"', '\"\"') || '\"' "
         f"ELSE {_NEUTRAL} END"
     ),
-    NUMBER: "CASE WHEN ascii({c}) = 45 THEN '''' || {c} ELSE {c} END",
+    NUMBER: f"CASE WHEN ascii({{c}}) = {ord('-')} THEN '''' || {{c}} ELSE {{c}} END",
     DATE: "{c}",
     DATETIME: "{c}",
     BOOLEAN: "{c}",
