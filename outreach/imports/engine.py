@@ -285,7 +285,7 @@ def run(
         columns = list(mapping.items())
         for number, cells in table.rows():
             summary.rows += 1
-            # is_blank and unquote_cell, inlined: this runs for every cell of
+            # The blank check and unquote_cell, inlined: this runs for every cell of
             # every row, and most cells are neither blank nor quoted.
             values: dict[str, Cell] = {}
             for index, name in columns:

@@ -64,10 +64,6 @@ class RowErrors(Exception):
         super().__init__("; ".join(e.reason for e in self.errors))
 
 
-def is_blank(value: Cell) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
 def text(value: Cell) -> str:
     if value is None:
         return ""
