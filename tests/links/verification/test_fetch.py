@@ -434,10 +434,14 @@ def test_keep_alive_reuses_the_connection(
 def test_each_thread_has_its_own_session(site: TestSite, fetcher: Fetcher) -> None:
     site.page("/a", HTML)
     sessions: list[object] = []
+    # A thread's session goes back to the idle list when the thread ends, for
+    # the next new thread: none ends here before all three hold theirs.
+    all_hold_one = threading.Barrier(3, timeout=30)
 
     def work() -> None:
         fetcher.fetch(site.url("/a"))
         sessions.append(fetcher._session())
+        all_hold_one.wait()
 
     threads = [threading.Thread(target=work) for _ in range(3)]
     for thread in threads:
