@@ -2,6 +2,9 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+# The navigation badge prints counts above this as "99+".
+ALERT_BADGE_MAX = 99
+
 
 def navigation(request: HttpRequest) -> dict[str, object]:
     """What the navigation bar needs on every page: the unread alert count.
@@ -16,6 +19,9 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         from campaigns.access import campaigns_for
         from links.models import Alert
 
-        return Alert.objects.filter(campaign__in=campaigns_for(user), read_at__isnull=True).count()
+        unread = Alert.objects.filter(campaign__in=campaigns_for(user), read_at__isnull=True)
+        # Counted up to one past what the badge prints ("99+"): an agency with
+        # a backlog of 200,000 unread alerts pays for 100 index entries, not all.
+        return unread.values("pk")[: ALERT_BADGE_MAX + 1].count()
 
-    return {"unread_alert_count": unread_alerts}
+    return {"unread_alert_count": unread_alerts, "alert_badge_max": ALERT_BADGE_MAX}

@@ -42,7 +42,7 @@ def prospect_counts_by_status(campaign: Campaign) -> list[tuple[str, str, int]]:
         Prospect.objects.filter(campaign=campaign)
         .order_by()
         .values_list("status")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))  # not COUNT(id): see _count_of
     )
     return [(value, label, counts.get(value, 0)) for value, label in Status.choices]
 
@@ -52,7 +52,7 @@ def backlink_counts_by_state(campaign: Campaign) -> list[tuple[str, str, int]]:
         Backlink.objects.filter(campaign=campaign)
         .order_by()
         .values_list("state")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
     )
     return [(value, label, counts.get(value, 0)) for value, label in BacklinkState.choices]
 
@@ -62,12 +62,16 @@ def prospect_counts_by_kind(campaign: Campaign) -> dict[str, int]:
         Prospect.objects.filter(campaign=campaign)
         .order_by()
         .values_list("kind")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
     )
 
 
-def goal_progress(campaign: Campaign) -> dict[str, int | None]:
-    won = Backlink.objects.filter(campaign=campaign).exclude(state=BacklinkState.LOST).count()
+def goal_progress(
+    campaign: Campaign, backlink_states: list[tuple[str, str, int]]
+) -> dict[str, int | None]:
+    """The links won that are not lost against the goal, from
+    backlink_counts_by_state's rows (no second count of the same links)."""
+    won = sum(n for state, _label, n in backlink_states if state != BacklinkState.LOST)
     goal = campaign.goal_links
     percent = min(100, round(100 * won / goal)) if goal else None
     return {"won": won, "goal": goal, "percent": percent}

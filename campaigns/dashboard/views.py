@@ -34,13 +34,14 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 @member_required
 def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
+    backlink_states = queries.backlink_counts_by_state(campaign)
     context = {
         "campaign": campaign,
         "target_pages": campaign.target_pages.all()[:50],
         "target_page_count": campaign.target_pages.count(),
         "prospect_statuses": queries.prospect_counts_by_status(campaign),
-        "backlink_states": queries.backlink_counts_by_state(campaign),
-        "goal": queries.goal_progress(campaign),
+        "backlink_states": backlink_states,
+        "goal": queries.goal_progress(campaign, backlink_states),
         "members": campaign.members.order_by("username")[:50],
     }
     return render(request, "campaigns/campaign_detail.html", context)

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from links.models import BacklinkState
 from outreach.models import Status
 from tests.factories import (
     BacklinkFactory,
@@ -53,6 +55,19 @@ def test_campaign_detail_counts_prospects_per_status(client, member, campaign):
     assert counts["contacted"] == 3
     assert counts["won"] == 1
     assert counts["new"] == 0
+
+
+def test_campaign_detail_goal_counts_the_links_won_that_are_not_lost(client, member, campaign):
+    campaign.goal_links = 8
+    campaign.save()
+    BacklinkFactory.create_batch(2, campaign=campaign, state=BacklinkState.LIVE)
+    BacklinkFactory(campaign=campaign, state=BacklinkState.NOFOLLOW)
+    BacklinkFactory(campaign=campaign, state=BacklinkState.LOST, lost_at=timezone.now())
+    BacklinkFactory(campaign=CampaignFactory(), state=BacklinkState.LIVE)  # another campaign's
+    client.force_login(member)
+    response = client.get(reverse("campaigns:detail", args=[campaign.slug]))
+    assert response.context["goal"] == {"won": 3, "goal": 8, "percent": 38}
+    assert "3 of 8 links won (38%)" in response.content.decode()
 
 
 def test_campaign_list_counts_each_campaigns_own_rows(client, manager):

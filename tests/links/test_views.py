@@ -365,6 +365,15 @@ def test_nav_shows_the_unread_count(signed_in, campaign):
     )
 
 
+def test_nav_prints_a_backlog_past_99_unread_as_99_plus(signed_in, campaign):
+    AlertFactory.create_batch(99, campaign=campaign)
+    content = signed_in.get(reverse("links:alert_list")).content.decode()
+    assert '<span id="nav-alert-count" class="count">99<span' in content
+    AlertFactory(campaign=campaign)
+    content = signed_in.get(reverse("links:alert_list")).content.decode()
+    assert '<span id="nav-alert-count" class="count">99+<span' in content
+
+
 @pytest.mark.parametrize("rows", [3, 30])
 def test_alert_list_query_count_does_not_grow(
     signed_in, campaign, rows, django_assert_max_num_queries
