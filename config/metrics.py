@@ -98,13 +98,13 @@ class AnchorageCollector(Collector):
         )
 
     def _backlinks(self, now: datetime) -> Iterator[Metric]:
-        # Claimed links have their next_check_at pushed ahead by the lease, so the
-        # oldest due one is the oldest nobody has claimed: the first entry of the
-        # backlink_next_check index. The count stops at DUE_COUNT_CAP so that a
+        # The oldest due link nobody holds: the first entries of the
+        # backlink_next_check index, past the ones a check task holds (at most
+        # what is in flight). The count stops at DUE_COUNT_CAP so that a
         # day-long backlog costs a bounded index range, not the whole table
         # (which is also why there is no backlinks-by-state gauge: it would read
         # every row on every scrape).
-        due = Backlink.objects.filter(next_check_at__lte=now).order_by()
+        due = Backlink.objects.due(now).order_by()
         oldest = due.aggregate(oldest=Min("next_check_at"))["oldest"]
         yield GaugeMetricFamily(
             "anchorage_backlinks_due",

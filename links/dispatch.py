@@ -1,7 +1,7 @@
 """How a backlink check reaches a worker: claims, their wire format, queueing.
 
 Beat runs ``tasks.dispatch_due_checks`` every minute: ``dispatch_due`` claims
-the backlinks that are due (moving ``next_check_at`` forward as a lease) and
+the backlinks that are due (setting their ``lease_until``) and
 queues them, ``VERIFIER_BATCH_SIZE`` claims per ``tasks.check_backlinks``
 message, once the claims are committed. The task hands the claims to
 ``services.check_claimed``, which verifies them on the host-fair pool and
@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from config.enqueue import TaskRef
@@ -40,19 +41,21 @@ CLAIM_CHUNK = 2500
 # inside the lease even behind a few others.
 RENDER_BATCH_SIZE = 5
 
-# One statement: lock the most overdue rows nobody else holds (SKIP LOCKED: a
-# second dispatcher takes the next ones), move their next_check_at to the lease,
-# return their ids. MATERIALIZED keeps the locking SELECT from being inlined
-# into the UPDATE, where the LIMIT and SKIP LOCKED would no longer hold.
+# One statement: lock the most overdue rows nobody holds (SKIP LOCKED: a second
+# dispatcher takes the next ones; a lease that ran out is free again), set their
+# lease, return their ids. MATERIALIZED keeps the locking SELECT from being
+# inlined into the UPDATE, where the LIMIT and SKIP LOCKED would no longer hold.
+# Only lease_until changes, a column in no index: with room on the page the
+# update is HOT and writes no index entry (Backlink.lease_until).
 _CLAIM_SQL = """
 WITH due AS MATERIALIZED (
     SELECT id FROM {table}
-    WHERE next_check_at <= %(now)s
+    WHERE next_check_at <= %(now)s AND (lease_until IS NULL OR lease_until <= %(now)s)
     ORDER BY next_check_at
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
 )
-UPDATE {table} b SET next_check_at = %(lease)s
+UPDATE {table} b SET lease_until = %(lease)s
 FROM due WHERE b.id = due.id
 RETURNING b.id, b.needs_render
 """
@@ -60,7 +63,7 @@ RETURNING b.id, b.needs_render
 
 @dataclass(frozen=True)
 class Claim:
-    """A backlink handed to a check task. ``lease`` is the next_check_at the claim
+    """A backlink handed to a check task. ``lease`` is the lease_until the claim
     set: the task records only while it still matches, so a redelivered or
     duplicate task does nothing."""
 
@@ -86,8 +89,8 @@ def _lease(now: datetime) -> datetime:
 
 
 def claim_due(*, limit: int, now: datetime | None = None) -> list[Claim]:
-    """Claim up to ``limit`` due backlinks, moving their next_check_at forward as a
-    lease. Concurrent dispatchers skip each other's rows (SKIP LOCKED)."""
+    """Claim up to ``limit`` due backlinks, holding each until its lease runs
+    out. Concurrent dispatchers skip each other's rows (SKIP LOCKED)."""
     now = now or timezone.now()
     lease = _lease(now)
     if connection.vendor != "postgresql":
@@ -108,14 +111,21 @@ def _claim_due_portably(*, limit: int, now: datetime, lease: datetime) -> list[C
             .order_by("next_check_at")
             .values_list("pk", "needs_render")[:limit]
         )
-        Backlink.objects.filter(pk__in=[pk for pk, _render in rows]).update(next_check_at=lease)
+        Backlink.objects.filter(pk__in=[pk for pk, _render in rows]).update(lease_until=lease)
     return [Claim(pk, lease, render) for pk, render in rows]
 
 
 def claim(backlink_ids: Sequence[int], *, now: datetime | None = None) -> list[Claim]:
-    """Claim these backlinks now, due or not (the command line, "re-check now")."""
+    """Claim these backlinks now, due or not (the command line, "re-check now").
+    Their next check moves up to the lease at the latest, so a check that never
+    comes back is retried when the lease runs out, not at the old schedule."""
     lease = _lease(now or timezone.now())
-    Backlink.objects.filter(pk__in=backlink_ids).update(next_check_at=lease)
+    Backlink.objects.filter(pk__in=backlink_ids).update(
+        lease_until=lease,
+        next_check_at=Case(
+            When(next_check_at__lte=lease, then=F("next_check_at")), default=Value(lease)
+        ),
+    )
     rendered = set(
         Backlink.objects.filter(pk__in=backlink_ids, needs_render=True).values_list("pk", flat=True)
     )
@@ -171,6 +181,6 @@ def request_check(backlink: Backlink, *, now: datetime | None = None) -> datetim
     now = now or timezone.now()
     claims = claim([backlink.pk], now=now)
     Backlink.objects.filter(pk=backlink.pk).update(check_requested_at=now)
-    backlink.check_requested_at, backlink.next_check_at = now, claims[0].lease
+    backlink.check_requested_at, backlink.lease_until = now, claims[0].lease
     enqueue_checks(claims)
     return now

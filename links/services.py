@@ -86,7 +86,7 @@ def check_claimed(claims: Sequence[Claim]) -> int:
     """
     by_id = {claim.backlink_id: claim for claim in claims}
     backlinks = list(Backlink.objects.filter(pk__in=by_id).select_related("target_page"))
-    due = [b for b in backlinks if b.next_check_at == by_id[b.pk].lease]
+    due = [b for b in backlinks if b.lease_until == by_id[b.pk].lease]
     recorded = 0
     finished: list[tuple[Claim, CheckOutcome]] = []
     escalated: list[Claim] = []
@@ -139,7 +139,7 @@ def render_claimed(claims: Sequence[Claim]) -> int:
     backlinks = Backlink.objects.filter(pk__in=by_id).select_related("target_page")
     recorded = 0
     for backlink in backlinks:
-        if backlink.next_check_at != by_id[backlink.pk].lease:
+        if backlink.lease_until != by_id[backlink.pk].lease:
             continue
         try:
             outcome = render_check(backlink)
@@ -204,7 +204,7 @@ def record_checks(
                 .order_by("pk")
             )
         )
-        backlinks = [b for b in locked if leases[b.pk] is None or b.next_check_at == leases[b.pk]]
+        backlinks = [b for b in locked if leases[b.pk] is None or b.lease_until == leases[b.pk]]
         checks = LinkCheck.objects.bulk_create(
             _link_check(backlink, outcomes[backlink.pk], now) for backlink in backlinks
         )

@@ -81,7 +81,7 @@ def test_checks_finished_before_a_busy_host_stops_the_batch_are_recorded(monkeyp
     # The other two stay claimed: the dispatcher hands them out when the lease ends.
     for backlink, lease in zip(backlinks[3:], payload[3:], strict=True):
         backlink.refresh_from_db()
-        assert backlink.next_check_at.isoformat() == lease[1]
+        assert backlink.lease_until.isoformat() == lease[1]
         assert backlink.last_checked_at is None
 
 
@@ -99,7 +99,7 @@ def test_one_result_the_database_refuses_costs_only_itself(monkeypatch):
     recorded = set(LinkCheck.objects.values_list("backlink_id", flat=True))
     assert recorded == {b.pk for n, b in enumerate(backlinks) if n != 1}
     backlinks[1].refresh_from_db()
-    assert backlinks[1].next_check_at.isoformat() == payload[1][1]  # still claimed
+    assert backlinks[1].lease_until.isoformat() == payload[1][1]  # still claimed
 
 
 def test_a_redelivered_batch_records_nothing_twice(monkeypatch):

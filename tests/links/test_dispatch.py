@@ -10,20 +10,48 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from links import dispatch
+from links import dispatch, services
 from links.models import Backlink
+from links.outcome import CheckOutcome
 from tests.factories import BacklinkFactory
 
+LIVE = CheckOutcome(
+    verdict="live",
+    http_status=200,
+    anchors=[{"href": "https://ours.example/", "text": "our guide", "rel": "", "dofollow": True}],
+    page_hash="a" * 64,
+)
 
-def test_claim_due_takes_only_due_links_and_moves_them_forward(db, settings):
+
+def test_claim_due_takes_only_due_links_and_leases_them(db, settings):
     now = timezone.now()
     due = BacklinkFactory(next_check_at=now - timedelta(minutes=1))
     BacklinkFactory(next_check_at=now + timedelta(hours=1))
     claims = dispatch.claim_due(limit=10, now=now)
     assert [c.backlink_id for c in claims] == [due.pk]
     due.refresh_from_db()
-    assert due.next_check_at == now + timedelta(seconds=settings.VERIFIER_LEASE_SECONDS)
+    lease = now + timedelta(seconds=settings.VERIFIER_LEASE_SECONDS)
+    assert due.lease_until == lease == claims[0].lease
+    assert due.next_check_at == now - timedelta(minutes=1)  # the schedule is left alone
     assert dispatch.claim_due(limit=10, now=now) == []  # leased, not due any more
+    assert not Backlink.objects.due(now).exists()
+
+
+def test_a_lease_that_ran_out_is_claimed_again_with_a_new_lease(db, settings):
+    now = timezone.now()
+    backlink = BacklinkFactory(next_check_at=now - timedelta(minutes=1))
+    first = dispatch.claim_due(limit=10, now=now)
+    later = now + timedelta(seconds=settings.VERIFIER_LEASE_SECONDS)
+    assert dispatch.claim_due(limit=10, now=later - timedelta(seconds=1)) == []
+    second = dispatch.claim_due(limit=10, now=later)
+    assert [c.backlink_id for c in second] == [backlink.pk]
+    assert second[0].lease > first[0].lease
+    # The first task, had it come back late, would find its lease gone.
+    assert services.record_check(first[0], LIVE, now=later) is None
+    assert services.record_check(second[0], LIVE, now=later) is not None
+    backlink.refresh_from_db()
+    assert backlink.lease_until is None  # recorded: held by no task
+    assert backlink.next_check_at > later  # and scheduled again
 
 
 def test_claim_due_takes_the_most_overdue_first(db):
@@ -72,7 +100,9 @@ def test_request_check_claims_and_queues_a_task_on_redis(db, django_capture_on_c
         requested = dispatch.request_check(backlink)
     backlink.refresh_from_db()
     assert backlink.check_requested_at == requested
-    assert backlink.next_check_at > requested  # leased to this check
+    assert backlink.lease_until > requested  # leased to this check
+    # If that check never comes back, the link is due when the lease runs out.
+    assert backlink.next_check_at == backlink.lease_until
     messages = client.lrange("celery", 0, -1)
     assert len(messages) == 1
     assert b"links.tasks.check_backlinks" in messages[0]

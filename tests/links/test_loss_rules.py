@@ -266,7 +266,7 @@ def test_a_stale_claim_records_nothing(backlink):
     now = timezone.now()
     claim = dispatch.claim([backlink.pk], now=now)[0]
     assert services.record_check(claim, LIVE, now=now) is not None
-    # The same claim again (a redelivered task) finds next_check_at moved on.
+    # The same claim again (a redelivered task) finds its lease gone.
     assert services.record_check(claim, LIVE, now=now) is None
     assert LinkCheck.objects.filter(backlink=backlink).count() == 1
 

@@ -37,7 +37,7 @@ class Command(BaseCommand):
             return
         claims = {c.backlink_id: c for c in dispatch.claim([b.pk for b in selected])}
         for backlink in selected:
-            backlink.next_check_at = claims[backlink.pk].lease
+            backlink.lease_until = claims[backlink.pk].lease
         verdicts: Counter[str] = Counter()
         started = time.monotonic()
         for done, (backlink_id, outcome) in enumerate(check_many(selected), start=1):
