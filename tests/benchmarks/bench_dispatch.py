@@ -66,9 +66,12 @@ def measure(due: int, rounds: int) -> None:
     server = base.ServerCPU(connection)
     for n in range(rounds):
         with connection.cursor() as cursor:
-            # Nothing due, then ``due`` rows of this round (a different set each
-            # time), overdue by up to an hour.
-            cursor.execute(f"UPDATE {table} SET next_check_at = now() + interval '7 days'")  # noqa: S608
+            # Nothing due and nothing held (the last round's checks recorded),
+            # then ``due`` rows of this round (a different set each time),
+            # overdue by up to an hour.
+            cursor.execute(
+                f"UPDATE {table} SET next_check_at = now() + interval '7 days', lease_until = NULL"  # noqa: S608
+            )
             cursor.execute(
                 f"UPDATE {table} SET next_check_at = now() - (id %% 3600) * interval '1 second' "  # noqa: S608
                 "WHERE id IN (SELECT id FROM links_backlink ORDER BY md5(id::text || %s) LIMIT %s)",
@@ -105,7 +108,8 @@ def measure(due: int, rounds: int) -> None:
 def probe(due: int) -> None:
     """Where a claim's time goes: the same number of rows updated with and
     without touching an indexed column (a non-HOT update writes a new entry
-    into every index of the table; a HOT one, into none), rolled back."""
+    into every index of the table; a HOT one, into none), rolled back. A claim
+    sets lease_until; before migration links/0019 it moved next_check_at."""
     from django.db import connection, transaction
 
     from links.models import Backlink
@@ -115,7 +119,7 @@ def probe(due: int) -> None:
         cursor.execute("SELECT count(*) FROM pg_index WHERE indrelid = %s::regclass", [table])
         indexes = cursor.fetchone()[0]
         cursor.execute(f"VACUUM {table}")
-    for column in ("next_check_at", "check_requested_at"):
+    for column in ("next_check_at", "lease_until"):
         with transaction.atomic(), connection.cursor() as cursor:
             started = time.perf_counter()
             cursor.execute(
