@@ -342,7 +342,7 @@ VERIFIER_MAX_REDIRECTS = env_int("VERIFIER_MAX_REDIRECTS", 5)
 VERIFIER_CONFIRM_MINUTES = env_int("VERIFIER_CONFIRM_MINUTES", 10)
 # A page failing without a break for this long raises "page unreachable".
 VERIFIER_UNREACHABLE_DAYS = env_int("VERIFIER_UNREACHABLE_DAYS", 3)
-# The dispatcher pushes next_check_at this far ahead when it claims a link; a
+# A claimed link is held by its check task this long (Backlink.lease_until); a
 # check lost with its worker is claimed again when the lease runs out.
 VERIFIER_LEASE_SECONDS = env_int("VERIFIER_LEASE_SECONDS", 900)
 VERIFIER_BATCH_SIZE = env_int("VERIFIER_BATCH_SIZE", 25)

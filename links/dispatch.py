@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -50,14 +50,15 @@ RENDER_BATCH_SIZE = 5
 _CLAIM_SQL = """
 WITH due AS MATERIALIZED (
     SELECT id FROM {table}
-    WHERE next_check_at <= %(now)s AND (lease_until IS NULL OR lease_until <= %(now)s)
+    WHERE next_check_at <= %(now)s AND next_check_at >= %(scheduled_from)s
+      AND (lease_until IS NULL OR lease_until <= %(now)s)
     ORDER BY next_check_at
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
 )
 UPDATE {table} b SET lease_until = %(lease)s
 FROM due WHERE b.id = due.id
-RETURNING b.id, b.needs_render
+RETURNING b.id, b.needs_render, b.next_check_at
 """
 
 
@@ -91,28 +92,50 @@ def _lease(now: datetime) -> datetime:
 def claim_due(*, limit: int, now: datetime | None = None) -> list[Claim]:
     """Claim up to ``limit`` due backlinks, holding each until its lease runs
     out. Concurrent dispatchers skip each other's rows (SKIP LOCKED)."""
-    now = now or timezone.now()
+    claims, _last = _claim_chunk(limit=limit, now=now or timezone.now())
+    return claims
+
+
+# Earlier than any schedule: a chunk with no lower bound.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _claim_chunk(
+    *, limit: int, now: datetime, scheduled_from: datetime = _EPOCH
+) -> tuple[list[Claim], datetime | None]:
+    """Claim up to ``limit`` due backlinks scheduled at or after
+    ``scheduled_from``; return the claims and the latest schedule among them,
+    where the next chunk of the same run starts. A held row keeps its place at
+    the head of the next_check_at index, so without that bound each chunk
+    would step again over every row the chunks before it took."""
     lease = _lease(now)
     if connection.vendor != "postgresql":
-        return _claim_due_portably(limit=limit, now=now, lease=lease)
+        return _claim_due_portably(limit=limit, now=now, lease=lease, scheduled_from=scheduled_from)
     sql = _CLAIM_SQL.format(table=connection.ops.quote_name(Backlink._meta.db_table))
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"now": now, "limit": limit, "lease": lease})
+        cursor.execute(
+            sql, {"now": now, "limit": limit, "lease": lease, "scheduled_from": scheduled_from}
+        )
         rows = cursor.fetchall()
-    return [Claim(pk, lease, bool(render)) for pk, render in rows]
+    last = max((scheduled for _pk, _render, scheduled in rows), default=None)
+    return [Claim(pk, lease, bool(render)) for pk, render, _scheduled in rows], last
 
 
-def _claim_due_portably(*, limit: int, now: datetime, lease: datetime) -> list[Claim]:
+def _claim_due_portably(
+    *, limit: int, now: datetime, lease: datetime, scheduled_from: datetime
+) -> tuple[list[Claim], datetime | None]:
     """The same claim in two statements, for SQLite (``make run``): it has no
     row locks, and its single writer already keeps dispatchers apart."""
     with transaction.atomic():
         rows = list(
             Backlink.objects.due(now)
+            .filter(next_check_at__gte=scheduled_from)
             .order_by("next_check_at")
-            .values_list("pk", "needs_render")[:limit]
+            .values_list("pk", "needs_render", "next_check_at")[:limit]
         )
-        Backlink.objects.filter(pk__in=[pk for pk, _render in rows]).update(lease_until=lease)
-    return [Claim(pk, lease, render) for pk, render in rows]
+        Backlink.objects.filter(pk__in=[pk for pk, *_rest in rows]).update(lease_until=lease)
+    last = max((scheduled for *_rest, scheduled in rows), default=None)
+    return [Claim(pk, lease, render) for pk, render, _scheduled in rows], last
 
 
 def claim(backlink_ids: Sequence[int], *, now: datetime | None = None) -> list[Claim]:
@@ -160,14 +183,20 @@ def _enqueue_in_batches(task: TaskRef[[Payload]], claims: Sequence[Claim], size:
 def dispatch_due() -> int:
     """Claim what is due, at most VERIFIER_DISPATCH_MAX, and queue its checks;
     return how many were claimed."""
-    claimed = 0
+    claimed, now, scheduled_from = 0, timezone.now(), _EPOCH
     while claimed < settings.VERIFIER_DISPATCH_MAX:
         with transaction.atomic():
-            claims = claim_due(limit=min(CLAIM_CHUNK, settings.VERIFIER_DISPATCH_MAX - claimed))
+            claims, last = _claim_chunk(
+                limit=min(CLAIM_CHUNK, settings.VERIFIER_DISPATCH_MAX - claimed),
+                now=now,
+                scheduled_from=scheduled_from,
+            )
             enqueue_checks(claims)
         claimed += len(claims)
-        if len(claims) < CLAIM_CHUNK:
+        if len(claims) < CLAIM_CHUNK or last is None:
             break
+        # Rows sharing the last schedule may be left; >= takes them next time.
+        scheduled_from = last
     return claimed
 
 

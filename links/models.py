@@ -60,10 +60,10 @@ class BacklinkQuerySet(models.QuerySet):
 
 
 class Backlink(models.Model):
-    # No index of its own: every claim by the dispatcher rewrites each index of
-    # the row (next_check_at is indexed, so the update is never HOT), and the
-    # campaign is already the first column of the unique constraint and of
-    # four indexes below.
+    # No index of its own: every recorded check rewrites each index of the row
+    # (it moves next_check_at and last_checked_at, both indexed, so the update
+    # is never HOT), and the campaign is already the first column of the
+    # unique constraint and of four indexes below.
     campaign = models.ForeignKey(
         Campaign, on_delete=models.CASCADE, related_name="backlinks", db_index=False
     )
@@ -86,8 +86,8 @@ class Backlink(models.Model):
         null=True,
         blank=True,
         related_name="won_backlinks",
-        # Nothing reads backlinks by who won them; without the index a claim
-        # writes one index entry less, and only deleting a user scans.
+        # Nothing reads backlinks by who won them; without the index a recorded
+        # check writes one index entry less, and only deleting a user scans.
         db_index=False,
     )
     won_on = models.DateField(default=timezone.localdate)

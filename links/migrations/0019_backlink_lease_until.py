@@ -2,8 +2,10 @@ from django.db import migrations, models
 
 # Room on each page of the backlink table, so that a claim (which only sets
 # lease_until) is a HOT update: the new row version goes on the same page and
-# no index gets a new entry. Rows written from now on leave the room; existing
-# pages gain it as updates and vacuum move rows. PostgreSQL only.
+# no index gets a new entry. Only pages written from now on leave the room
+# (vacuum does not move rows): on an existing table a claim stays a non-HOT
+# update until its row is rewritten elsewhere by a recorded check, or at once
+# after VACUUM FULL (docs/operations.md, Upgrade). PostgreSQL only.
 FILLFACTOR = 85
 
 

@@ -53,6 +53,12 @@ def seed() -> None:
     BacklinkFactory(campaign=campaign, state=BacklinkState.LOST, lost_at=now, next_check_at=later)
     BacklinkFactory(campaign=campaign, next_check_at=now - timedelta(minutes=10))
     BacklinkFactory(campaign=campaign, next_check_at=now - timedelta(minutes=2))
+    # Overdue but held by a check task: neither due nor lagging.
+    BacklinkFactory(
+        campaign=campaign,
+        next_check_at=now - timedelta(hours=1),
+        lease_until=now + timedelta(minutes=5),
+    )
     checked = BacklinkFactory(campaign=campaign, state=BacklinkState.ERROR, next_check_at=later)
     for verdict in [Verdict.LIVE, Verdict.LIVE, Verdict.LIVE, Verdict.ERROR]:
         LinkCheckFactory(backlink=checked, verdict=verdict, checked_at=now - timedelta(minutes=5))

@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from links import dispatch, services
-from links.models import Backlink
+from links.models import Backlink, LinkCheck
 from links.outcome import CheckOutcome
 from tests.factories import BacklinkFactory
 
@@ -52,6 +52,46 @@ def test_a_lease_that_ran_out_is_claimed_again_with_a_new_lease(db, settings):
     backlink.refresh_from_db()
     assert backlink.lease_until is None  # recorded: held by no task
     assert backlink.next_check_at > later  # and scheduled again
+
+
+def test_dispatch_due_claims_every_due_link_once_across_chunks(db, monkeypatch):
+    # Chunks of 4 over 11 due links, several sharing a schedule: each chunk
+    # starts at the last schedule of the one before, ties included.
+    monkeypatch.setattr(dispatch, "CLAIM_CHUNK", 4)
+    queued: list[int] = []
+    monkeypatch.setattr(
+        dispatch, "enqueue_checks", lambda claims: queued.extend(c.backlink_id for c in claims)
+    )
+    now = timezone.now()
+    minutes = [9, 9, 9, 9, 9, 7, 7, 5, 3, 3, 1]
+    due = [BacklinkFactory(next_check_at=now - timedelta(minutes=m)) for m in minutes]
+    held = BacklinkFactory(
+        next_check_at=now - timedelta(minutes=8), lease_until=now + timedelta(minutes=5)
+    )
+    BacklinkFactory(next_check_at=now + timedelta(minutes=1))
+    assert dispatch.dispatch_due() == len(due)
+    assert sorted(queued) == sorted(b.pk for b in due)
+    assert held.pk not in queued
+    assert not Backlink.objects.due().exists()
+
+
+def test_claim_keeps_a_schedule_earlier_than_its_lease(db):
+    now = timezone.now()
+    overdue = BacklinkFactory(next_check_at=now - timedelta(hours=2))
+    claim = dispatch.claim([overdue.pk], now=now)[0]
+    overdue.refresh_from_db()
+    assert overdue.lease_until == claim.lease
+    assert overdue.next_check_at == now - timedelta(hours=2)
+
+
+def test_re_check_now_during_a_dispatched_check_drops_the_older_result(db):
+    now = timezone.now()
+    backlink = BacklinkFactory(next_check_at=now - timedelta(minutes=1))
+    dispatched = dispatch.claim_due(limit=10, now=now)[0]
+    requested = dispatch.claim([backlink.pk], now=now + timedelta(seconds=30))[0]
+    assert services.record_check(dispatched, LIVE, now=now + timedelta(seconds=40)) is None
+    assert services.record_check(requested, LIVE, now=now + timedelta(seconds=50)) is not None
+    assert LinkCheck.objects.filter(backlink=backlink).count() == 1
 
 
 def test_claim_due_takes_the_most_overdue_first(db):
