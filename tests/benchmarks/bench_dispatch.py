@@ -10,7 +10,8 @@ makes ``--due`` of the backlinks due, and times ``dispatch.dispatch_due()``
 end to end as beat runs it: the claims (one UPDATE ... RETURNING per chunk)
 and the publishing of the check tasks to the Redis broker. Each round makes
 another set of rows due, after a VACUUM (untimed). The broker's queue is purged
-after each round: no worker runs.
+after each round: no worker runs. ``--held N`` also leaves N overdue backlinks
+held by (imaginary) checks still in flight, which every claim steps over.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import bench_dashboard as base
 TARGET_S = 1.0
 
 
-def measure(due: int, rounds: int) -> None:
+def measure(due: int, rounds: int, held: int = 0) -> None:
     from django.conf import settings
     from django.db import connection
 
@@ -42,12 +43,12 @@ def measure(due: int, rounds: int) -> None:
 
     settings.VERIFIER_DISPATCH_MAX = due
     spent = {"claim": 0.0, "publish": 0.0}
-    claim_due, delay_each = dispatch.claim_due, TaskRef.delay_each
+    claim_chunk, delay_each = dispatch._claim_chunk, TaskRef.delay_each
 
     def timed_claim(**kwargs):  # type: ignore[no-untyped-def]
         started = time.perf_counter()
         try:
-            return claim_due(**kwargs)
+            return claim_chunk(**kwargs)
         finally:
             spent["claim"] += time.perf_counter() - started
 
@@ -58,7 +59,7 @@ def measure(due: int, rounds: int) -> None:
         finally:
             spent["publish"] += time.perf_counter() - started
 
-    dispatch.claim_due = timed_claim
+    dispatch._claim_chunk = timed_claim
     TaskRef.delay_each = timed_publish  # type: ignore[method-assign]
     total = Backlink.objects.count()
     table = Backlink._meta.db_table
@@ -77,6 +78,16 @@ def measure(due: int, rounds: int) -> None:
                 "WHERE id IN (SELECT id FROM links_backlink ORDER BY md5(id::text || %s) LIMIT %s)",
                 [str(n), due],
             )
+            if held:
+                # Checks still in flight from earlier dispatches: overdue for
+                # longer than this round's rows, so the first index entries
+                # the claims step over.
+                cursor.execute(
+                    f"UPDATE {table} SET next_check_at = now() - interval '2 hours', "  # noqa: S608
+                    "lease_until = now() + interval '15 minutes' WHERE id IN (SELECT id FROM "
+                    f"{table} WHERE next_check_at > now() ORDER BY md5(id::text || %s) LIMIT %s)",
+                    [f"held{n}", held],
+                )
             cursor.execute(f"VACUUM ANALYZE {table}")
         app.control.purge()
         spent.update(claim=0.0, publish=0.0)
@@ -139,6 +150,12 @@ def main() -> None:
     parser.add_argument("--due", type=int, default=10_000, help="backlinks due per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--scale", type=int, default=1, help="times 100,000 backlinks")
+    parser.add_argument(
+        "--held",
+        type=int,
+        default=0,
+        help="overdue backlinks still held by earlier dispatches' checks in each round",
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
@@ -159,8 +176,11 @@ def main() -> None:
         base.scale(args.scale)
         base.seed()
     load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
-    print(f"Dispatching {args.due:,} due backlinks; {os.cpu_count()} CPUs, load average {load}:")
-    measure(args.due, args.rounds)
+    held = f" past {args.held:,} held ones" if args.held else ""
+    print(
+        f"Dispatching {args.due:,} due backlinks{held}; {os.cpu_count()} CPUs, load average {load}:"
+    )
+    measure(args.due, args.rounds, args.held)
 
 
 if __name__ == "__main__":
