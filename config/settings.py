@@ -331,6 +331,7 @@ CELERY_TASK_ROUTES = {
     "links.tasks.render_backlinks": {"queue": "render"},
     # Folding old checks and managing partitions: database work in batches.
     "links.tasks.maintain_check_history": {"queue": "bulk"},
+    "campaigns.tasks.compact_tallies": {"queue": "bulk"},
 }
 
 # --- Verifier -----------------------------------------------------------------

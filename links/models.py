@@ -602,3 +602,18 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.message[:60]}"
+
+
+class BacklinkTally(models.Model):
+    """Signed counts of a campaign's backlinks, written by database triggers
+    (config.tallies.BACKLINKS): a campaign's counts are the sums of its rows."""
+
+    # No foreign key constraint, as outreach.ProspectTally.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    backlinks = models.IntegerField(default=0)
+    live_backlinks = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"campaign {self.campaign_id}: {self.backlinks:+} / {self.live_backlinks:+}"

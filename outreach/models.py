@@ -429,6 +429,23 @@ class ImportJob(models.Model):
         return min(99, self.rows_done * 100 // self.rows_total)
 
 
+class ProspectTally(models.Model):
+    """Signed counts of a campaign's prospects, written by database triggers
+    (config.tallies.PROSPECTS): a campaign's counts are the sums of its rows."""
+
+    # No foreign key constraint: a campaign's prospects are deleted before it,
+    # and each of those deletions writes a row here; compact() drops rows of
+    # campaigns that are gone.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    prospects = models.IntegerField(default=0)
+    open_prospects = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"campaign {self.campaign_id}: {self.prospects:+} / {self.open_prospects:+}"
+
+
 # The outreach email models live in outreach/email/ with the rest of outreach
 # email; importing them here registers them under this app (label "outreach").
 from outreach.email.models import (  # noqa: E402, F401

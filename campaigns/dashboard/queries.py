@@ -3,36 +3,36 @@ from the campaigns side; nothing imports this package but the URLconf."""
 
 from __future__ import annotations
 
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db import models
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from campaigns.models import Campaign
-from links.models import Backlink, BacklinkState
-from outreach.models import Prospect, Status
+from links.models import Backlink, BacklinkState, BacklinkTally
+from outreach.models import Prospect, ProspectTally, Status
 
 
-def _count_of(queryset: QuerySet) -> Coalesce:
-    """A correlated COUNT subquery. Joining prospects and backlinks in one GROUP BY
-    would multiply the rows (prospects times links per campaign); subqueries don't."""
-    counted = (
-        queryset.filter(campaign=OuterRef("pk"))
+def _tallied(tally: type[models.Model], column: str) -> Coalesce:
+    """A campaign's count from its tally rows (config.tallies): a handful of
+    rows per campaign, whatever its number of prospects or links."""
+    summed = (
+        tally.objects.filter(campaign=OuterRef("pk"))
         .order_by()
         .values("campaign")
-        # COUNT(*), not COUNT(id): the (campaign, status/state) indexes answer it
-        # without reading the table.
-        .annotate(n=Count("*"))
+        .annotate(n=Sum(column))
         .values("n")
     )
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+    return Coalesce(Subquery(summed, output_field=IntegerField()), Value(0))
 
 
 def campaigns_with_counts(campaigns: QuerySet[Campaign]) -> QuerySet[Campaign]:
-    """One query for the campaign list, whatever the number of prospects or links."""
+    """One query for the campaign list, whatever the number of prospects or
+    links: the counts are kept by the database as rows change."""
     return campaigns.select_related("owner").annotate(
-        prospect_count=_count_of(Prospect.objects.all()),
-        open_prospect_count=_count_of(Prospect.objects.open()),
-        backlink_count=_count_of(Backlink.objects.all()),
-        live_count=_count_of(Backlink.objects.filter(state=BacklinkState.LIVE)),
+        prospect_count=_tallied(ProspectTally, "prospects"),
+        open_prospect_count=_tallied(ProspectTally, "open_prospects"),
+        backlink_count=_tallied(BacklinkTally, "backlinks"),
+        live_count=_tallied(BacklinkTally, "live_backlinks"),
     )
 
 
@@ -42,7 +42,9 @@ def prospect_counts_by_status(campaign: Campaign) -> list[tuple[str, str, int]]:
         Prospect.objects.filter(campaign=campaign)
         .order_by()
         .values_list("status")
-        .annotate(n=Count("*"))  # not COUNT(id): see _count_of
+        # COUNT(*), not COUNT(id): the (campaign, status/state) indexes answer
+        # it without reading the table.
+        .annotate(n=Count("*"))
     )
     return [(value, label, counts.get(value, 0)) for value, label in Status.choices]
 

