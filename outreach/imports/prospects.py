@@ -90,6 +90,9 @@ class ProspectRecord:
 
 # The plain fields copied onto a prospect when the row has a value for them.
 COPIED = ("contact_email", "contact_name", "domain_rating", "notes", "deadline", "niche", "outlet")
+# The columns a new prospect's row gives the COPY (the rest are the same for
+# every row).
+STREAMED = ("id", "kind", "url", "url_key", "domain", *COPIED)
 
 
 def parse_kind(value: Cell) -> str:
@@ -142,7 +145,20 @@ class ProspectImporter(Importer):
         self.default_kind = Kind(self.options.get("kind") or Kind.BLOGGER).value
         self._tags: dict[str, Tag] | None = None
         self._streaming = connection.vendor == "postgresql"
-        self._stream = CopyStream(Prospect) if self._streaming else None
+        self._stream = (
+            CopyStream(
+                Prospect,
+                STREAMED,
+                fixed={
+                    "campaign_id": self.campaign.pk,
+                    "status": Status.NEW,
+                    "created_at": self.now,
+                    "updated_at": self.now,
+                },
+            )
+            if self._streaming
+            else None
+        )
         self._ids: list[int] = []
         self._added: list[tuple[int | None, ProspectRecord]] = []
         self._unsaved: list[dict[str, Any]] = []
@@ -277,9 +293,8 @@ class ProspectImporter(Importer):
         }
 
     def add(self, obj: ProspectRecord, record: ProspectRecord) -> None:
-        row = self._row(record)
         if self._stream is None:
-            self._unsaved.append(row)
+            self._unsaved.append(self._row(record))
             self._added.append((None, record))
             return
         if not self._ids:
@@ -287,9 +302,25 @@ class ProspectImporter(Importer):
             self._stream.close()
             self._ids = allocate_ids(Prospect, ID_BLOCK)
             self._ids.reverse()
-        row["id"] = self._ids.pop()
-        self._stream.write(row)
-        self._added.append((row["id"], record))
+        pk = self._ids.pop()
+        # STREAMED's order.
+        self._stream.write(
+            (
+                pk,
+                record.kind,
+                record.url,
+                record.url_key,
+                record.domain,
+                record.contact_email,
+                record.contact_name,
+                record.domain_rating,
+                record.notes,
+                record.deadline,
+                record.niche,
+                record.outlet,
+            )
+        )
+        self._added.append((pk, record))
 
     def flush_new(self) -> None:
         """Close the COPY, then write the new prospects' history and tags."""
