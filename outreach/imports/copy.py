@@ -106,6 +106,13 @@ def insert_rows(
     return ids
 
 
+def int_array(values: Sequence[int]) -> str:
+    """An array of integers as PostgreSQL reads it (``'{1,2,3}'``), for a
+    ``%s::bigint[]`` parameter: psycopg's list dumper spends microseconds on
+    each element of a batch's 5,000 ids."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
 def allocate_ids(model: type[models.Model], count: int) -> list[int]:
     """Take ``count`` primary keys from the table's sequence (PostgreSQL)."""
     with connection.cursor() as cursor:
