@@ -15,7 +15,7 @@ from django.db import connection
 from django.utils import timezone
 
 from outreach.imports import validate as v
-from outreach.imports.copy import CopyStream, allocate_ids, insert_rows
+from outreach.imports.copy import CopyStream, allocate_ids, insert_rows, int_array
 from outreach.imports.engine import Change, Importer
 from outreach.imports.mapping import Field, header_key
 from outreach.imports.reader import Cell
@@ -90,16 +90,31 @@ class ProspectRecord:
 
 # The plain fields copied onto a prospect when the row has a value for them.
 COPIED = ("contact_email", "contact_name", "domain_rating", "notes", "deadline", "niche", "outlet")
+# The columns a new prospect's row gives the COPY (the rest are the same for
+# every row).
+STREAMED = ("id", "kind", "url", "url_key", "domain", *COPIED)
+
+
+# Each spelling of a type seen in a file, with its kind: a file spells its types
+# a few ways, and header_key costs more than the rest of a row's type check.
+# Bounded, because a hostile file could spell them in endless ways.
+_KIND_OF_TEXT: dict[str, str] = {}
+KIND_TEXTS_KEPT = 1000
 
 
 def parse_kind(value: Cell) -> str:
-    kind = KIND_WORDS.get(header_key(v.text(value)))
+    raw = v.text(value)
+    kind = _KIND_OF_TEXT.get(raw)
+    if kind is not None:
+        return kind
+    kind = KIND_WORDS.get(header_key(raw))
     if kind is None:
         raise v.RowError(
             "kind",
-            f"{v.text(value)[:60]!r} is not a prospect type: use blogger, guest post, HARO or "
-            "broken link",
+            f"{raw[:60]!r} is not a prospect type: use blogger, guest post, HARO or broken link",
         )
+    if len(_KIND_OF_TEXT) < KIND_TEXTS_KEPT:
+        _KIND_OF_TEXT[raw] = kind
     return kind
 
 
@@ -142,7 +157,20 @@ class ProspectImporter(Importer):
         self.default_kind = Kind(self.options.get("kind") or Kind.BLOGGER).value
         self._tags: dict[str, Tag] | None = None
         self._streaming = connection.vendor == "postgresql"
-        self._stream = CopyStream(Prospect) if self._streaming else None
+        self._stream = (
+            CopyStream(
+                Prospect,
+                STREAMED,
+                fixed={
+                    "campaign_id": self.campaign.pk,
+                    "status": Status.NEW,
+                    "created_at": self.now,
+                    "updated_at": self.now,
+                },
+            )
+            if self._streaming
+            else None
+        )
         self._ids: list[int] = []
         self._added: list[tuple[int | None, ProspectRecord]] = []
         self._unsaved: list[dict[str, Any]] = []
@@ -277,9 +305,8 @@ class ProspectImporter(Importer):
         }
 
     def add(self, obj: ProspectRecord, record: ProspectRecord) -> None:
-        row = self._row(record)
         if self._stream is None:
-            self._unsaved.append(row)
+            self._unsaved.append(self._row(record))
             self._added.append((None, record))
             return
         if not self._ids:
@@ -287,9 +314,25 @@ class ProspectImporter(Importer):
             self._stream.close()
             self._ids = allocate_ids(Prospect, ID_BLOCK)
             self._ids.reverse()
-        row["id"] = self._ids.pop()
-        self._stream.write(row)
-        self._added.append((row["id"], record))
+        pk = self._ids.pop()
+        # STREAMED's order.
+        self._stream.write(
+            (
+                pk,
+                record.kind,
+                record.url,
+                record.url_key,
+                record.domain,
+                record.contact_email,
+                record.contact_name,
+                record.domain_rating,
+                record.notes,
+                record.deadline,
+                record.niche,
+                record.outlet,
+            )
+        )
+        self._added.append((pk, record))
 
     def flush_new(self) -> None:
         """Close the COPY, then write the new prospects' history and tags."""
@@ -312,7 +355,7 @@ class ProspectImporter(Importer):
                     f"INSERT INTO {StatusChange._meta.db_table} "
                     "(prospect_id, from_status, to_status, changed_by_id, changed_at) "
                     "SELECT unnest(%s::bigint[]), '', %s, %s, %s",
-                    [ids, Status.NEW, by, self.now],
+                    [int_array(ids), Status.NEW, by, self.now],
                 )
         else:
             insert_rows(
@@ -374,15 +417,16 @@ class ProspectImporter(Importer):
             for tag in Tag.objects.filter(campaign=self.campaign, name__in=missing):
                 self._tags[tag.name.lower()] = tag
         Through = Prospect.tags.through
-        pairs = [(pk, self._tags[name.lower()].pk) for pk, names in tagged for name in names]
+        tag_ids = {lower: tag.pk for lower, tag in self._tags.items()}
+        pairs = [(pk, tag_ids[name.lower()]) for pk, names in tagged for name in names]
         if self._streaming and pairs:
             # New prospects have no tags yet: nothing to conflict with.
-            prospect_ids, tag_ids = zip(*pairs, strict=True)
+            prospect_ids, tag_id_column = zip(*pairs, strict=True)
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"INSERT INTO {Through._meta.db_table} (prospect_id, tag_id) "  # noqa: S608
                     "SELECT * FROM unnest(%s::bigint[], %s::bigint[])",
-                    [list(prospect_ids), list(tag_ids)],
+                    [int_array(prospect_ids), int_array(tag_id_column)],
                 )
         else:
             insert_rows(Through, [{"prospect_id": pk, "tag_id": tag_id} for pk, tag_id in pairs])

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from links.verification.urls import (
     InvalidURL,
@@ -329,3 +331,55 @@ def test_normalize_with_key_refuses_what_normalize_url_refuses():
     for bad in ["ftp://x.example/", "https://", "https://exa mple.com/"]:
         with pytest.raises(InvalidURL):
             normalize_with_key(bad)
+
+
+# Pieces of URLs, plain and not: what the shortcut must take, and what it must
+# leave to the full parse (case, escapes, ports, user-info, IDNA, dot segments).
+# fmt: off
+_URL_PIECES = st.sampled_from([
+    "http://", "https://", "HTTPS://", "ftp://", "//", "www.", "WWW.", "x", "Z", "0", "-", ".",
+    "..", "/", "./", "../", "?", "&", "=", "#", "%", "%7e", "%2F", "%zz", ":", ":443", ":80",
+    ":99999", "@", "[", "]", "[::1]", "\\", "^", "`", "{", "|", "}", "<", "~", "'", "!", "$",
+    "*", "+", ",", ";", "_", "é", "ß", "co.uk", "example", "blogspot.com", " ", "\t",
+    "\uff58", "\u200b", "\x00", "\x7f", "a" * 63, "b" * 64,
+])
+# fmt: on
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    scheme=st.sampled_from(["http://", "https://", "HTTP://", "mailto:", ""]),
+    rest=st.lists(_URL_PIECES, max_size=12).map("".join),
+)
+def test_normalize_with_key_plain_shortcut_agrees_with_the_full_parse(scheme, rest):
+    from links.verification.urls import _normalize_with_key_parsed, normalize_with_key
+
+    url = scheme + rest
+    try:
+        expected = _normalize_with_key_parsed(url)
+    except InvalidURL:
+        with pytest.raises(InvalidURL):
+            normalize_with_key(url)
+        return
+    assert normalize_with_key(url) == expected
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.site1.example/blog/post-1/",
+        "http://x.example",
+        "https://x.example/?",
+        "https://x.example/a/./b/../c/?q=1?x=/y",
+        "https://a.b.c.example/p;x=1/(a)/*,+!$'~@:[]",
+        "https://www.example/",
+        "https://www/",
+        "http://127.0.0.1/a",
+        f"https://{'a' * 63}.example/",
+    ],
+)
+def test_plain_urls_take_the_shortcut_and_agree(url):
+    from links.verification.urls import _PLAIN, _normalize_with_key_parsed, normalize_with_key
+
+    assert _PLAIN.fullmatch(url)
+    assert normalize_with_key(url) == _normalize_with_key_parsed(url)
