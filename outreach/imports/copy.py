@@ -64,6 +64,10 @@ def _defaults(fields: Sequence[models.Field]) -> dict[str, Any]:
             defaults[field.attname] = now
         elif field.primary_key:
             continue
+        elif isinstance(field, models.JSONField):
+            # As JSON: psycopg writes a Python list as an array literal, "{}"
+            # for an empty one, which a JSON column reads as an empty object.
+            defaults[field.attname] = field.get_db_prep_save(field.get_default(), connection)
         else:
             defaults[field.attname] = field.get_default()
     return defaults

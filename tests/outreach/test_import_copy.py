@@ -81,3 +81,5 @@ def test_streamed_rows_are_stored_as_given(campaign):
     assert a.created_at == b.created_at == now
     assert a.status == b.status == Status.NEW
     assert [a.quality_stale, b.quality_stale] == [True, True]
+    # The JSON default is a JSON list, not the array literal "{}" read as {}.
+    assert [a.relevance_terms, b.relevance_terms] == [[], []]
