@@ -4,7 +4,8 @@ peak memory.
     scripts/with-services.sh .venv/bin/python tests/benchmarks/bench_import.py [ROWS]
 
 Uses the DATABASE_URL database (a throwaway one under with-services.sh), after
-migrating it. Targets on the 2-core machine: >= 5,000 rows/s, < 300 MB peak RSS.
+migrating it. Targets on the 2-core machine: >= 5,000 rows/s and < 300 MB peak RSS (the
+first round's; issue 17 asks 20,000 rows/s, which bench_import_export.py measures).
 Measures, in this order: the preview (a dry run, as the browser shows before
 confirming), the real import (one transaction, as the Celery task runs it), and
 the same file again (every row already there: 0 new).
