@@ -54,38 +54,50 @@ class Tally:
         sums = ", ".join(f"SUM({one})" for one in self._ones("r", sign))
         return f"SELECT r.campaign_id, {sums} FROM {rows} r GROUP BY r.campaign_id"
 
-    def postgresql_install(self) -> list[str]:
-        ones_new, ones_old = self._ones("r"), self._ones("r", "-")
-        names = self.columns
-        changed = " OR ".join(f"SUM({name}) <> 0" for name in names)
-        update = (
-            f"{self._insert()} SELECT campaign_id, {', '.join(f'SUM({n})' for n in names)} "
-            f"FROM (SELECT r.campaign_id, "
-            + ", ".join(f"{one} AS {n}" for one, n in zip(ones_new, names, strict=True))
-            + " FROM new_rows r UNION ALL SELECT r.campaign_id, "
-            + ", ".join(f"{one} AS {n}" for one, n in zip(ones_old, names, strict=True))
-            + f" FROM old_rows r) d GROUP BY campaign_id HAVING {changed};"
+    def _differs(self, distinct: str) -> str:
+        """An UPDATE changes a count: SQL over OLD and NEW (``distinct`` is the
+        null-safe inequality of the dialect)."""
+        pairs = zip(self._ones("OLD"), self._ones("NEW"), strict=True)
+        return " OR ".join(
+            [f"OLD.campaign_id {distinct} NEW.campaign_id", *(f"{a} <> {b}" for a, b in pairs)]
         )
-        function = f"{self.table}_apply"
+
+    def _watched(self) -> str:
+        return ", ".join(["campaign_id", *self.watched])
+
+    def postgresql_install(self) -> list[str]:
+        """INSERT and DELETE: one statement-level trigger each, one grouped
+        INSERT per statement (a COPY of 100,000 rows adds a row per campaign).
+        UPDATE: a row-level trigger, only on rows whose counts change (a trigger
+        with transition tables cannot name columns, so it would copy every row
+        of every UPDATE, such as each recorded check's)."""
+        new, old = ", ".join(self._ones("NEW")), ", ".join(self._ones("OLD", "-"))
         return [
-            f"""CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+            f"""CREATE OR REPLACE FUNCTION {self.table}_apply() RETURNS trigger
+LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         {self._insert()} {self._from_rows("new_rows", "")};
-    ELSIF TG_OP = 'DELETE' THEN
-        {self._insert()} {self._from_rows("old_rows", "-")};
     ELSE
-        {update}
+        {self._insert()} {self._from_rows("old_rows", "-")};
     END IF;
     RETURN NULL;
 END $$""",
+            f"""CREATE OR REPLACE FUNCTION {self.table}_apply_update() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    {self._insert()} VALUES (OLD.campaign_id, {old}), (NEW.campaign_id, {new});
+    RETURN NULL;
+END $$""",
             f"CREATE TRIGGER {self.table}_insert AFTER INSERT ON {self.source} "
-            f"REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
-            f"CREATE TRIGGER {self.table}_update AFTER UPDATE ON {self.source} "
-            "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
-            f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
+            "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+            f"EXECUTE FUNCTION {self.table}_apply()",
+            f"CREATE TRIGGER {self.table}_update AFTER UPDATE OF {self._watched()} "
+            f"ON {self.source} FOR EACH ROW WHEN ({self._differs('IS DISTINCT FROM')}) "
+            f"EXECUTE FUNCTION {self.table}_apply_update()",
             f"CREATE TRIGGER {self.table}_delete AFTER DELETE ON {self.source} "
-            f"REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
+            "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT "
+            f"EXECUTE FUNCTION {self.table}_apply()",
         ]
 
     def postgresql_uninstall(self) -> list[str]:
@@ -95,29 +107,24 @@ END $$""",
                 for op in ("insert", "update", "delete")
             ),
             f"DROP FUNCTION IF EXISTS {self.table}_apply()",
+            f"DROP FUNCTION IF EXISTS {self.table}_apply_update()",
         ]
 
     def sqlite_install(self) -> list[str]:
+        """Row-level triggers, IF NOT EXISTS: SQLite drops a table's triggers
+        when a migration rebuilds the table, so they are installed again after
+        every migrate (``reinstall_sqlite_triggers``)."""
         new, old = ", ".join(self._ones("NEW")), ", ".join(self._ones("OLD", "-"))
-        differs = " OR ".join(
-            [
-                "OLD.campaign_id IS NOT NEW.campaign_id",
-                *(
-                    f"({a}) <> ({b})"
-                    for a, b in zip(self._ones("OLD"), self._ones("NEW"), strict=True)
-                ),
-            ]
-        )
-        watched = ", ".join(["campaign_id", *self.watched])
         return [
-            f"CREATE TRIGGER {self.table}_insert AFTER INSERT ON {self.source} BEGIN "
-            f"{self._insert()} VALUES (NEW.campaign_id, {new}); END",
-            f"CREATE TRIGGER {self.table}_update AFTER UPDATE OF {watched} ON {self.source} "
-            f"WHEN {differs} BEGIN "
+            f"CREATE TRIGGER IF NOT EXISTS {self.table}_insert AFTER INSERT ON {self.source} "
+            f"BEGIN {self._insert()} VALUES (NEW.campaign_id, {new}); END",
+            f"CREATE TRIGGER IF NOT EXISTS {self.table}_update "
+            f"AFTER UPDATE OF {self._watched()} ON {self.source} "
+            f"WHEN {self._differs('IS NOT')} BEGIN "
             f"{self._insert()} VALUES (OLD.campaign_id, {old}); "
             f"{self._insert()} VALUES (NEW.campaign_id, {new}); END",
-            f"CREATE TRIGGER {self.table}_delete AFTER DELETE ON {self.source} BEGIN "
-            f"{self._insert()} VALUES (OLD.campaign_id, {old}); END",
+            f"CREATE TRIGGER IF NOT EXISTS {self.table}_delete AFTER DELETE ON {self.source} "
+            f"BEGIN {self._insert()} VALUES (OLD.campaign_id, {old}); END",
         ]
 
     def sqlite_uninstall(self) -> list[str]:
@@ -131,26 +138,32 @@ END $$""",
     def compact(self) -> None:
         """One row per campaign instead of its deltas; rows of deleted campaigns
         go. Deltas written meanwhile by other transactions stay as they are
-        (PostgreSQL: the DELETE only takes the rows its snapshot sees)."""
+        (PostgreSQL: the DELETE only takes the rows its snapshot sees). SQLite
+        (``make run``'s small data) counts again from the rows instead, which
+        also mends what its triggers missed (a flush emptying the tally table
+        before the counted ones)."""
+        if connection.vendor != "postgresql":
+            self.rebuild()
+            return
         names = ", ".join(self.columns)
         sums = ", ".join(f"SUM({name})" for name in self.columns)
-        live = "campaign_id IN (SELECT id FROM campaigns_campaign)"
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH gone AS (DELETE FROM {self.table} RETURNING campaign_id, {names}) "
+                f"{self._insert()} SELECT campaign_id, {sums} FROM gone "
+                "WHERE campaign_id IN (SELECT id FROM campaigns_campaign) GROUP BY campaign_id"
+            )
+
+    def rebuild(self) -> None:
+        """Count again from the rows: after writes the triggers did not see (a
+        data-only restore with triggers disabled, a TRUNCATE, loaddata of a dump
+        that holds tally rows too). Writers wait while it runs (PostgreSQL:
+        SHARE lock on the counted table)."""
         with transaction.atomic(), connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                cursor.execute(
-                    f"WITH gone AS (DELETE FROM {self.table} RETURNING campaign_id, {names}) "
-                    f"{self._insert()} SELECT campaign_id, {sums} FROM gone WHERE {live} "
-                    "GROUP BY campaign_id"
-                )
-                return
-            # SQLite has one writer at a time: read, clear and write back.
-            cursor.execute(
-                f"SELECT campaign_id, {sums} FROM {self.table} WHERE {live} GROUP BY campaign_id"
-            )
-            rows = cursor.fetchall()
+                cursor.execute(f"LOCK TABLE {self.source} IN SHARE MODE")
             cursor.execute(f"DELETE FROM {self.table}")
-            placeholders = ", ".join(["%s"] * (len(self.columns) + 1))
-            cursor.executemany(f"{self._insert()} VALUES ({placeholders})", rows)
+            cursor.execute(self.backfill())
 
 
 def install(tally: Tally, schema_editor) -> None:  # type: ignore[no-untyped-def]
@@ -206,3 +219,24 @@ TALLIES = (PROSPECTS, BACKLINKS)
 def compact_all() -> None:
     for tally in TALLIES:
         tally.compact()
+
+
+def rebuild_all() -> None:
+    for tally in TALLIES:
+        tally.rebuild()
+
+
+def reinstall_sqlite_triggers(using: str = "default", **kwargs: object) -> None:
+    """post_migrate, SQLite only: put back the triggers a table rebuild dropped
+    (a no-op when they are there). Before the tally tables exist, nothing."""
+    from django.db import connections
+
+    conn = connections[using]
+    if conn.vendor != "sqlite":
+        return
+    tables = set(conn.introspection.table_names())
+    with conn.cursor() as cursor:
+        for tally in TALLIES:
+            if {tally.source, tally.table} <= tables:
+                for statement in tally.sqlite_install():
+                    cursor.execute(statement)

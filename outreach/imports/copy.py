@@ -98,12 +98,17 @@ def insert_rows(
         # come from the row and which from a default.
         template = [None if f.primary_key else defaults[f.attname] for f in fields]
         from_row = [(i, f.attname) for i, f in enumerate(fields) if f.attname in rows[0]]
+        # JSON values go as JSON (see _defaults): a list would go as an array.
+        json_fields = {i: f for i, f in enumerate(fields) if isinstance(f, models.JSONField)}
         pk_index = next((i for i, f in enumerate(fields) if f.primary_key), None)
         with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for index, row in enumerate(rows):
                 values = template.copy()
                 for position, attname in from_row:
-                    values[position] = row[attname]
+                    value = row[attname]
+                    if position in json_fields and value is not None:
+                        value = json_fields[position].get_db_prep_save(value, connection)
+                    values[position] = value
                 if pk_index is not None:
                     values[pk_index] = ids[index]
                 copy.write_row(values)

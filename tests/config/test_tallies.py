@@ -5,10 +5,12 @@ campaign list shows what counting the rows gives."""
 from __future__ import annotations
 
 import importlib
+import io
 import random
 import threading
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -95,6 +97,42 @@ def test_counts_follow_every_kind_of_write(db):
     assert listed() == counted()
     assert ProspectTally.objects.count() == 2
     assert BacklinkTally.objects.count() == 2
+
+
+def test_an_update_that_changes_no_count_writes_no_row(db):
+    campaign = CampaignFactory()
+    prospect = ProspectFactory(campaign=campaign, status=Status.NEW)
+    backlink = BacklinkFactory(campaign=campaign, state=BacklinkState.LIVE)
+    before = (ProspectTally.objects.count(), BacklinkTally.objects.count())
+    Backlink.objects.update(next_check_at=timezone.now(), last_checked_at=timezone.now())
+    Prospect.objects.filter(pk=prospect.pk).update(status=Status.QUALIFIED)  # open, still
+    backlink.save()
+    assert (ProspectTally.objects.count(), BacklinkTally.objects.count()) == before
+    Prospect.objects.filter(pk=prospect.pk).update(status=Status.WON)
+    assert ProspectTally.objects.count() == before[0] + 2  # out of one count, into another
+    assert listed() == counted()
+
+
+def test_a_backlink_moved_to_another_campaign_counts_there(db):
+    ours, theirs = CampaignFactory(), CampaignFactory()
+    backlink = BacklinkFactory(campaign=ours, state=BacklinkState.LIVE)
+    Backlink.objects.filter(pk=backlink.pk).update(campaign=theirs)
+    assert listed()[ours.pk] == (0, 0, 0, 0)
+    assert listed()[theirs.pk] == (0, 0, 1, 1)
+
+
+def test_rebuilding_counts_again_from_the_rows(db):
+    campaign = CampaignFactory()
+    ProspectFactory.create_batch(3, campaign=campaign, status=Status.NEW)
+    ProspectFactory(campaign=campaign, status=Status.LOST)
+    BacklinkFactory.create_batch(2, campaign=campaign, state=BacklinkState.LIVE)
+    # Writes the triggers never saw: the counts are off until rebuilt.
+    ProspectTally.objects.all().delete()
+    BacklinkTally.objects.create(campaign=campaign, backlinks=5, live_backlinks=5)
+    assert listed()[campaign.pk] != counted()[campaign.pk]
+    call_command("rebuild_counts", stdout=io.StringIO())
+    assert listed()[campaign.pk] == (4, 3, 2, 2) == counted()[campaign.pk]
+    assert ProspectTally.objects.count() == BacklinkTally.objects.count() == 1
 
 
 def test_rows_written_by_copy_are_counted(db):

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from psycopg._copy_base import TextFormatter
 from psycopg.adapt import Transformer
 
-from outreach.imports.copy import CopyStream, allocate_ids
+from outreach.imports.copy import CopyStream, allocate_ids, insert_rows
 from outreach.models import Kind, Prospect, Status
 
 VALUES = [
@@ -83,3 +83,27 @@ def test_streamed_rows_are_stored_as_given(campaign):
     assert [a.quality_stale, b.quality_stale] == [True, True]
     # The JSON default is a JSON list, not the array literal "{}" read as {}.
     assert [a.relevance_terms, b.relevance_terms] == [[], []]
+
+
+@pytest.mark.django_db
+def test_json_values_given_in_rows_are_stored_as_json(campaign):
+    now = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+    insert_rows(
+        Prospect,
+        [
+            {
+                "campaign_id": campaign.pk,
+                "kind": Kind.BLOGGER,
+                "url": f"https://{name}.example/",
+                "url_key": f"{name}.example",
+                "domain": f"{name}.example",
+                "status": Status.NEW,
+                "relevance_terms": terms,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for name, terms in [("empty", []), ("some", ["trail", "shoes"])]
+        ],
+    )
+    stored = dict(Prospect.objects.values_list("domain", "relevance_terms"))
+    assert stored == {"empty.example": [], "some.example": ["trail", "shoes"]}
