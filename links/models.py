@@ -215,6 +215,12 @@ class Backlink(models.Model):
     # polling and says the check is still queued.
     RECHECK_TIMEOUT = timedelta(seconds=60)
 
+    @property
+    def is_being_checked(self) -> bool:
+        """A check task holds it: its next_check_at is the schedule it had, now
+        past, until the check is recorded."""
+        return self.lease_until is not None and self.lease_until > timezone.now()
+
     def recheck_status(self, now: datetime | None = None) -> str:
         """Where a "re-check now" stands: "" (none outstanding, or answered),
         "waiting" (queued or running), "timed_out" (no answer within the timeout)."""

@@ -200,6 +200,15 @@ def test_check_history_reloads_as_a_fragment(signed_in, campaign):
     assert response.content.lstrip().startswith(b'<section id="check-history"')
 
 
+def test_a_backlink_held_by_a_check_says_it_is_being_checked(signed_in, campaign):
+    now = timezone.now()
+    backlink = BacklinkFactory(campaign=campaign, next_check_at=now - timedelta(minutes=3))
+    url = reverse("links:backlink_detail", args=[campaign.slug, backlink.pk])
+    assert "being checked now" not in signed_in.get(url).content.decode()
+    Backlink.objects.filter(pk=backlink.pk).update(lease_until=now + timedelta(minutes=10))
+    assert "being checked now" in signed_in.get(url).content.decode()
+
+
 # --- re-check now ---------------------------------------------------------------------
 
 
