@@ -166,30 +166,23 @@ END $$""",
             cursor.execute(self.backfill())
 
 
+def _triggers(tally: Tally, vendor: str, *, install: bool) -> list[str]:
+    if vendor == "postgresql":
+        return tally.postgresql_install() if install else tally.postgresql_uninstall()
+    if vendor == "sqlite":
+        return tally.sqlite_install() if install else tally.sqlite_uninstall()
+    return []
+
+
 def install(tally: Tally, schema_editor) -> None:  # type: ignore[no-untyped-def]
     """For a migration: the triggers of this database, then the counts so far."""
     vendor = schema_editor.connection.vendor
-    statements = (
-        tally.postgresql_install()
-        if vendor == "postgresql"
-        else tally.sqlite_install()
-        if vendor == "sqlite"
-        else []
-    )
-    for statement in [*statements, tally.backfill()]:
+    for statement in [*_triggers(tally, vendor, install=True), tally.backfill()]:
         schema_editor.execute(statement)
 
 
 def uninstall(tally: Tally, schema_editor) -> None:  # type: ignore[no-untyped-def]
-    vendor = schema_editor.connection.vendor
-    statements = (
-        tally.postgresql_uninstall()
-        if vendor == "postgresql"
-        else tally.sqlite_uninstall()
-        if vendor == "sqlite"
-        else []
-    )
-    for statement in statements:
+    for statement in _triggers(tally, schema_editor.connection.vendor, install=False):
         schema_editor.execute(statement)
 
 

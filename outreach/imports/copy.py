@@ -56,6 +56,15 @@ def _columns(model: type[models.Model], *, with_id: bool) -> list[models.Field]:
     ]
 
 
+def _db_value(field: models.Field, value: Any) -> Any:
+    """A value as COPY must get it. JSON goes as JSON: psycopg writes a Python
+    list as an array literal ("{}" for an empty one), which a JSON column reads
+    as an object."""
+    if isinstance(field, models.JSONField) and value is not None:
+        return field.get_db_prep_save(value, connection)
+    return value
+
+
 def _defaults(fields: Sequence[models.Field]) -> dict[str, Any]:
     now = timezone.now()
     defaults: dict[str, Any] = {}
@@ -64,12 +73,8 @@ def _defaults(fields: Sequence[models.Field]) -> dict[str, Any]:
             defaults[field.attname] = now
         elif field.primary_key:
             continue
-        elif isinstance(field, models.JSONField):
-            # As JSON: psycopg writes a Python list as an array literal, "{}"
-            # for an empty one, which a JSON column reads as an empty object.
-            defaults[field.attname] = field.get_db_prep_save(field.get_default(), connection)
         else:
-            defaults[field.attname] = field.get_default()
+            defaults[field.attname] = _db_value(field, field.get_default())
     return defaults
 
 
@@ -97,18 +102,13 @@ def insert_rows(
         # Every row of one call has the same keys: work out once which columns
         # come from the row and which from a default.
         template = [None if f.primary_key else defaults[f.attname] for f in fields]
-        from_row = [(i, f.attname) for i, f in enumerate(fields) if f.attname in rows[0]]
-        # JSON values go as JSON (see _defaults): a list would go as an array.
-        json_fields = {i: f for i, f in enumerate(fields) if isinstance(f, models.JSONField)}
+        from_row = [(i, f) for i, f in enumerate(fields) if f.attname in rows[0]]
         pk_index = next((i for i, f in enumerate(fields) if f.primary_key), None)
         with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for index, row in enumerate(rows):
                 values = template.copy()
-                for position, attname in from_row:
-                    value = row[attname]
-                    if position in json_fields and value is not None:
-                        value = json_fields[position].get_db_prep_save(value, connection)
-                    values[position] = value
+                for position, field in from_row:
+                    values[position] = _db_value(field, row[field.attname])
                 if pk_index is not None:
                     values[pk_index] = ids[index]
                 copy.write_row(values)
