@@ -149,3 +149,14 @@ class TargetPage(models.Model):
     @property
     def keyword_list(self) -> list[str]:
         return [k.strip() for k in self.keywords.split(",") if k.strip()]
+
+
+class TallyTimeZone(models.Model):
+    """The time zone the database's per-day counts (config.tallies) are in: one
+    row, the site's TIME_ZONE when they were last counted. The triggers read it;
+    the compaction task counts again when the site's time zone changes."""
+
+    name = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class LinksConfig(AppConfig):
@@ -19,3 +20,8 @@ class LinksConfig(AppConfig):
         exports_changed.connect(quality.rescore_campaign, dispatch_uid="quality-on-exports")
         # Binds the tasks that services queue through links.dispatch.
         import links.tasks  # noqa: F401
+
+        # SQLite loses the check table's trigger whenever a migration rebuilds it.
+        from links.sqlite_triggers import reinstall_live_changed
+
+        post_migrate.connect(reinstall_live_changed, dispatch_uid="reinstall-live-changed")

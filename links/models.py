@@ -623,3 +623,68 @@ class BacklinkTally(models.Model):
 
     def __str__(self) -> str:
         return f"campaign {self.campaign_id}: {self.backlinks:+} / {self.live_backlinks:+}"
+
+
+class BacklinkDay(models.Model):
+    """Signed counts of a campaign's backlinks won on a day, written by database
+    triggers (config.tallies.BACKLINK_DAYS) for the dashboard's charts; the
+    counts are the sums of a (campaign, won_on)'s rows."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    won_on = models.DateField()
+    links = models.IntegerField(default=0)
+    nofollow = models.IntegerField(default=0)
+    seen = models.IntegerField(default=0)
+    follow = models.IntegerField(default=0)
+    sponsored = models.IntegerField(default=0)
+    ugc = models.IntegerField(default=0)
+    rel_nofollow = models.IntegerField(default=0)
+    text = models.IntegerField(default=0)
+    image = models.IntegerField(default=0)
+    content = models.IntegerField(default=0)
+    boilerplate = models.IntegerField(default=0)
+    scored = models.IntegerField(default=0)
+    quality_total = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["campaign", "won_on"], name="backlinkday_campaign_day")]
+
+    def __str__(self) -> str:
+        return f"campaign {self.campaign_id}, {self.won_on}: {self.links:+}"
+
+
+class LiveCheckDay(models.Model):
+    """A campaign's net live transitions on a (site-local) day: +1 per check
+    that found a backlink live after not live, -1 the other way (database
+    triggers, config.tallies.LIVE_CHECKS)."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    day = models.DateField()
+    delta = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["campaign", "day"], name="livecheckday_campaign_day")]
+
+    def __str__(self) -> str:
+        return f"campaign {self.campaign_id}, {self.day}: {self.delta:+}"
+
+
+class LiveSummaryDay(models.Model):
+    """The net live transitions that folded history left on CheckSummary rows,
+    per campaign and the summary's first day (config.tallies.LIVE_SUMMARIES)."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    day = models.DateField()
+    delta = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["campaign", "day"], name="livesummaryday_campaign_day")]
+
+    def __str__(self) -> str:
+        return f"campaign {self.campaign_id}, {self.day}: {self.delta:+}"

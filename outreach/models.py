@@ -446,6 +446,51 @@ class ProspectTally(models.Model):
         return f"campaign {self.campaign_id}: {self.prospects:+} / {self.open_prospects:+}"
 
 
+class ProspectDay(models.Model):
+    """Signed counts of a campaign's prospects added on a (site-local) day, by
+    kind (database triggers, config.tallies.PROSPECT_DAYS)."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    day = models.DateField()
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    prospects = models.IntegerField(default=0)
+    won = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["campaign", "day"], name="prospectday_campaign_day")]
+
+    def __str__(self) -> str:
+        return f"campaign {self.campaign_id}, {self.day}, {self.kind}: {self.prospects:+}"
+
+
+class ActivityDay(models.Model):
+    """Signed counts of a campaign's outreach activities on a (site-local) day,
+    per team member (database triggers, config.tallies.ACTIVITY_DAYS)."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    day = models.DateField()
+    # No constraint: a deleted user's activities move to NULL by their own
+    # UPDATE, which the trigger follows.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    activities = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["campaign", "day"], name="activityday_campaign_day")]
+
+    def __str__(self) -> str:
+        return f"campaign {self.campaign_id}, {self.day}: {self.activities:+}"
+
+
 # The outreach email models live in outreach/email/ with the rest of outreach
 # email; importing them here registers them under this app (label "outreach").
 from outreach.email.models import (  # noqa: E402, F401

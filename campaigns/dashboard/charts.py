@@ -24,9 +24,8 @@ from itertools import pairwise
 from typing import Any
 
 from django.conf import settings
-from django.db import connections
+from django.db import connections, models
 from django.db.models import (
-    Avg,
     Case,
     Count,
     DateField,
@@ -59,14 +58,13 @@ from campaigns.models import Campaign, TargetPage
 from links.models import (
     Alert,
     Backlink,
+    BacklinkDay,
     BacklinkState,
-    CheckSummary,
-    LinkCheck,
-    LinkKind,
+    LiveCheckDay,
+    LiveSummaryDay,
     Placement,
-    Verdict,
 )
-from outreach.models import PIPELINE, Kind, OutreachActivity, Prospect, Status, StatusChange
+from outreach.models import PIPELINE, ActivityDay, Kind, ProspectDay, StatusChange
 
 # --- Period -------------------------------------------------------------------
 
@@ -216,18 +214,25 @@ def _carried(period: Period, totals: list[tuple[date, int]]) -> list[int]:
 
 # --- The charts -----------------------------------------------------------------
 
-# A won link counts as nofollow when it was agreed as nofollow, or when the
-# latest check found it nofollow.
-_NOFOLLOW = Q(expected_dofollow=False) | Q(state=BacklinkState.NOFOLLOW)
+
+def _days(
+    model: type[models.Model], campaigns: QuerySet[Campaign], day: str, period: Period
+) -> QuerySet:
+    """The rows of a per-day tally (config.tallies) for ``campaigns`` in ``period``."""
+    return (
+        _within(model.objects, campaigns, "campaign")
+        .filter(**{f"{day}__range": (period.start, period.end)})
+        .order_by()
+    )
 
 
 def links_won_per_week(campaigns: QuerySet[Campaign], period: Period) -> Chart:
+    """Per week, the links won, dofollow or not (agreed as nofollow, or found
+    nofollow by the latest check): config.tallies.BACKLINK_DAYS."""
     rows = (
-        _within(Backlink.objects, campaigns, "campaign")
-        .filter(won_on__range=(period.start, period.end))
-        .order_by()
+        _days(BacklinkDay, campaigns, "won_on", period)
         .values(week=_week("won_on"))
-        .annotate(dofollow=Count("pk", filter=~_NOFOLLOW), nofollow=Count("pk", filter=_NOFOLLOW))
+        .annotate(dofollow=Sum(F("links") - F("nofollow")), nofollow=Sum("nofollow"))
     )
     return _weekly(period, list(rows), [("dofollow", "Dofollow"), ("nofollow", "Nofollow")])
 
@@ -238,50 +243,26 @@ def live_backlinks_over_time(campaigns: QuerySet[Campaign], period: Period) -> C
 
     Each backlink's live state is the sum of its transitions (+1 when a check
     finds it live after not live, -1 the other way), which the database marks on
-    LinkCheck.live_changed as checks arrive. So the count for a week is the
-    running total of transitions up to it: transitions before the period are
-    folded into its first week, which gives the starting level.
+    LinkCheck.live_changed as checks arrive and adds up per campaign and day
+    (config.tallies.LIVE_CHECKS). So the count for a week is the running total
+    of transitions up to it: transitions before the period are folded into its
+    first week, which gives the starting level. Months of checks folded by
+    retention leave their net transitions on a CheckSummary (links.history),
+    dated the month they stood for (config.tallies.LIVE_SUMMARIES).
     """
-    # Most transitions predate the period; CASE spares them the time-zone
-    # conversion and truncation, which is most of this query's work.
-    bucket = Case(
-        When(
-            checked_at__lt=_midnight(period.first_week),
-            then=Value(period.first_week, output_field=DateField()),
-        ),
-        default=Cast(_week("checked_at"), DateField()),
-    )
-    transitions = (
-        _within(LinkCheck.objects, campaigns, "backlink__campaign")
-        .filter(live_changed=True, checked_at__lt=period.ends_before)
-        .order_by()
-        .values(bucket=bucket)
-        .annotate(
-            delta=Sum(
-                Case(When(verdict=Verdict.LIVE, then=Value(1)), default=Value(-1)),
-                output_field=IntegerField(),
-            )
+
+    def by_week(model: type[models.Model]) -> QuerySet:
+        first_week = Value(period.first_week, output_field=DateField())
+        return (
+            _within(model.objects, campaigns, "campaign")
+            .filter(day__lte=period.end)
+            .order_by()
+            .values(bucket=Case(When(day__lt=first_week, then=first_week), default=_week("day")))
+            .annotate(delta=Sum("delta"))
         )
-    )
-    # Months of checks dropped by retention leave their net transitions on a
-    # CheckSummary (links.history), dated the month they stood for.
-    carried = (
-        _within(CheckSummary.objects, campaigns, "backlink__campaign")
-        .exclude(live_delta=0)
-        .filter(period_start__lte=period.end)
-        .order_by()
-        .values(
-            bucket=Case(
-                When(
-                    period_start__lt=period.first_week,
-                    then=Value(period.first_week, output_field=DateField()),
-                ),
-                default=_week("period_start"),
-            )
-        )
-        .annotate(delta=Sum("live_delta", output_field=IntegerField()))
-    )
-    totals = _running_total(transitions.union(carried, all=True), "bucket", 'SUM("delta")')
+
+    days = by_week(LiveCheckDay).union(by_week(LiveSummaryDay), all=True)
+    totals = _running_total(days, "bucket", 'SUM("delta")')
     return Chart(
         labels=[w.isoformat() for w in period.weeks()],
         series=[Series("live", "Live backlinks", _carried(period, totals))],
@@ -367,15 +348,11 @@ ACTIVITY_MEMBERS_SHOWN = 8
 
 
 def outreach_activity_per_member(campaigns: QuerySet[Campaign], period: Period) -> Chart:
+    """Per week, each member's outreach activities (config.tallies.ACTIVITY_DAYS)."""
     rows = (
-        _within(OutreachActivity.objects, campaigns, "prospect__campaign")
-        .filter(
-            occurred_at__gte=period.starts_at,
-            occurred_at__lt=period.ends_before,
-        )
-        .order_by()
-        .values(week=_week("occurred_at"), member=F("user__username"))
-        .annotate(n=Count("pk"))
+        _days(ActivityDay, campaigns, "day", period)
+        .values(week=_week("day"), member=F("user__username"))
+        .annotate(n=Sum("activities"))
     )
     per_member: dict[str, dict[date, int]] = defaultdict(lambda: defaultdict(int))
     for row in rows:  # grouped rows: at most weeks x people
@@ -400,16 +377,12 @@ def outreach_activity_per_member(campaigns: QuerySet[Campaign], period: Period) 
 
 def prospects_by_kind(campaigns: QuerySet[Campaign], period: Period) -> Chart:
     """Which kind of outreach yields links: of the prospects added in the period,
-    how many of each kind, how many are won, and the win rate."""
+    how many of each kind, how many are won, and the win rate
+    (config.tallies.PROSPECT_DAYS)."""
     rows = (
-        _within(Prospect.objects, campaigns, "campaign")
-        .filter(
-            created_at__gte=period.starts_at,
-            created_at__lt=period.ends_before,
-        )
-        .order_by()
+        _days(ProspectDay, campaigns, "day", period)
         .values("kind")
-        .annotate(prospects=Count("pk"), won=Count("pk", filter=Q(status=Status.WON)))
+        .annotate(prospects=Sum("prospects"), won=Sum("won"))
     )
     by_kind = {row["kind"]: row for row in rows}
     prospects = [by_kind.get(kind, {}).get("prospects", 0) for kind in Kind]
@@ -537,18 +510,18 @@ def referring_domains_over_time(campaigns: QuerySet[Campaign], period: Period) -
 def quality_over_time(campaigns: QuerySet[Campaign], period: Period) -> Chart:
     """Per week, the average quality score (campaigns.quality) of the links won
     that week, and how many of them are scored. A week with no scored link has
-    no average (a gap in the line), not a zero."""
+    no average (a gap in the line), not a zero. From
+    config.tallies.BACKLINK_DAYS: the scores' sum and count per day."""
     rows = (
-        _within(Backlink.objects, campaigns, "campaign")
-        .filter(won_on__range=(period.start, period.end), quality__isnull=False)
-        .order_by()
+        _days(BacklinkDay, campaigns, "won_on", period)
         .values(week=_week("won_on"))
-        .annotate(average=Avg("quality"), links=Count("pk"))
+        .annotate(total=Sum("quality_total"), links=Sum("scored"))
+        .filter(links__gt=0)
     )
     by_week = {row["week"]: row for row in rows}
     weeks = period.weeks()
     averages: list[Number] = [
-        round(float(by_week[w]["average"]), 1) if w in by_week else None for w in weeks
+        round(by_week[w]["total"] / by_week[w]["links"], 1) if w in by_week else None for w in weeks
     ]
     return Chart(
         labels=[w.isoformat() for w in weeks],
@@ -623,36 +596,28 @@ LINK_TYPES_DEFINITION = (
 )
 
 
-def _rel_token(token: str) -> Q:
-    # link_rel holds whole tokens, space-separated ("nofollow sponsored").
-    return Q(link_rel__regex=rf"(^| ){token}( |$)")
-
-
 def link_types(campaigns: QuerySet[Campaign], period: Period) -> Chart:
     """The won links seen on their page by their latest check, counted three ways:
     by rel (follow / nofollow / ugc / sponsored, each link once), by kind (text /
-    image) and by placement (content / boilerplate). One query."""
-    nofollow = Q(state=BacklinkState.NOFOLLOW)
-    sponsored = nofollow & _rel_token("sponsored")
-    ugc = nofollow & ~_rel_token("sponsored") & _rel_token("ugc")
-    counts = (
-        _within(Backlink.objects, campaigns, "campaign")
-        .filter(
-            won_on__range=(period.start, period.end),
-            state__in=[BacklinkState.LIVE, BacklinkState.NOFOLLOW],
-        )
-        .aggregate(
-            total=Count("pk"),
-            follow=Count("pk", filter=Q(state=BacklinkState.LIVE)),
-            nofollow=Count("pk", filter=nofollow & ~sponsored & ~ugc),
-            ugc=Count("pk", filter=ugc),
-            sponsored=Count("pk", filter=sponsored),
-            text=Count("pk", filter=Q(link_kind=LinkKind.TEXT)),
-            image=Count("pk", filter=Q(link_kind=LinkKind.IMAGE)),
-            content=Count("pk", filter=Q(placement=Placement.CONTENT)),
-            boilerplate=Count("pk", filter=Q(placement__in=BOILERPLATE_PLACEMENTS)),
-        )
-    )
+    image) and by placement (content / boilerplate). One query, over
+    config.tallies.BACKLINK_DAYS, which applies LINK_TYPES_DEFINITION."""
+    sums = {
+        "total": "seen",
+        "follow": "follow",
+        "nofollow": "rel_nofollow",
+        "ugc": "ugc",
+        "sponsored": "sponsored",
+        "text": "text",
+        "image": "image",
+        "content": "content",
+        "boilerplate": "boilerplate",
+    }
+    counts = {
+        key: value or 0
+        for key, value in _days(BacklinkDay, campaigns, "won_on", period)
+        .aggregate(**{key: Sum(column) for key, column in sums.items()})
+        .items()
+    }
     labels: list[str] = []
     links: list[Number] = []
     shares: list[Number] = []

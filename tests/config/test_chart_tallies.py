@@ -1,0 +1,224 @@
+"""The per-day counts behind the dashboard's charts (config.tallies): whatever is
+done to backlinks, checks, summaries, prospects and activities, the tally
+tables add up to what counting the rows gives, before and after compaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from campaigns.dashboard import charts
+from campaigns.dashboard.charts import Period
+from campaigns.models import Campaign, TallyTimeZone
+from campaigns.tasks import compact_tallies
+from config import tallies
+from links import partitions
+from links.models import (
+    Backlink,
+    BacklinkState,
+    CheckSummary,
+    LinkCheck,
+    LinkKind,
+    Placement,
+    Verdict,
+)
+from outreach.models import Kind, OutreachActivity, Prospect, Status
+from tests.factories import (
+    ActivityFactory,
+    BacklinkFactory,
+    CampaignFactory,
+    LinkCheckFactory,
+    ProspectFactory,
+    UserFactory,
+)
+
+CHART_TALLIES = (
+    tallies.BACKLINK_DAYS,
+    tallies.LIVE_CHECKS,
+    tallies.LIVE_SUMMARIES,
+    tallies.PROSPECT_DAYS,
+    tallies.ACTIVITY_DAYS,
+)
+
+
+def _nonzero(rows: list[tuple]) -> dict[tuple, tuple]:
+    """(campaign, keys...) -> sums, leaving out groups that add up to nothing."""
+    return {tuple(row[:-n]): tuple(row[-n:]) for row, n in rows if any(row[-n:])}
+
+
+def kept(tally: tallies.Tally) -> dict[tuple, tuple]:
+    groups = ", ".join(["campaign_id", *tally.key_columns])
+    sums = ", ".join(f"SUM({c})" for c in tally.columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {groups}, {sums} FROM {tally.table} GROUP BY {groups}")  # noqa: S608
+        return _nonzero([(row, len(tally.columns)) for row in cursor.fetchall()])
+
+
+def counted(tally: tallies.Tally) -> dict[tuple, tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(tally.recount(connection.vendor))
+        return _nonzero([(row, len(tally.columns)) for row in cursor.fetchall()])
+
+
+def assert_every_tally_counts_the_rows() -> None:
+    for tally in CHART_TALLIES:
+        assert kept(tally) == counted(tally), tally.table
+
+
+def test_the_boilerplate_placements_are_the_charts():
+    assert set(tallies.BOILERPLATE_PLACEMENTS) == {p.value for p in charts.BOILERPLATE_PLACEMENTS}
+
+
+def test_chart_counts_follow_every_kind_of_write(db):
+    ours, theirs = CampaignFactory(), CampaignFactory()
+    member, other = UserFactory(), UserFactory()
+    day = datetime(2025, 3, 3, 12, tzinfo=UTC)
+
+    # Backlinks: saved, updated by queryset, bulk-created, moved, deleted.
+    links = [
+        BacklinkFactory(
+            campaign=ours,
+            won_on=date(2025, 3, n + 1),
+            state=state,
+            link_rel=rel,
+            link_kind=LinkKind.TEXT,
+            placement=Placement.CONTENT,
+            quality=40 + n,
+        )
+        for n, (state, rel) in enumerate(
+            [
+                (BacklinkState.LIVE, ""),
+                (BacklinkState.NOFOLLOW, "nofollow"),
+                (BacklinkState.NOFOLLOW, "sponsored ugc"),
+                (BacklinkState.NOFOLLOW, "ugc"),
+                (BacklinkState.PENDING, ""),
+            ]
+        )
+    ]
+    Backlink.objects.filter(pk=links[0].pk).update(
+        placement=Placement.FOOTER, link_kind=LinkKind.IMAGE, quality=None
+    )
+    links[1].state, links[1].lost_at = BacklinkState.LOST, timezone.now()
+    links[1].save()
+    Backlink.objects.filter(pk=links[2].pk).update(won_on=date(2025, 4, 1), expected_dofollow=False)
+    Backlink.objects.bulk_create(
+        Backlink(
+            campaign=theirs,
+            source_url=f"https://bulk{n}.example/",
+            source_url_key=f"bulk{n}.example",
+            target_url=f"https://{theirs.site}/",
+            target_url_key=theirs.site,
+            won_on=date(2025, 3, 9),
+        )
+        for n in range(3)
+    )
+
+    # Checks: in order, late (which re-decides the next check), and an error.
+    watched = links[4]
+    LinkCheckFactory(backlink=watched, checked_at=day, verdict=Verdict.LIVE)
+    LinkCheckFactory(backlink=watched, checked_at=day + timedelta(days=7), verdict=Verdict.MISSING)
+    LinkCheckFactory(backlink=watched, checked_at=day + timedelta(days=3), verdict=Verdict.MISSING)
+    LinkCheckFactory(backlink=watched, checked_at=day + timedelta(days=9), verdict=Verdict.ERROR)
+    LinkCheckFactory(backlink=links[3], checked_at=day, verdict=Verdict.LIVE)
+    # A summary carrying folded transitions, then changed.
+    summary = CheckSummary.objects.create(
+        backlink=links[3],
+        period_kind=CheckSummary.PeriodKind.MONTH,
+        period_start=date(2025, 1, 1),
+        count=3,
+        first_checked_at=day - timedelta(days=60),
+        last_checked_at=day - timedelta(days=50),
+        verdict=Verdict.LIVE,
+        live_delta=1,
+    )
+    CheckSummary.objects.filter(pk=summary.pk).update(live_delta=-1)
+    # A backlink with its checks moved to the other campaign; one deleted.
+    Backlink.objects.filter(pk=links[3].pk).update(campaign=theirs)
+    LinkCheck.objects.filter(backlink=watched, verdict=Verdict.ERROR).delete()
+    links[0].delete()
+
+    # Prospects and their activities: kinds, won, moved, deleted; a deleted member.
+    prospects = [
+        ProspectFactory(campaign=ours, kind=kind, created_at=day + timedelta(hours=n))
+        for n, kind in enumerate([Kind.BLOGGER, Kind.GUEST_POST, Kind.HARO])
+    ]
+    Prospect.objects.filter(pk=prospects[0].pk).update(status=Status.WON)
+    Prospect.objects.filter(pk=prospects[1].pk).update(kind=Kind.BROKEN_LINK)
+    for n, prospect in enumerate(prospects):
+        ActivityFactory(prospect=prospect, user=member, occurred_at=day + timedelta(days=n))
+        ActivityFactory(prospect=prospect, user=other, occurred_at=day + timedelta(days=n))
+    OutreachActivity.objects.filter(prospect=prospects[2]).update(occurred_at=day)
+    Prospect.objects.filter(pk=prospects[1].pk).update(campaign=theirs)
+    other.delete()
+    prospects[2].delete()
+
+    assert_every_tally_counts_the_rows()
+    compact_tallies()
+    assert_every_tally_counts_the_rows()
+    # After compaction, one row per campaign and key.
+    for tally in CHART_TALLIES:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM {tally.table}")  # noqa: S608
+            assert cursor.fetchone()[0] == len(counted(tally)), tally.table
+
+
+def test_an_unrelated_update_writes_no_chart_row(db):
+    backlink = BacklinkFactory(state=BacklinkState.LIVE)
+    check = LinkCheckFactory(backlink=backlink)
+    ActivityFactory(prospect=ProspectFactory(campaign=backlink.campaign))
+    before = [tally.table for tally in CHART_TALLIES], _rows()
+    Backlink.objects.update(next_check_at=timezone.now(), lease_until=timezone.now())
+    LinkCheck.objects.filter(pk=check.pk).update(duration_ms=5, snippet="seen")
+    Prospect.objects.update(notes="called")
+    OutreachActivity.objects.update(summary="Pitched again")
+    assert _rows() == before[1]
+
+
+def _rows() -> list[int]:
+    counts = []
+    with connection.cursor() as cursor:
+        for tally in CHART_TALLIES:
+            cursor.execute(f"SELECT COUNT(*) FROM {tally.table}")  # noqa: S608
+            counts.append(cursor.fetchone()[0])
+    return counts
+
+
+def test_a_changed_time_zone_is_counted_again_by_the_compaction(db, settings):
+    # 23:30 UTC on a Sunday is Monday in Berlin.
+    ProspectFactory(created_at=datetime(2025, 1, 12, 23, 30, tzinfo=UTC))
+    assert set(counted(tallies.PROSPECT_DAYS)) == {
+        (Campaign.objects.get().pk, date(2025, 1, 12), Kind.BLOGGER)
+    }
+    settings.TIME_ZONE = "Europe/Berlin"
+    compact_tallies()
+    assert TallyTimeZone.objects.get().name == "Europe/Berlin"
+    assert {key[1] for key in kept(tallies.PROSPECT_DAYS)} == {date(2025, 1, 13)}
+    # Writers from now on count in the new zone too.
+    ProspectFactory(created_at=datetime(2025, 2, 2, 23, 30, tzinfo=UTC))
+    assert date(2025, 2, 3) in {key[1] for key in kept(tallies.PROSPECT_DAYS)}
+    assert_every_tally_counts_the_rows()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="partitions are PostgreSQL's")
+def test_dropping_a_month_leaves_the_live_chart_as_it_was(db):
+    campaign = CampaignFactory()
+    backlink = BacklinkFactory(campaign=campaign)
+    partitions.ensure(datetime(2024, 1, 1, tzinfo=UTC), ahead=3)
+    # Live from January (+1 that month), missing from 20 March (-1).
+    LinkCheckFactory(backlink=backlink, checked_at=datetime(2024, 1, 10, tzinfo=UTC))
+    LinkCheckFactory(backlink=backlink, checked_at=datetime(2024, 2, 10, tzinfo=UTC))
+    LinkCheckFactory(
+        backlink=backlink, checked_at=datetime(2024, 3, 20, tzinfo=UTC), verdict=Verdict.MISSING
+    )
+    period = Period(date(2024, 3, 4), date(2024, 3, 31))
+    only = Campaign.objects.filter(pk=campaign.pk)
+    before = charts.live_backlinks_over_time(only, period).series[0].values
+    assert before == [1, 1, 0, 0]
+
+    partitions.drop_before(date(2024, 3, 1))
+
+    assert charts.live_backlinks_over_time(only, period).series[0].values == before
+    assert_every_tally_counts_the_rows()
