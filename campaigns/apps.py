@@ -6,9 +6,7 @@ class CampaignsConfig(AppConfig):
     name = "campaigns"
 
     def ready(self) -> None:
-        from config import tallies
+        from config import sqlite_triggers
 
         # SQLite drops a table's triggers when a migration rebuilds it.
-        post_migrate.connect(
-            tallies.reinstall_sqlite_triggers, dispatch_uid="reinstall-tally-triggers"
-        )
+        post_migrate.connect(sqlite_triggers.reinstall, dispatch_uid="reinstall-sqlite-triggers")

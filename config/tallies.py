@@ -432,12 +432,22 @@ LIVE_SUMMARIES = Tally(
     parent=("links_backlink", "backlink_id"),
     watched=("live_delta", "period_start"),
 )
+# outreach.models.PIPELINE, in order (a test holds them equal).
+PIPELINE_STEPS = ("new", "qualified", "contacted", "followed_up", "replied", "negotiating", "won")
 PROSPECT_DAYS = Tally(
     source="outreach_prospect",
     table="outreach_prospectday",
     keys=(("day", LocalDate("created_at")), ("kind", "{r}.kind")),
-    counts=(("prospects", "TRUE"), ("won", "{r}.status = 'won'")),
-    watched=("created_at", "kind", "status"),
+    counts=(
+        ("prospects", "TRUE"),
+        ("won", "{r}.status = 'won'"),
+        # The funnel: Prospect.furthest_step is the index of the furthest step.
+        *(
+            (f"reached_{step}", f"{{r}}.furthest_step >= {n}")
+            for n, step in enumerate(PIPELINE_STEPS)
+        ),
+    ),
+    watched=("created_at", "kind", "status", "furthest_step"),
 )
 ACTIVITY_DAYS = Tally(
     source="outreach_outreachactivity",

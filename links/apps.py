@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 
 
 class LinksConfig(AppConfig):
@@ -21,7 +20,3 @@ class LinksConfig(AppConfig):
         # Binds the tasks that services queue through links.dispatch.
         import links.tasks  # noqa: F401
 
-        # SQLite loses the check table's trigger whenever a migration rebuilds it.
-        from links.sqlite_triggers import reinstall_live_changed
-
-        post_migrate.connect(reinstall_live_changed, dispatch_uid="reinstall-live-changed")

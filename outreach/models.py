@@ -129,6 +129,11 @@ class Prospect(models.Model):
     contact_invalid_reason = models.CharField(max_length=500, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now)
+    # The furthest PIPELINE step (its index) the status history has reached,
+    # for the dashboard's funnel; NULL before any pipeline status. Kept by
+    # database triggers on StatusChange (outreach/0014), never lowered, so a
+    # save() from a copy loaded earlier cannot undo it.
+    furthest_step = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     # What the search box looks in, kept by the database itself. One column means
     # one trigram index (migration 0002) and one index scan per search; an OR over
@@ -457,6 +462,14 @@ class ProspectDay(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     prospects = models.IntegerField(default=0)
     won = models.IntegerField(default=0)
+    # The prospects whose furthest_step reached each PIPELINE step (the funnel).
+    reached_new = models.IntegerField(default=0)
+    reached_qualified = models.IntegerField(default=0)
+    reached_contacted = models.IntegerField(default=0)
+    reached_followed_up = models.IntegerField(default=0)
+    reached_replied = models.IntegerField(default=0)
+    reached_negotiating = models.IntegerField(default=0)
+    reached_won = models.IntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["campaign", "day"], name="prospectday_campaign_day")]

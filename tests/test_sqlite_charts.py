@@ -1,7 +1,8 @@
 """`make run`'s database is SQLite, where the suite's PostgreSQL never goes: a
 migrated SQLite database keeps the check table's live_changed trigger (a table
-rebuild used to drop it, and the live chart read zero) and the per-day counts
-the charts read, local dates included."""
+rebuild used to drop it, and the live chart read zero), the prospects'
+furthest pipeline step and the per-day counts the charts read, local dates
+included."""
 
 from __future__ import annotations
 
@@ -38,6 +39,13 @@ for day, verdict in [(6, "live"), (14, "missing"), (21, "live")]:
 # 23:30 UTC on Sunday 12 January is Monday 13 January in Berlin, the site's zone.
 prospect = ProspectFactory(campaign=campaign, created_at=datetime(2025, 1, 12, 23, 30, tzinfo=UTC))
 ActivityFactory(prospect=prospect, occurred_at=datetime(2025, 1, 12, 23, 30, tzinfo=UTC))
+from django.utils import timezone
+from outreach.models import Prospect, StatusChange
+recent = ProspectFactory(campaign=campaign)
+stale = Prospect.objects.get(pk=recent.pk)
+for before, status in [("", "new"), ("new", "contacted"), ("contacted", "replied")]:
+    StatusChange.objects.create(prospect=recent, from_status=before, to_status=status)
+stale.save()  # a copy loaded before the reply: the furthest step stays
 with connection.cursor() as cursor:
     cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
     triggers = sorted(row[0] for row in cursor.fetchall())
@@ -50,6 +58,7 @@ result = {
     "activity": charts.outreach_activity_per_member(only, period).series[0].values,
     "kinds": charts.prospects_by_kind(only, period).series[0].values,
 }
+result["funnel"] = charts.pipeline_funnel(only, Period.last_days(7)).series[0].values
 tallies.compact_all()
 result["live_after_compaction"] = charts.live_backlinks_over_time(only, period).series[0].values
 print("RESULT", json.dumps(result))
@@ -80,10 +89,12 @@ def test_a_migrated_sqlite_database_charts_its_checks_and_days(tmp_path):
     output = manage("shell", "-c", SCRIPT)
     result = json.loads(output.split("RESULT ", 1)[1])
 
-    assert "linkcheck_live_changed" in result["triggers"]
+    for trigger in ("linkcheck_live_changed", "statuschange_reach", "prospect_keep_reach"):
+        assert trigger in result["triggers"]
     assert result["live"] == [1, 0, 1]
     assert result["live_after_compaction"] == [1, 0, 1]
     assert result["won"] == [1, 0, 0]
     # Counted on Monday the 13th, the second week, in the site's zone.
     assert result["activity"] == [0, 1, 0]
     assert result["kinds"][0] == 1
+    assert result["funnel"] == [1, 1, 1, 1, 1, 0, 0]

@@ -295,7 +295,20 @@ def pipeline_funnel(campaigns: QuerySet[Campaign], period: Period) -> Chart:
     """The prospects added in the period, by the furthest pipeline step their
     status history reached by the end of the period. A prospect that reached
     "replied" also counts for every step before it; lost and unresponsive count
-    up to the step they had reached before closing."""
+    up to the step they had reached before closing.
+
+    A period that ends today reads config.tallies.PROSPECT_DAYS, which counts
+    each prospect by its furthest step so far (Prospect.furthest_step), the
+    same thing as by the period's end. A period that ended earlier reads the
+    status history up to its end."""
+    if period.end >= timezone.localdate():
+        return _funnel(_funnel_so_far(campaigns, period))
+    return _funnel(funnel_from_history(campaigns, period))
+
+
+def funnel_from_history(campaigns: QuerySet[Campaign], period: Period) -> list[int]:
+    """Per PIPELINE step, the prospects added in the period whose status
+    history reached it by the end of the period."""
     rank = Case(
         *[When(to_status=status, then=Value(i)) for i, status in enumerate(PIPELINE)],
         default=None,
@@ -318,7 +331,18 @@ def pipeline_funnel(campaigns: QuerySet[Campaign], period: Period) -> Chart:
             for i, status in enumerate(PIPELINE)
         }
     )
-    values = [counts[status.value] for status in PIPELINE]
+    return [counts[status.value] for status in PIPELINE]
+
+
+def _funnel_so_far(campaigns: QuerySet[Campaign], period: Period) -> list[int]:
+    reached = {status: f"reached_{status.value}" for status in PIPELINE}
+    counts = _days(ProspectDay, campaigns, "day", period).aggregate(
+        **{status.value: Sum(column) for status, column in reached.items()}
+    )
+    return [counts[status.value] or 0 for status in PIPELINE]
+
+
+def _funnel(values: list[int]) -> Chart:
     cohort = values[0]
     return Chart(
         labels=[status.label for status in PIPELINE],

@@ -19,7 +19,9 @@ from outreach.imports.copy import CopyStream, allocate_ids, insert_rows, int_arr
 from outreach.imports.engine import Change, Importer
 from outreach.imports.mapping import Field, header_key
 from outreach.imports.reader import Cell
-from outreach.models import Kind, Prospect, Status, StatusChange, Tag
+from outreach.models import PIPELINE, Kind, Prospect, Status, StatusChange, Tag
+
+NEW_STEP = PIPELINE.index(Status.NEW)
 
 FIELDS = (
     Field("url", "URL", ("website", "page url", "page", "link", "site url", "website url", "web")),
@@ -164,6 +166,9 @@ class ProspectImporter(Importer):
                 fixed={
                     "campaign_id": self.campaign.pk,
                     "status": Status.NEW,
+                    # What the "new" history row below sets, written now so that
+                    # its trigger has no prospect row to rewrite.
+                    "furthest_step": NEW_STEP,
                     "created_at": self.now,
                     "updated_at": self.now,
                 },
@@ -296,6 +301,7 @@ class ProspectImporter(Importer):
             "campaign_id": self.campaign.pk,
             "kind": record.kind,
             "status": Status.NEW,
+            "furthest_step": NEW_STEP,
             "url": record.url,
             "url_key": record.url_key,
             "domain": record.domain,

@@ -7,17 +7,18 @@ week 1 starts on the 6th, week 2 on the 13th, week 3 on the 20th, week 4 on the
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from campaigns.dashboard import charts
 from campaigns.dashboard.charts import Period
 from campaigns.models import Campaign
 from campaigns.tasks import compact_tallies
 from links.models import Alert, BacklinkState, Verdict
-from outreach.models import Kind, Status, StatusChange
+from outreach.models import PIPELINE, Kind, Prospect, Status, StatusChange
 from tests.factories import (
     ActivityFactory,
     AlertFactory,
@@ -195,6 +196,39 @@ def test_funnel_counts_prospects_by_the_furthest_step_their_history_reached(ours
     assert values(chart, "prospects") == [4, 3, 3, 2, 2, 1, 0]
     assert values(chart, "share") == [100.0, 75.0, 75.0, 50.0, 50.0, 25.0, 0.0]
     assert values(chart, "step") == [None, 75.0, 100.0, 66.7, 100.0, 50.0, 0.0]
+
+
+def test_a_funnel_ending_today_counts_each_prospect_by_its_furthest_step_so_far(ours, theirs):
+    period = Period.last_days(30)
+    now = timezone.now()
+    ago = lambda days: now - timedelta(days=days)  # noqa: E731
+    replied = ProspectFactory(campaign=ours, created_at=ago(20))
+    _history(replied, ("new", ago(20)), ("contacted", ago(15)), ("replied", ago(1)))
+    lost = ProspectFactory(campaign=ours, created_at=ago(10))
+    _history(lost, ("new", ago(10)), ("qualified", ago(9)), ("lost", ago(2)))
+    won = ProspectFactory(campaign=ours, created_at=ago(5))
+    _history(won, ("new", ago(5)), ("negotiating", ago(4)), ("won", ago(3)))
+    # No pipeline status in its history: in no step, as in the history's count.
+    ProspectFactory(campaign=ours, created_at=ago(3))
+    # Added before the period, and another campaign's.
+    _history(ProspectFactory(campaign=ours, created_at=ago(40)), ("new", ago(40)))
+    _history(ProspectFactory(campaign=theirs, created_at=ago(4)), ("new", ago(4)))
+
+    chart = charts.pipeline_funnel(only(ours), period)
+
+    assert values(chart, "prospects") == [3, 3, 2, 2, 2, 1, 1]
+    # The same as reading the status history up to the period's end.
+    assert values(chart, "prospects") == charts.funnel_from_history(only(ours), period)
+
+
+def test_a_stale_copy_saved_does_not_lower_the_furthest_step(ours):
+    prospect = ProspectFactory(campaign=ours)
+    stale = Prospect.objects.get(pk=prospect.pk)
+    _history(prospect, ("new", timezone.now()), ("replied", timezone.now()))
+    stale.notes = "saved from a page loaded before the reply"
+    stale.save()
+    assert Prospect.objects.get(pk=prospect.pk).furthest_step == PIPELINE.index(Status.REPLIED)
+    assert values(charts.pipeline_funnel(only(ours), Period.last_days(7)), "prospects")[4] == 1
 
 
 def test_activity_per_member_per_week(ours, theirs):

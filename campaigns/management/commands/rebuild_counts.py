@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from config import tallies
@@ -7,12 +8,17 @@ from config import tallies
 
 class Command(BaseCommand):
     help = (
-        "Count every campaign's prospects and backlinks again from the rows (the "
-        "campaign list's counts, config.tallies). Needed only after writes the "
-        "database triggers did not see: a data-only restore with triggers "
-        "disabled, a TRUNCATE, loaddata of a dump that holds the counts too."
+        "Count every campaign's prospects and backlinks again from the rows: the "
+        "campaign list's counts and the dashboard charts' per-day counts "
+        "(config.tallies), the days in the site's TIME_ZONE as it is now. Needed "
+        "only after writes the database triggers did not see: a data-only "
+        "restore with triggers disabled, a TRUNCATE, loaddata of a dump that "
+        "holds the counts too. A changed TIME_ZONE is counted again by the "
+        "compaction task within five minutes; this does it at once."
     )
 
     def handle(self, *args: object, **options: object) -> None:
         tallies.rebuild_all()
-        self.stdout.write("Campaign counts rebuilt from the rows.")
+        self.stdout.write(
+            f"Campaign and chart counts rebuilt from the rows (days in {settings.TIME_ZONE})."
+        )
