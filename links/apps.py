@@ -19,4 +19,3 @@ class LinksConfig(AppConfig):
         exports_changed.connect(quality.rescore_campaign, dispatch_uid="quality-on-exports")
         # Binds the tasks that services queue through links.dispatch.
         import links.tasks  # noqa: F401
-
