@@ -1,10 +1,12 @@
-"""SQLite (``make run``) drops a table's triggers when a migration rebuilds the
-table, which every AddField with a default does. So after each migrate the
-triggers the migrations installed are put back where missing, and the rows
-written without them are derived again. PostgreSQL keeps its triggers.
+"""SQLite (``make run``) and the database triggers the migrations define.
 
-(The check table's live_changed trigger went this way with the first rebuild
-after links/0004, and the live chart read zero under ``make run``.)"""
+SQLite drops a table's triggers when a migration rebuilds the table (every
+AddField with a default does: the check table's live_changed trigger went this
+way with the first rebuild after links/0004, and the live chart read zero), and
+it refuses to rebuild a table that another table's trigger names. So on SQLite
+every trigger is dropped before migrate and installed again after it, and what
+they derive is derived again from the rows: small data, a moment. PostgreSQL
+keeps its triggers through a migration and needs none of this."""
 
 from __future__ import annotations
 
@@ -14,45 +16,48 @@ from django.db import connections
 
 from config import tallies
 
-# (migration module, its triggers, the table they are on): the module holds
-# SQLITE_INSTALL (one statement or a list) and BACKFILL, the rule applied to
-# the rows already there.
+# (migration module, a table it needs): the module holds SQLITE_INSTALL (one
+# statement or a list) and BACKFILL, its rule applied to the rows already there.
 MIGRATION_TRIGGERS = (
-    (
-        "links.migrations.0004_linkcheck_live_changed",
-        ("linkcheck_live_changed",),
-        "links_linkcheck",
-    ),
-    (
-        "outreach.migrations.0014_chart_days",
-        ("statuschange_reach", "prospect_keep_reach"),
-        "outreach_prospect",
-    ),
+    ("links.migrations.0004_linkcheck_live_changed", "links_linkcheck"),
+    ("links.migrations.0022_chart_days", "links_backlink"),
+    ("outreach.migrations.0014_chart_days", "outreach_prospect"),
 )
 
 
-def reinstall(using: str = "default", **kwargs: object) -> None:
-    """post_migrate, SQLite only; a no-op while every trigger is there."""
+def _sqlite(using: str):  # type: ignore[no-untyped-def]
     connection = connections[using]
-    if connection.vendor != "sqlite":
+    return connection if connection.vendor == "sqlite" else None
+
+
+def drop(using: str = "default", **kwargs: object) -> None:
+    """pre_migrate: every trigger goes (Django creates none of its own)."""
+    connection = _sqlite(using)
+    if connection is None:
         return
-    tables = set(connection.introspection.table_names())
-    put_back = False
     with connection.cursor() as cursor:
         cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        present = {row[0] for row in cursor.fetchall()}
-        for module_name, names, table in MIGRATION_TRIGGERS:
-            if table not in tables or set(names) <= present:
+        for (name,) in cursor.fetchall():
+            cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+
+
+def reinstall(using: str = "default", **kwargs: object) -> None:
+    """post_migrate: the migrations' triggers and the tallies', then what they
+    keep, derived again from the rows."""
+    connection = _sqlite(using)
+    if connection is None:
+        return
+    tables = set(connection.introspection.table_names())
+    with connection.cursor() as cursor:
+        for module_name, table in MIGRATION_TRIGGERS:
+            if table not in tables:
                 continue
             module = importlib.import_module(module_name)
             install = module.SQLITE_INSTALL
             for statement in [install] if isinstance(install, str) else install:
                 cursor.execute(_if_not_exists(statement))
             cursor.execute(module.BACKFILL)
-            put_back = True
-    tallies.reinstall_sqlite_triggers(using)
-    if put_back:
-        # The counts missed what the lost triggers would have changed.
+    if tallies.reinstall_sqlite_triggers(using):
         tallies.rebuild_all()
 
 

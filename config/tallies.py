@@ -235,9 +235,8 @@ END $$""",
         return statements + [f"DROP FUNCTION IF EXISTS {self.table}_{f}()" for f in functions]
 
     def sqlite_install(self) -> list[str]:
-        """Row-level triggers, IF NOT EXISTS: SQLite drops a table's triggers
-        when a migration rebuilds the table, so they are installed again after
-        every migrate (``reinstall_sqlite_triggers``)."""
+        """Row-level triggers, installed after every migrate
+        (config.sqlite_triggers)."""
         create = f"CREATE TRIGGER IF NOT EXISTS {self.table}"
         statements = [
             f"{create}_insert AFTER INSERT ON {self.source}{self._when('NEW')} "
@@ -291,14 +290,16 @@ END $$""",
             return
         groups = ", ".join(["campaign_id", *self.key_columns])
         sums = ", ".join(f"SUM({name})" for name in self.columns)
-        same = " AND ".join(f"t.{c} IS NOT DISTINCT FROM many.{c}" for c in groups.split(", "))
         nonzero = " OR ".join(f"SUM({name}) <> 0" for name in self.columns)
+        # The rows to fold are picked by id, so the DELETE is a hash join
+        # whatever the keys (a NULL key never equals itself).
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
-                f"WITH many AS (SELECT {groups} FROM {self.table} GROUP BY {groups} "
-                "HAVING COUNT(*) > 1 OR campaign_id NOT IN (SELECT id FROM campaigns_campaign)), "
-                f"gone AS (DELETE FROM {self.table} t USING many WHERE {same} "
-                f"RETURNING {', '.join(f't.{c}' for c in [*groups.split(', '), *self.columns])}) "
+                f"WITH many AS (SELECT unnest(array_agg(id)) AS id FROM {self.table} "
+                f"GROUP BY {groups} HAVING COUNT(*) > 1 "
+                "OR campaign_id NOT IN (SELECT id FROM campaigns_campaign)), "
+                f"gone AS (DELETE FROM {self.table} WHERE id IN (SELECT id FROM many) "
+                f"RETURNING {groups}, {', '.join(self.columns)}) "
                 f"{self._insert()} SELECT {groups}, {sums} FROM gone "
                 "WHERE campaign_id IN (SELECT id FROM campaigns_campaign) "
                 f"GROUP BY {groups} HAVING {nonzero}"
@@ -325,8 +326,11 @@ def _triggers(tally: Tally, vendor: str, *, install: bool) -> list[str]:
 
 
 def install(tally: Tally, schema_editor) -> None:  # type: ignore[no-untyped-def]
-    """For a migration: the triggers of this database, then the counts so far."""
+    """For a migration: the triggers of this database, then the counts so far.
+    SQLite's come after migrate instead (config.sqlite_triggers)."""
     vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        return
     # No parameters: the conditions' LIKE patterns hold a literal %.
     for statement in [*_triggers(tally, vendor, install=True), tally.backfill(vendor)]:
         schema_editor.execute(statement, params=None)
@@ -400,9 +404,19 @@ BACKLINK_DAYS = Tally(
         ),
         ("scored", "{r}.quality IS NOT NULL"),
     ),
-    sums=(("quality_total", "{r}.quality"),),
+    sums=(
+        ("quality_total", "{r}.quality"),
+        # A recorded cost, else the fee agreed with its guest-post prospect
+        # (copied onto the backlink by links/0022's triggers): never both.
+        ("cost", "COALESCE({r}.cost, {r}.prospect_fee)"),
+    ),
     watched=(
         "won_on",
+        "cost",
+        # prospect_fee is also set by a BEFORE trigger when prospect_id is
+        # written, and UPDATE OF sees only the columns a statement names.
+        "prospect_id",
+        "prospect_fee",
         "expected_dofollow",
         "state",
         "link_rel",
@@ -496,17 +510,17 @@ def rebuild_all() -> None:
             tally.rebuild()
 
 
-def reinstall_sqlite_triggers(using: str = "default", **kwargs: object) -> None:
-    """post_migrate, SQLite only: put back the triggers a table rebuild dropped
-    (a no-op when they are there). Before the tally tables exist, nothing."""
+def reinstall_sqlite_triggers(using: str = "default") -> bool:
+    """SQLite, after migrate (config.sqlite_triggers): every tally's triggers
+    (a no-op where they are there); False before the tally tables exist."""
     from django.db import connections
 
     conn = connections[using]
-    if conn.vendor != "sqlite":
-        return
     tables = set(conn.introspection.table_names())
+    if not all({tally.source, tally.table} <= tables for tally in TALLIES):
+        return False
     with conn.cursor() as cursor:
         for tally in TALLIES:
-            if {tally.source, tally.table} <= tables:
-                for statement in tally.sqlite_install():
-                    cursor.execute(statement)
+            for statement in tally.sqlite_install():
+                cursor.execute(statement)
+    return True

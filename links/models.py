@@ -92,6 +92,12 @@ class Backlink(models.Model):
     )
     won_on = models.DateField(default=timezone.localdate)
     cost = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    # The fee agreed with the prospect it came from (Prospect.fee), which is
+    # what the link cost when no cost is recorded; copied by database triggers
+    # (links/0022) so the per-day cost counts need no join.
+    prospect_fee = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True, editable=False
+    )
 
     state = models.CharField(
         max_length=16, choices=BacklinkState.choices, default=BacklinkState.PENDING
@@ -647,6 +653,8 @@ class BacklinkDay(models.Model):
     boilerplate = models.IntegerField(default=0)
     scored = models.IntegerField(default=0)
     quality_total = models.BigIntegerField(default=0)
+    # What the links cost: the recorded cost, else the prospect's fee.
+    cost = models.DecimalField(max_digits=14, decimal_places=2, default=0)
 
     class Meta:
         indexes = [models.Index(fields=["campaign", "won_on"], name="backlinkday_campaign_day")]

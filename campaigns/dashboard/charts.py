@@ -31,7 +31,6 @@ from django.db.models import (
     DateField,
     DecimalField,
     F,
-    FilteredRelation,
     IntegerField,
     Max,
     Min,
@@ -678,19 +677,13 @@ def cost_per_link(campaigns: QuerySet[Campaign], period: Period) -> Chart:
     it came from a guest-post prospect, the fee agreed with that site is what the
     link cost. Never both: whoever records a paid guest post usually copies the
     fee into the cost, and adding them would count it twice. Free links count in
-    the divisor: they are what bring the average down.
+    the divisor: they are what bring the average down. Summed per day by
+    config.tallies.BACKLINK_DAYS (the fee is copied onto the backlink).
     """
     rows = (
-        _within(Backlink.objects, campaigns, "campaign")
-        .filter(won_on__range=(period.start, period.end))
-        # Only prospects with a fee (guest posts) join, so the join stays small.
-        .alias(fee_from=FilteredRelation("prospect", condition=Q(prospect__fee__isnull=False)))
-        .order_by()
+        _days(BacklinkDay, campaigns, "won_on", period)
         .values(month=TruncMonth("won_on"))
-        .annotate(
-            links=Count("pk"),
-            cost=Sum(Coalesce("cost", "fee_from__fee", Value(Decimal(0)), output_field=_MONEY)),
-        )
+        .annotate(links=Sum("links"), cost=Sum("cost"))
     )
     by_month = {row["month"]: row for row in rows}
     months = period.months()

@@ -55,9 +55,8 @@ POSTGRESQL_UNINSTALL = [
     "DROP FUNCTION IF EXISTS outreach_statuschange_reach()",
     "DROP FUNCTION IF EXISTS outreach_prospect_keep_reach()",
 ]
-# SQLite cannot change NEW: the guard writes the old step back afterwards. IF
-# NOT EXISTS: put back after every migrate (outreach.sqlite_triggers), since a
-# table rebuild drops them.
+# SQLite cannot change NEW: the guard writes the old step back afterwards.
+# Installed after every migrate (config.sqlite_triggers).
 SQLITE_INSTALL = [
     "CREATE TRIGGER IF NOT EXISTS statuschange_reach AFTER INSERT ON outreach_statuschange "
     f"WHEN {step_of('NEW.to_status')} IS NOT NULL BEGIN "
@@ -83,9 +82,9 @@ CHART_TALLIES = (tallies.PROSPECT_DAYS, tallies.ACTIVITY_DAYS)
 
 
 def install(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    statements = {"postgresql": POSTGRESQL_INSTALL, "sqlite": SQLITE_INSTALL}.get(vendor, [])
-    for statement in [BACKFILL, *statements]:
+    # SQLite's triggers are installed after migrate (config.sqlite_triggers).
+    postgresql = schema_editor.connection.vendor == "postgresql"
+    for statement in [BACKFILL, *(POSTGRESQL_INSTALL if postgresql else [])]:
         schema_editor.execute(statement, params=None)
     for tally in CHART_TALLIES:
         tallies.install(tally, schema_editor)
@@ -94,10 +93,8 @@ def install(apps, schema_editor):
 def uninstall(apps, schema_editor):
     for tally in CHART_TALLIES:
         tallies.uninstall(tally, schema_editor)
-    vendor = schema_editor.connection.vendor
-    for statement in {"postgresql": POSTGRESQL_UNINSTALL, "sqlite": SQLITE_UNINSTALL}.get(
-        vendor, []
-    ):
+    uninstall = {"postgresql": POSTGRESQL_UNINSTALL, "sqlite": SQLITE_UNINSTALL}
+    for statement in uninstall.get(schema_editor.connection.vendor, []):
         schema_editor.execute(statement, params=None)
 
 

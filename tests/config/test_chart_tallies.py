@@ -5,6 +5,7 @@ tables add up to what counting the rows gives, before and after compaction."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -221,4 +222,31 @@ def test_dropping_a_month_leaves_the_live_chart_as_it_was(db):
     partitions.drop_before(date(2024, 3, 1))
 
     assert charts.live_backlinks_over_time(only, period).series[0].values == before
+    assert_every_tally_counts_the_rows()
+
+
+def test_a_links_cost_follows_its_prospects_fee(db):
+    campaign = CampaignFactory()
+    prospect = ProspectFactory(campaign=campaign, kind=Kind.GUEST_POST, fee=Decimal("150.00"))
+    paid = BacklinkFactory(campaign=campaign, prospect=prospect, won_on=date(2025, 3, 3))
+    stale = Backlink.objects.get(pk=paid.pk)
+    recorded = BacklinkFactory(
+        campaign=campaign, prospect=prospect, cost=Decimal("90.00"), won_on=date(2025, 3, 4)
+    )
+    period = Period(date(2025, 3, 1), date(2025, 3, 31))
+    only = Campaign.objects.filter(pk=campaign.pk)
+
+    def cost() -> Decimal:
+        return charts.cost_per_link(only, period).extra["cost"]
+
+    assert cost() == Decimal("240.00")  # the fee, and the recorded cost alone
+    Prospect.objects.filter(pk=prospect.pk).update(fee=Decimal("200.00"))
+    assert cost() == Decimal("290.00")
+    stale.save()  # loaded before the new fee: the database copies it again
+    assert Backlink.objects.get(pk=paid.pk).prospect_fee == Decimal("200.00")
+    assert cost() == Decimal("290.00")
+    Backlink.objects.filter(pk=recorded.pk).update(cost=None)
+    assert cost() == Decimal("400.00")
+    prospect.delete()  # the links stay, without a prospect or its fee
+    assert cost() == Decimal("0.00")
     assert_every_tally_counts_the_rows()
