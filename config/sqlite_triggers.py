@@ -13,15 +13,16 @@ from __future__ import annotations
 import importlib
 
 from django.db import connections
+from django.db.migrations.recorder import MigrationRecorder
 
 from config import tallies
 
-# (migration module, a table it needs): the module holds SQLITE_INSTALL (one
-# statement or a list) and BACKFILL, its rule applied to the rows already there.
+# (app, migration): the migration's module holds SQLITE_INSTALL (one statement
+# or a list) and BACKFILL, its rule applied to the rows already there.
 MIGRATION_TRIGGERS = (
-    ("links.migrations.0004_linkcheck_live_changed", "links_linkcheck"),
-    ("links.migrations.0022_chart_days", "links_backlink"),
-    ("outreach.migrations.0014_chart_days", "outreach_prospect"),
+    ("links", "0004_linkcheck_live_changed"),
+    ("links", "0022_chart_days"),
+    ("outreach", "0014_chart_days"),
 )
 
 
@@ -47,12 +48,14 @@ def reinstall(using: str = "default", **kwargs: object) -> None:
     connection = _sqlite(using)
     if connection is None:
         return
-    tables = set(connection.introspection.table_names())
+    # Only what is migrated: after `migrate links 0021` the columns that
+    # 0022's triggers name are gone.
+    applied = MigrationRecorder(connection).applied_migrations()
     with connection.cursor() as cursor:
-        for module_name, table in MIGRATION_TRIGGERS:
-            if table not in tables:
+        for app, name in MIGRATION_TRIGGERS:
+            if (app, name) not in applied:
                 continue
-            module = importlib.import_module(module_name)
+            module = importlib.import_module(f"{app}.migrations.{name}")
             install = module.SQLITE_INSTALL
             for statement in [install] if isinstance(install, str) else install:
                 cursor.execute(_if_not_exists(statement))

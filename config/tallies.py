@@ -37,6 +37,14 @@ ZONE_TABLE = "campaigns_tallytimezone"
 ZONE = f"COALESCE((SELECT name FROM {ZONE_TABLE} LIMIT 1), 'UTC')"
 
 
+def _serialize(cursor, table: str) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL: one compaction or rebuild of ``table`` at a time (until the
+    transaction ends). Two at once would each delete only the rows their own
+    snapshot sees and insert their sums beside the other's: counted twice."""
+    if connection.vendor == "postgresql":
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"anchorage.tally.{table}"])
+
+
 @dataclass(frozen=True)
 class LocalDate:
     """A key: the date of a timestamp column in the site's time zone (ZONE)."""
@@ -294,6 +302,7 @@ END $$""",
         # The rows to fold are picked by id, so the DELETE is a hash join
         # whatever the keys (a NULL key never equals itself).
         with transaction.atomic(), connection.cursor() as cursor:
+            _serialize(cursor, self.table)
             cursor.execute(
                 f"WITH many AS (SELECT unnest(array_agg(id)) AS id FROM {self.table} "
                 f"GROUP BY {groups} HAVING COUNT(*) > 1 "
@@ -309,8 +318,10 @@ END $$""",
         """Count again from the rows: after writes the triggers did not see (a
         data-only restore with triggers disabled, a TRUNCATE, loaddata of a dump
         that holds tally rows too). Writers wait while it runs (PostgreSQL:
-        SHARE lock on the counted table)."""
+        SHARE lock on the counted table, the only table it locks, so it waits
+        for no one holding another)."""
         with transaction.atomic(), connection.cursor() as cursor:
+            _serialize(cursor, self.table)
             if connection.vendor == "postgresql":
                 cursor.execute(f"LOCK TABLE {self.source} IN SHARE MODE")
             cursor.execute(f"DELETE FROM {self.table}")
@@ -500,14 +511,61 @@ def compact_all() -> None:
         tally.compact()
 
 
+def _step_of(column: str) -> str:
+    whens = " ".join(f"WHEN '{status}' THEN {n}" for n, status in enumerate(PIPELINE_STEPS))
+    return f"(CASE {column} {whens} END)"
+
+
+def rederive() -> None:
+    """What triggers copy or derive beside the counts, derived again from the
+    rows: each prospect's furthest pipeline step (lowered too, where history
+    was edited or deleted) and each backlink's copy of its prospect's fee
+    (outreach/0014, links/0022)."""
+    steps = (
+        f"SELECT p.id, MAX({_step_of('c.to_status')}) AS step FROM outreach_prospect p "
+        "LEFT JOIN outreach_statuschange c ON c.prospect_id = p.id GROUP BY p.id"
+    )
+    fee = "(SELECT fee FROM outreach_prospect p WHERE p.id = links_backlink.prospect_id)"
+    distinct = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The guard that keeps a stale save from lowering a step stands aside.
+            cursor.execute("SET LOCAL anchorage.rederive = 'on'")
+            guard = None
+        else:
+            cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'prospect_keep_reach'")
+            guard = cursor.fetchone()
+            cursor.execute("DROP TRIGGER IF EXISTS prospect_keep_reach")
+        cursor.execute(
+            f"UPDATE outreach_prospect SET furthest_step = reached.step FROM ({steps}) reached "
+            "WHERE reached.id = outreach_prospect.id "
+            f"AND outreach_prospect.furthest_step {distinct} reached.step"
+        )
+        cursor.execute(
+            f"UPDATE links_backlink SET prospect_fee = {fee} WHERE prospect_fee {distinct} {fee}"
+        )
+        if guard:
+            cursor.execute(guard[0])
+
+
 def rebuild_all() -> None:
     """Every tally counted again, local dates in the site's time zone as it is
-    now (recorded first, so writers meanwhile use it too)."""
+    now (recorded first, so writers meanwhile use it too). One transaction per
+    tally, each locking only its own counted table: a transaction that locked
+    them all in turn could deadlock with a writer of two of them (the verifier
+    writes checks, then backlinks)."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {ZONE_TABLE}")
         cursor.execute(f"INSERT INTO {ZONE_TABLE} (name) VALUES (%s)", [settings.TIME_ZONE])
-        for tally in TALLIES:
-            tally.rebuild()
+    for tally in TALLIES:
+        tally.rebuild()
+
+
+def repair_all() -> None:
+    """``rebuild_counts``: what the triggers derive, then every count, again
+    from the rows."""
+    rederive()
+    rebuild_all()
 
 
 def reinstall_sqlite_triggers(using: str = "default") -> bool:
@@ -517,6 +575,7 @@ def reinstall_sqlite_triggers(using: str = "default") -> bool:
 
     conn = connections[using]
     tables = set(conn.introspection.table_names())
+    # A tally table comes with the columns its triggers read (same migration).
     if not all({tally.source, tally.table} <= tables for tally in TALLIES):
         return False
     with conn.cursor() as cursor:

@@ -156,6 +156,9 @@ def _drop(month: date) -> int:
         # A table with deferred foreign-key checks pending in this transaction
         # (rows written earlier in it) cannot be dropped: run them now.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        # No late check may land in the month between its summaries, the
+        # chart counts it takes out, and the DROP.
+        cursor.execute(f"LOCK TABLE {name} IN ACCESS EXCLUSIVE MODE")
         # The summaries of checks folded in that month go with it, into the
         # backlink's retained count.
         cursor.execute(

@@ -55,6 +55,14 @@ class StatusChangeAdmin(admin.ModelAdmin):
     date_hierarchy = "changed_at"
     raw_id_fields = ["prospect"]
 
+    # The history is append-only: the funnel's furthest step (a trigger on new
+    # rows) never looks back at an edited or deleted one.
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
 
 @admin.register(OutreachActivity)
 class OutreachActivityAdmin(admin.ModelAdmin):

@@ -379,7 +379,10 @@ def outreach_activity_per_member(campaigns: QuerySet[Campaign], period: Period) 
     )
     per_member: dict[str, dict[date, int]] = defaultdict(lambda: defaultdict(int))
     for row in rows:  # grouped rows: at most weeks x people
-        per_member[row["member"] or "(deleted user)"][row["week"]] += row["n"]
+        # Deltas that cancel out (activities moved away with their prospect)
+        # add up to zero until compaction folds them: no one to show.
+        if row["n"]:
+            per_member[row["member"] or "(deleted user)"][row["week"]] += row["n"]
     ranked = sorted(per_member, key=lambda m: (-sum(per_member[m].values()), m))
     shown, rest = ranked[:ACTIVITY_MEMBERS_SHOWN], ranked[ACTIVITY_MEMBERS_SHOWN:]
     weeks = period.weeks()

@@ -4,11 +4,14 @@ tables add up to what counting the rows gives, before and after compaction."""
 
 from __future__ import annotations
 
+import io
+import threading
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.core.management import call_command
+from django.db import connection, transaction
 from django.utils import timezone
 
 from campaigns.dashboard import charts
@@ -26,7 +29,7 @@ from links.models import (
     Placement,
     Verdict,
 )
-from outreach.models import Kind, OutreachActivity, Prospect, Status
+from outreach.models import PIPELINE, Kind, OutreachActivity, Prospect, Status, StatusChange
 from tests.factories import (
     ActivityFactory,
     BacklinkFactory,
@@ -250,3 +253,82 @@ def test_a_links_cost_follows_its_prospects_fee(db):
     prospect.delete()  # the links stay, without a prospect or its fee
     assert cost() == Decimal("0.00")
     assert_every_tally_counts_the_rows()
+
+
+def test_rebuild_counts_derives_the_steps_and_fees_again(db):
+    campaign = CampaignFactory()
+    prospect = ProspectFactory(campaign=campaign, kind=Kind.GUEST_POST, fee=Decimal("80.00"))
+    for before, status in [("", Status.NEW), (Status.NEW, Status.REPLIED)]:
+        StatusChange.objects.create(prospect=prospect, from_status=before, to_status=status)
+    backlink = BacklinkFactory(campaign=campaign, prospect=prospect)
+    # Writes no trigger sees: the reply deleted from the history, a fee overwritten.
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        StatusChange.objects.filter(to_status=Status.REPLIED).delete()
+        Backlink.objects.filter(pk=backlink.pk).update(prospect_fee=Decimal("999.00"))
+        cursor.execute("SET LOCAL session_replication_role = origin")
+    assert Prospect.objects.get(pk=prospect.pk).furthest_step == PIPELINE.index(Status.REPLIED)
+
+    call_command("rebuild_counts", stdout=io.StringIO())
+
+    assert Prospect.objects.get(pk=prospect.pk).furthest_step == PIPELINE.index(Status.NEW)
+    assert Backlink.objects.get(pk=backlink.pk).prospect_fee == Decimal("80.00")
+    only = Campaign.objects.filter(pk=campaign.pk)
+    assert charts.pipeline_funnel(only, Period.last_days(7)).series[0].values == [1] + [0] * 6
+    assert_every_tally_counts_the_rows()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rebuild_waits_for_another_to_finish_and_counts_once():
+    """The second rebuild starts while the first holds its transaction open.
+    Without the lock between them, its DELETE would wait on the first one's
+    rows, skip the rows the first one then commits, and add its own sums
+    beside them: every count twice."""
+    campaign = CampaignFactory()
+    BacklinkFactory.create_batch(3, campaign=campaign, won_on=date(2025, 3, 3))
+    first_done, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                tallies.BACKLINK_DAYS.rebuild()
+                first_done.set()
+                release.wait(30)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def second() -> None:
+        try:
+            tallies.BACKLINK_DAYS.rebuild()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=first)
+    holder.start()
+    assert first_done.wait(30)
+    waiter = threading.Thread(target=second)
+    waiter.start()
+    waiter.join(1)  # it is waiting on the first rebuild
+    release.set()
+    holder.join(30)
+    waiter.join(30)
+    assert not errors
+    assert kept(tallies.BACKLINK_DAYS)[(campaign.pk, date(2025, 3, 3))][0] == 3
+    assert kept(tallies.BACKLINK_DAYS) == counted(tallies.BACKLINK_DAYS)
+
+
+def test_a_member_whose_activities_moved_away_is_not_charted(db):
+    ours, theirs = CampaignFactory(), CampaignFactory()
+    member = UserFactory(username="moved")
+    prospect = ProspectFactory(campaign=ours)
+    ActivityFactory(prospect=prospect, user=member, occurred_at=timezone.now())
+    Prospect.objects.filter(pk=prospect.pk).update(campaign=theirs)
+    chart = charts.outreach_activity_per_member(
+        Campaign.objects.filter(pk=ours.pk), Period.last_days(7)
+    )
+    assert chart.series == []
