@@ -17,8 +17,9 @@ from django.db.migrations.recorder import MigrationRecorder
 
 from config import tallies
 
-# (app, migration): the migration's module holds SQLITE_INSTALL (one statement
-# or a list) and BACKFILL, its rule applied to the rows already there.
+# (app, migration): the migration's module holds SQLITE_INSTALL and BACKFILL
+# (each one statement or a list), the latter its rule applied to the rows
+# already there.
 MIGRATION_TRIGGERS = (
     ("links", "0004_linkcheck_live_changed"),
     ("links", "0022_chart_days"),
@@ -59,7 +60,9 @@ def reinstall(using: str = "default", **kwargs: object) -> None:
             install = module.SQLITE_INSTALL
             for statement in [install] if isinstance(install, str) else install:
                 cursor.execute(_if_not_exists(statement))
-            cursor.execute(module.BACKFILL)
+            backfill = module.BACKFILL
+            for statement in [backfill] if isinstance(backfill, str) else backfill:
+                cursor.execute(statement)
     if tallies.reinstall_sqlite_triggers(using):
         tallies.rebuild_all()
 

@@ -414,6 +414,8 @@ BACKLINK_DAYS = Tally(
             + ")",
         ),
         ("scored", "{r}.quality IS NOT NULL"),
+        # New referring domains (Backlink.first_of_site, kept by links/0022).
+        ("first_links", "{r}.first_of_site"),
     ),
     sums=(
         ("quality_total", "{r}.quality"),
@@ -434,6 +436,7 @@ BACKLINK_DAYS = Tally(
         "link_kind",
         "placement",
         "quality",
+        "first_of_site",
     ),
 )
 # The live-over-time chart: each check that moved a backlink between live and
@@ -519,8 +522,9 @@ def _step_of(column: str) -> str:
 def rederive() -> None:
     """What triggers copy or derive beside the counts, derived again from the
     rows: each prospect's furthest pipeline step (lowered too, where history
-    was edited or deleted) and each backlink's copy of its prospect's fee
-    (outreach/0014, links/0022)."""
+    was edited or deleted), each backlink's copy of its prospect's fee and
+    whether it is its campaign's first link from its site (outreach/0014,
+    links/0022)."""
     steps = (
         f"SELECT p.id, MAX({_step_of('c.to_status')}) AS step FROM outreach_prospect p "
         "LEFT JOIN outreach_statuschange c ON c.prospect_id = p.id GROUP BY p.id"
@@ -543,6 +547,14 @@ def rederive() -> None:
         )
         cursor.execute(
             f"UPDATE links_backlink SET prospect_fee = {fee} WHERE prospect_fee {distinct} {fee}"
+        )
+        first = (
+            "(SELECT x.id FROM links_backlink x WHERE x.campaign_id = links_backlink.campaign_id "
+            "AND x.source_domain = links_backlink.source_domain ORDER BY x.won_on, x.id LIMIT 1)"
+        )
+        cursor.execute(
+            f"UPDATE links_backlink SET first_of_site = (id = {first}) "
+            f"WHERE first_of_site <> (id = {first})"
         )
         if guard:
             cursor.execute(guard[0])

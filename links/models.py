@@ -76,6 +76,10 @@ class Backlink(models.Model):
     source_url = models.URLField(max_length=2000)
     source_url_key = models.CharField(max_length=2000, editable=False)
     source_domain = models.CharField(max_length=253, editable=False)
+    # The campaign's first link from this site (earliest won_on, then id): a
+    # new referring domain. Kept by database triggers (links/0022), whatever
+    # writes, so the charts count sites from the per-day counts.
+    first_of_site = models.BooleanField(default=False, editable=False)
     target_url = models.URLField(max_length=2000)
     target_url_key = models.CharField(max_length=2000, editable=False)
     expected_anchor_text = models.CharField(max_length=500, blank=True)
@@ -196,6 +200,13 @@ class Backlink(models.Model):
             # alone, in domain order).
             models.Index(fields=["won_on", "id"], name="backlink_won_on_id"),
             models.Index(fields=["source_domain", "won_on"], name="backlink_domain_won_on"),
+            # The referring-domain charts read only each campaign's first link
+            # from a site.
+            models.Index(
+                fields=["campaign", "source_domain", "won_on"],
+                condition=Q(first_of_site=True),
+                name="backlink_first_of_site",
+            ),
             # One campaign's first link per domain, from the index alone.
             models.Index(
                 fields=["campaign", "source_domain", "won_on"], name="backlink_campaign_domain_won"
@@ -653,6 +664,8 @@ class BacklinkDay(models.Model):
     boilerplate = models.IntegerField(default=0)
     scored = models.IntegerField(default=0)
     quality_total = models.BigIntegerField(default=0)
+    # Links that are their campaign's first from their site (first_of_site).
+    first_links = models.IntegerField(default=0)
     # What the links cost: the recorded cost, else the prospect's fee.
     cost = models.DecimalField(max_digits=14, decimal_places=2, default=0)
 

@@ -519,9 +519,11 @@ def referring_domains_over_time(campaigns: QuerySet[Campaign], period: Period) -
     counts from its first won link on; lost links included, since the domain did
     link to the site)."""
     first_week = Value(period.first_week, output_field=DateField())
+    # A domain's first link among these campaigns is one of the campaigns'
+    # first links from it (Backlink.first_of_site): only those are read.
     first_links = (
         _within(Backlink.objects, campaigns, "campaign")
-        .filter(won_on__lte=period.end)
+        .filter(won_on__lte=period.end, first_of_site=True)
         .order_by()
         .values("source_domain")
         .annotate(bucket=Greatest(Cast(TruncWeek(Min("won_on")), DateField()), first_week))
@@ -562,25 +564,14 @@ def quality_over_time(campaigns: QuerySet[Campaign], period: Period) -> Chart:
 def new_referring_domains_per_week(campaigns: QuerySet[Campaign], period: Period) -> Chart:
     """Per week, the sites (registrable domains) whose first won link in a
     campaign falls in that week: the "new referring domain" of the quality
-    score. A site new to two campaigns counts once for each."""
-    firsts = (
-        _within(Backlink.objects, campaigns, "campaign")
-        .filter(won_on__lte=period.end)
-        .order_by()
-        .values("campaign", "source_domain")
-        .annotate(first=Min("won_on"))
-        .filter(first__gte=period.start)
-        .annotate(bucket=Cast(TruncWeek(Min("won_on")), DateField()))
+    score. A site new to two campaigns counts once for each. Summed per day by
+    config.tallies.BACKLINK_DAYS from Backlink.first_of_site."""
+    rows = (
+        _days(BacklinkDay, campaigns, "won_on", period)
+        .values(week=_week("won_on"))
+        .annotate(domains=Sum("first_links"))
     )
-    connection = connections[firsts.db]
-    sql, params = firsts.query.sql_with_params()
-    column = connection.ops.quote_name("bucket")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {column}, COUNT(*) FROM ({sql}) firsts GROUP BY {column}",  # noqa: S608 (no user input)
-            params,
-        )
-        by_week = {_as_date(week): int(n) for week, n in cursor.fetchall()}
+    by_week = {row["week"]: row["domains"] for row in rows}
     weeks = period.weeks()
     return Chart(
         labels=[w.isoformat() for w in weeks],

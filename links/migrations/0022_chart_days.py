@@ -63,18 +63,126 @@ SQLITE_UNINSTALL = [
     "DROP TRIGGER IF EXISTS backlink_prospect_fee_update",
     "DROP TRIGGER IF EXISTS prospect_fee_to_backlinks",
 ]
-BACKFILL = """
+FEE_BACKFILL = """
 UPDATE links_backlink SET prospect_fee = (
     SELECT fee FROM outreach_prospect p WHERE p.id = links_backlink.prospect_id
 ) WHERE prospect_id IS NOT NULL
 """
+# Backlink.first_of_site: each campaign's first link (earliest won_on, then
+# id) from a site. Any write that adds, removes or moves a link, or sets the
+# flag itself (a save() of a copy loaded earlier), decides the flag of the
+# sites it touched again.
+
+
+def _first_of(campaign, domain):
+    return (
+        "(SELECT x.id FROM links_backlink x "
+        f"WHERE x.campaign_id = {campaign} AND x.source_domain = {domain} "
+        "ORDER BY x.won_on, x.id LIMIT 1)"
+    )
+
+
+def _decide(groups):
+    """PostgreSQL: decide the flag again for the (campaign_id, source_domain)
+    rows of ``groups``, changing only the rows whose flag is wrong."""
+    return f"""UPDATE links_backlink b SET first_of_site = (b.id = f.first_id)
+    FROM (SELECT DISTINCT ON (x.campaign_id, x.source_domain)
+                 x.campaign_id, x.source_domain, x.id AS first_id
+            FROM links_backlink x JOIN ({groups}) g
+              ON x.campaign_id = g.campaign_id AND x.source_domain = g.source_domain
+           ORDER BY x.campaign_id, x.source_domain, x.won_on, x.id) f
+   WHERE b.campaign_id = f.campaign_id AND b.source_domain = f.source_domain
+     AND b.first_of_site <> (b.id = f.first_id)"""
+
+
+FIRST_OF_SITE_POSTGRESQL = [
+    f"""CREATE FUNCTION links_backlink_first_of_site() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        {_decide("SELECT DISTINCT campaign_id, source_domain FROM new_rows")};
+    ELSIF TG_OP = 'DELETE' THEN
+        {_decide("SELECT DISTINCT campaign_id, source_domain FROM old_rows")};
+    ELSE
+        {
+        _decide(
+            "SELECT OLD.campaign_id AS campaign_id, OLD.source_domain AS source_domain "
+            "UNION SELECT NEW.campaign_id, NEW.source_domain"
+        )
+    };
+    END IF;
+    RETURN NULL;
+END $$""",
+    "CREATE TRIGGER backlink_first_of_site_insert AFTER INSERT ON links_backlink "
+    "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+    "EXECUTE FUNCTION links_backlink_first_of_site()",
+    "CREATE TRIGGER backlink_first_of_site_delete AFTER DELETE ON links_backlink "
+    "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT "
+    "EXECUTE FUNCTION links_backlink_first_of_site()",
+    # The flag set by this very trigger (depth > 0) is not a reason to decide
+    # again; set by anyone else it is.
+    "CREATE TRIGGER backlink_first_of_site_update "
+    "AFTER UPDATE OF campaign_id, source_domain, won_on, first_of_site ON links_backlink "
+    "FOR EACH ROW WHEN (OLD.campaign_id <> NEW.campaign_id "
+    "OR OLD.source_domain <> NEW.source_domain OR OLD.won_on <> NEW.won_on "
+    "OR (OLD.first_of_site <> NEW.first_of_site AND pg_trigger_depth() = 0)) "
+    "EXECUTE FUNCTION links_backlink_first_of_site()",
+]
+FIRST_OF_SITE_POSTGRESQL_UNINSTALL = [
+    "DROP TRIGGER IF EXISTS backlink_first_of_site_insert ON links_backlink",
+    "DROP TRIGGER IF EXISTS backlink_first_of_site_delete ON links_backlink",
+    "DROP TRIGGER IF EXISTS backlink_first_of_site_update ON links_backlink",
+    "DROP FUNCTION IF EXISTS links_backlink_first_of_site()",
+]
+
+
+def _decide_one(row):
+    """SQLite: decide the flag again for the site of ``row`` (NEW or OLD)."""
+    first = _first_of(f"{row}.campaign_id", f"{row}.source_domain")
+    return (
+        f"UPDATE links_backlink SET first_of_site = (id = {first}) "
+        f"WHERE campaign_id = {row}.campaign_id AND source_domain = {row}.source_domain "
+        f"AND first_of_site <> (id = {first})"
+    )
+
+
+# SQLite runs no trigger from inside itself (recursive_triggers is off), so
+# the UPDATEs below do not start it again.
+FIRST_OF_SITE_SQLITE = [
+    "CREATE TRIGGER IF NOT EXISTS backlink_first_of_site_insert AFTER INSERT ON links_backlink "
+    f"BEGIN {_decide_one('NEW')}; END",
+    "CREATE TRIGGER IF NOT EXISTS backlink_first_of_site_delete AFTER DELETE ON links_backlink "
+    f"BEGIN {_decide_one('OLD')}; END",
+    "CREATE TRIGGER IF NOT EXISTS backlink_first_of_site_update "
+    "AFTER UPDATE OF campaign_id, source_domain, won_on, first_of_site ON links_backlink "
+    "WHEN OLD.campaign_id IS NOT NEW.campaign_id OR OLD.source_domain IS NOT NEW.source_domain "
+    "OR OLD.won_on IS NOT NEW.won_on OR OLD.first_of_site IS NOT NEW.first_of_site "
+    f"BEGIN {_decide_one('OLD')}; {_decide_one('NEW')}; END",
+]
+FIRST_OF_SITE_SQLITE_UNINSTALL = [
+    "DROP TRIGGER IF EXISTS backlink_first_of_site_insert",
+    "DROP TRIGGER IF EXISTS backlink_first_of_site_delete",
+    "DROP TRIGGER IF EXISTS backlink_first_of_site_update",
+]
+FIRST = _first_of("links_backlink.campaign_id", "links_backlink.source_domain")
+# Both backfills, which are also how config.tallies.rederive derives them again.
+BACKFILL = [
+    FEE_BACKFILL,
+    f"UPDATE links_backlink SET first_of_site = (id = {FIRST}) "
+    f"WHERE first_of_site <> (id = {FIRST})",
+]
+
+POSTGRESQL_INSTALL += FIRST_OF_SITE_POSTGRESQL
+POSTGRESQL_UNINSTALL += FIRST_OF_SITE_POSTGRESQL_UNINSTALL
+SQLITE_INSTALL += FIRST_OF_SITE_SQLITE
+SQLITE_UNINSTALL += FIRST_OF_SITE_SQLITE_UNINSTALL
 CHART_TALLIES = (tallies.BACKLINK_DAYS, tallies.LIVE_CHECKS, tallies.LIVE_SUMMARIES)
 
 
 def install(apps, schema_editor):
     # SQLite's triggers are installed after migrate (config.sqlite_triggers).
     postgresql = schema_editor.connection.vendor == "postgresql"
-    for statement in [BACKFILL, *(POSTGRESQL_INSTALL if postgresql else [])]:
+    for statement in [*BACKFILL, *(POSTGRESQL_INSTALL if postgresql else [])]:
         schema_editor.execute(statement, params=None)
     for tally in CHART_TALLIES:
         tallies.install(tally, schema_editor)
@@ -195,6 +303,24 @@ class Migration(migrations.Migration):
                     models.Index(fields=["campaign", "day"], name="livesummaryday_campaign_day")
                 ],
             },
+        ),
+        migrations.AddField(
+            model_name="backlink",
+            name="first_of_site",
+            field=models.BooleanField(default=False, editable=False),
+        ),
+        migrations.AddField(
+            model_name="backlinkday",
+            name="first_links",
+            field=models.IntegerField(default=0),
+        ),
+        migrations.AddIndex(
+            model_name="backlink",
+            index=models.Index(
+                condition=models.Q(("first_of_site", True)),
+                fields=["campaign", "source_domain", "won_on"],
+                name="backlink_first_of_site",
+            ),
         ),
         migrations.RunPython(install, uninstall),
     ]

@@ -332,3 +332,62 @@ def test_a_member_whose_activities_moved_away_is_not_charted(db):
         Campaign.objects.filter(pk=ours.pk), Period.last_days(7)
     )
     assert chart.series == []
+
+
+def first_of_site_expected() -> set[int]:
+    """Each campaign's first link from each site, computed here from the rows."""
+    firsts: dict[tuple[int, str], tuple[date, int]] = {}
+    for pk, campaign, domain, won_on in Backlink.objects.values_list(
+        "pk", "campaign", "source_domain", "won_on"
+    ):
+        key = (campaign, domain)
+        firsts[key] = min(firsts.get(key, (won_on, pk)), (won_on, pk))
+    return {pk for _won_on, pk in firsts.values()}
+
+
+def flagged() -> set[int]:
+    return set(Backlink.objects.filter(first_of_site=True).values_list("pk", flat=True))
+
+
+def test_each_campaigns_first_link_from_a_site_is_flagged_whatever_writes(db):
+    ours, theirs = CampaignFactory(), CampaignFactory()
+
+    def link(campaign, path: str, won_on: date) -> Backlink:
+        return BacklinkFactory(
+            campaign=campaign, source_url=f"https://blog.example/{path}", won_on=won_on
+        )
+
+    early = link(ours, "a", date(2025, 3, 1))
+    late = link(ours, "b", date(2025, 3, 9))
+    link(theirs, "a", date(2025, 3, 5))  # another campaign's first of the same site
+    link(ours, "c", date(2025, 3, 1))  # same day as the first: the lower id stays first
+    assert flagged() == first_of_site_expected()
+    assert early.pk in flagged()
+    assert late.pk not in flagged()
+
+    stale = Backlink.objects.get(pk=late.pk)
+    Backlink.objects.filter(pk=late.pk).update(won_on=date(2025, 2, 1))
+    assert flagged() == first_of_site_expected()
+    assert late.pk in flagged()
+    stale.save()  # a copy from before: its won_on and flag are the old ones
+    assert flagged() == first_of_site_expected()
+    assert early.pk in flagged()
+    Backlink.objects.filter(pk=early.pk).delete()
+    Backlink.objects.filter(pk=late.pk).update(campaign=theirs)
+    Backlink.objects.bulk_create(
+        Backlink(
+            campaign=ours,
+            source_url=f"https://blog.example/bulk{n}",
+            source_url_key=f"blog.example/bulk{n}",
+            source_domain="blog.example",
+            target_url=f"https://{ours.site}/",
+            target_url_key=ours.site,
+            won_on=date(2025, 1, n + 1),
+        )
+        for n in range(3)
+    )
+    assert flagged() == first_of_site_expected()
+    assert_every_tally_counts_the_rows()
+    only = Campaign.objects.filter(pk=ours.pk)
+    period = Period(date(2024, 12, 30), date(2025, 3, 30))
+    assert sum(charts.new_referring_domains_per_week(only, period).series[0].values) == 1
