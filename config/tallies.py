@@ -439,6 +439,20 @@ BACKLINK_DAYS = Tally(
         "first_of_site",
     ),
 )
+# The anchor-text mix: the links not lost, per day won, anchor text (trimmed,
+# lower case) and target page.
+ANCHOR_DAYS = Tally(
+    source="links_backlink",
+    table="links_anchorday",
+    keys=(
+        ("won_on", "{r}.won_on"),
+        ("anchor", "LOWER(TRIM({r}.expected_anchor_text))"),
+        ("target_page_id", "{r}.target_page_id"),
+    ),
+    counts=(("links", "TRUE"),),
+    where="{r}.state <> 'lost'",
+    watched=("won_on", "expected_anchor_text", "target_page_id", "state"),
+)
 # The live-over-time chart: each check that moved a backlink between live and
 # not live (LinkCheck.live_changed, set by the database), +1 or -1 on the day
 # it was made; and what the history folding left on summaries (links.history).
@@ -490,6 +504,7 @@ TALLIES = (
     PROSPECTS,
     BACKLINKS,
     BACKLINK_DAYS,
+    ANCHOR_DAYS,
     LIVE_CHECKS,
     LIVE_SUMMARIES,
     PROSPECT_DAYS,

@@ -676,6 +676,28 @@ class BacklinkDay(models.Model):
         return f"campaign {self.campaign_id}, {self.won_on}: {self.links:+}"
 
 
+class AnchorDay(models.Model):
+    """Signed counts of a campaign's links not lost, per day won, anchor text
+    (trimmed, lower case) and target page: the anchor-text mix
+    (config.tallies.ANCHOR_DAYS)."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    won_on = models.DateField()
+    anchor = models.CharField(max_length=500)
+    target_page = models.ForeignKey(
+        TargetPage, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    links = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["campaign", "won_on"], name="anchorday_campaign_day")]
+
+    def __str__(self) -> str:
+        return f"campaign {self.campaign_id}, {self.won_on}, {self.anchor!r}: {self.links:+}"
+
+
 class LiveCheckDay(models.Model):
     """A campaign's net live transitions on a (site-local) day: +1 per check
     that found a backlink live after not live, -1 the other way (database

@@ -46,8 +46,6 @@ from django.db.models.functions import (
     Cast,
     Coalesce,
     Greatest,
-    Lower,
-    Trim,
     TruncMonth,
     TruncWeek,
 )
@@ -56,6 +54,7 @@ from django.utils import timezone
 from campaigns.models import Campaign, TargetPage
 from links.models import (
     Alert,
+    AnchorDay,
     Backlink,
     BacklinkDay,
     BacklinkState,
@@ -458,15 +457,14 @@ def anchor_text_mix(campaigns: QuerySet[Campaign], period: Period) -> Chart:
     """The anchor texts of the links won in the period that are not lost, most
     used first, with how many of each are exact-match anchors (see
     EXACT_MATCH_DEFINITION), plus the totals over every anchor (in ``extra``)."""
-    # Links are first counted per (anchor, target page), so the string work of
-    # the exact-match test runs once per group rather than once per link.
+    # Links are first counted per (anchor, target page), from the per-day
+    # counts (config.tallies.ANCHOR_DAYS), so the string work of the
+    # exact-match test runs once per group rather than once per link.
     groups = (
-        _within(Backlink.objects, campaigns, "campaign")
-        .filter(won_on__range=(period.start, period.end))
-        .exclude(state=BacklinkState.LOST)
-        .order_by()
-        .values(anchor=Lower(Trim("expected_anchor_text")), page=F("target_page"))
-        .annotate(n=Count("pk"))
+        _days(AnchorDay, campaigns, "won_on", period)
+        .values("anchor", page=F("target_page"))
+        .annotate(n=Sum("links"))
+        .filter(n__gt=0)
     )
     connection = connections[groups.db]
     sql, params = groups.query.sql_with_params()

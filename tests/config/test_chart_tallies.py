@@ -41,6 +41,7 @@ from tests.factories import (
 
 CHART_TALLIES = (
     tallies.BACKLINK_DAYS,
+    tallies.ANCHOR_DAYS,
     tallies.LIVE_CHECKS,
     tallies.LIVE_SUMMARIES,
     tallies.PROSPECT_DAYS,
@@ -108,6 +109,7 @@ def test_chart_counts_follow_every_kind_of_write(db):
     links[1].state, links[1].lost_at = BacklinkState.LOST, timezone.now()
     links[1].save()
     Backlink.objects.filter(pk=links[2].pk).update(won_on=date(2025, 4, 1), expected_dofollow=False)
+    Backlink.objects.filter(pk=links[4].pk).update(expected_anchor_text="  Running Shoes ")
     Backlink.objects.bulk_create(
         Backlink(
             campaign=theirs,
