@@ -518,10 +518,14 @@ def referring_domains_over_time(campaigns: QuerySet[Campaign], period: Period) -
     link to the site)."""
     first_week = Value(period.first_week, output_field=DateField())
     # A domain's first link among these campaigns is one of the campaigns'
-    # first links from it (Backlink.first_of_site): only those are read.
+    # first links from it (Backlink.first_of_site), so only those are read.
+    # Over every campaign they are most of the links anyway, and the whole
+    # (source_domain, won_on) index, read in order, is the faster way.
+    links = _within(Backlink.objects, campaigns, "campaign")
+    if campaigns.query.has_filters():
+        links = links.filter(first_of_site=True)
     first_links = (
-        _within(Backlink.objects, campaigns, "campaign")
-        .filter(won_on__lte=period.end, first_of_site=True)
+        links.filter(won_on__lte=period.end)
         .order_by()
         .values("source_domain")
         .annotate(bucket=Greatest(Cast(TruncWeek(Min("won_on")), DateField()), first_week))
