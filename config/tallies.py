@@ -397,6 +397,7 @@ BACKLINK_DAYS = Tally(
     keys=(("won_on", "{r}.won_on"),),
     counts=(
         ("links", "TRUE"),
+        ("lost", "{r}.state = 'lost'"),
         # Agreed as nofollow, or found nofollow by the latest check.
         ("nofollow", "({r}.expected_dofollow = FALSE OR {r}.state = 'nofollow')"),
         ("seen", _SEEN),

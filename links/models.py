@@ -652,6 +652,7 @@ class BacklinkDay(models.Model):
     )
     won_on = models.DateField()
     links = models.IntegerField(default=0)
+    lost = models.IntegerField(default=0)
     nofollow = models.IntegerField(default=0)
     seen = models.IntegerField(default=0)
     follow = models.IntegerField(default=0)

@@ -57,7 +57,6 @@ from links.models import (
     AnchorDay,
     Backlink,
     BacklinkDay,
-    BacklinkState,
     LiveCheckDay,
     LiveSummaryDay,
     Placement,
@@ -714,14 +713,14 @@ def goal_progress(campaigns: QuerySet[Campaign], period: Period) -> Chart:
     """For each campaign with a goal: the links won to date that are not lost,
     against the goal; the same count as the campaign page. A goal is about today,
     so the period does not change it."""
-    # A COUNT(*) per campaign, which the (campaign, state) index answers alone;
-    # a join and GROUP BY over every backlink costs twice as much.
+    # Summed per campaign from the per-day counts (config.tallies.BACKLINK_DAYS),
+    # a few hundred rows a campaign: counting a million backlinks through the
+    # (campaign, state) index took 90 ms over every campaign.
     won = (
-        Backlink.objects.filter(campaign=OuterRef("pk"))
-        .exclude(state=BacklinkState.LOST)
+        BacklinkDay.objects.filter(campaign=OuterRef("pk"))
         .order_by()
         .values("campaign")
-        .annotate(n=Count("*"))
+        .annotate(n=Sum(F("links") - F("lost")))
         .values("n")
     )
     rows = list(
