@@ -530,48 +530,55 @@ def compact_all() -> None:
         tally.compact()
 
 
-def _step_of(column: str) -> str:
+def step_of(column: str) -> str:
+    """SQL: the PIPELINE_STEPS index of the status in ``column``, NULL for the
+    dead ends (lost, unresponsive)."""
     whens = " ".join(f"WHEN '{status}' THEN {n}" for n, status in enumerate(PIPELINE_STEPS))
     return f"(CASE {column} {whens} END)"
 
 
+# What triggers derive beside the counts, derived from the rows by one
+# statement each, on PostgreSQL and SQLite alike: the migrations that add them
+# (outreach/0014, links/0022) backfill with these, and ``rederive`` repairs
+# with them. Each writes only the rows whose value is wrong.
+DERIVE_FURTHEST_STEP = f"""
+UPDATE outreach_prospect SET furthest_step = reached.step
+FROM (
+    SELECT p.id, MAX({step_of("c.to_status")}) AS step FROM outreach_prospect p
+    LEFT JOIN outreach_statuschange c ON c.prospect_id = p.id GROUP BY p.id
+) reached
+WHERE reached.id = outreach_prospect.id
+  AND COALESCE(outreach_prospect.furthest_step, -1) <> COALESCE(reached.step, -1)
+"""
+_FEE = "(SELECT fee FROM outreach_prospect p WHERE p.id = links_backlink.prospect_id)"
+DERIVE_PROSPECT_FEE = (
+    f"UPDATE links_backlink SET prospect_fee = {_FEE} "
+    f"WHERE COALESCE(prospect_fee, -1) <> COALESCE({_FEE}, -1)"
+)
+_FIRST = (
+    "(SELECT x.id FROM links_backlink x WHERE x.campaign_id = links_backlink.campaign_id "
+    "AND x.source_domain = links_backlink.source_domain ORDER BY x.won_on, x.id LIMIT 1)"
+)
+DERIVE_FIRST_OF_SITE = (
+    f"UPDATE links_backlink SET first_of_site = (id = {_FIRST}) "
+    f"WHERE first_of_site <> (id = {_FIRST})"
+)
+
+
 def rederive() -> None:
-    """What triggers copy or derive beside the counts, derived again from the
-    rows: each prospect's furthest pipeline step (lowered too, where history
-    was edited or deleted), each backlink's copy of its prospect's fee and
-    whether it is its campaign's first link from its site (outreach/0014,
-    links/0022)."""
-    steps = (
-        f"SELECT p.id, MAX({_step_of('c.to_status')}) AS step FROM outreach_prospect p "
-        "LEFT JOIN outreach_statuschange c ON c.prospect_id = p.id GROUP BY p.id"
-    )
-    fee = "(SELECT fee FROM outreach_prospect p WHERE p.id = links_backlink.prospect_id)"
-    distinct = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    """The DERIVE_ statements again, after writes no trigger saw (history
+    edited or deleted, a data-only restore): steps are lowered too, so the
+    guard that keeps a stale save from lowering one stands aside meanwhile."""
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # The guard that keeps a stale save from lowering a step stands aside.
             cursor.execute("SET LOCAL anchorage.rederive = 'on'")
             guard = None
         else:
             cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'prospect_keep_reach'")
             guard = cursor.fetchone()
             cursor.execute("DROP TRIGGER IF EXISTS prospect_keep_reach")
-        cursor.execute(
-            f"UPDATE outreach_prospect SET furthest_step = reached.step FROM ({steps}) reached "
-            "WHERE reached.id = outreach_prospect.id "
-            f"AND outreach_prospect.furthest_step {distinct} reached.step"
-        )
-        cursor.execute(
-            f"UPDATE links_backlink SET prospect_fee = {fee} WHERE prospect_fee {distinct} {fee}"
-        )
-        first = (
-            "(SELECT x.id FROM links_backlink x WHERE x.campaign_id = links_backlink.campaign_id "
-            "AND x.source_domain = links_backlink.source_domain ORDER BY x.won_on, x.id LIMIT 1)"
-        )
-        cursor.execute(
-            f"UPDATE links_backlink SET first_of_site = (id = {first}) "
-            f"WHERE first_of_site <> (id = {first})"
-        )
+        for statement in (DERIVE_FURTHEST_STEP, DERIVE_PROSPECT_FEE, DERIVE_FIRST_OF_SITE):
+            cursor.execute(statement)
         if guard:
             cursor.execute(guard[0])
 

@@ -63,11 +63,6 @@ SQLITE_UNINSTALL = [
     "DROP TRIGGER IF EXISTS backlink_prospect_fee_update",
     "DROP TRIGGER IF EXISTS prospect_fee_to_backlinks",
 ]
-FEE_BACKFILL = """
-UPDATE links_backlink SET prospect_fee = (
-    SELECT fee FROM outreach_prospect p WHERE p.id = links_backlink.prospect_id
-) WHERE prospect_id IS NOT NULL
-"""
 # Backlink.first_of_site: each campaign's first link (earliest won_on, then
 # id) from a site. Any write that adds, removes or moves a link, or sets the
 # flag itself (a save() of a copy loaded earlier), decides the flag of the
@@ -164,13 +159,8 @@ FIRST_OF_SITE_SQLITE_UNINSTALL = [
     "DROP TRIGGER IF EXISTS backlink_first_of_site_delete",
     "DROP TRIGGER IF EXISTS backlink_first_of_site_update",
 ]
-FIRST = _first_of("links_backlink.campaign_id", "links_backlink.source_domain")
-# Both backfills, which are also how config.tallies.rederive derives them again.
-BACKFILL = [
-    FEE_BACKFILL,
-    f"UPDATE links_backlink SET first_of_site = (id = {FIRST}) "
-    f"WHERE first_of_site <> (id = {FIRST})",
-]
+# The prospect's fee and the first-of-site flag of the links already there.
+BACKFILL = [tallies.DERIVE_PROSPECT_FEE, tallies.DERIVE_FIRST_OF_SITE]
 
 POSTGRESQL_INSTALL += FIRST_OF_SITE_POSTGRESQL
 POSTGRESQL_UNINSTALL += FIRST_OF_SITE_POSTGRESQL_UNINSTALL

@@ -15,13 +15,7 @@ from config import tallies
 # status change. The history is append-only, so the step only ever rises; a
 # guard keeps a save() of a copy loaded earlier from lowering it.
 
-# outreach.models.PIPELINE as it is now: a status's step, NULL for the dead ends.
-STEPS = ("new", "qualified", "contacted", "followed_up", "replied", "negotiating", "won")
-
-
-def step_of(column):
-    whens = " ".join(f"WHEN '{status}' THEN {n}" for n, status in enumerate(STEPS))
-    return f"(CASE {column} {whens} END)"
+step_of = tallies.step_of
 
 
 POSTGRESQL_INSTALL = [
@@ -74,16 +68,7 @@ SQLITE_UNINSTALL = [
     "DROP TRIGGER IF EXISTS statuschange_reach",
     "DROP TRIGGER IF EXISTS prospect_keep_reach",
 ]
-# One grouped pass over the history (a subquery per prospect took a minute for
-# 500,000 of them).
-BACKFILL = f"""
-UPDATE outreach_prospect SET furthest_step = reached.step
-FROM (
-    SELECT prospect_id, MAX({step_of("to_status")}) AS step
-    FROM outreach_statuschange GROUP BY prospect_id
-) reached
-WHERE reached.prospect_id = outreach_prospect.id AND reached.step IS NOT NULL
-"""
+BACKFILL = tallies.DERIVE_FURTHEST_STEP
 CHART_TALLIES = (tallies.PROSPECT_DAYS, tallies.ACTIVITY_DAYS)
 
 
