@@ -23,6 +23,7 @@ from config import tallies
 MIGRATION_TRIGGERS = (
     ("links", "0004_linkcheck_live_changed"),
     ("links", "0022_chart_days"),
+    ("links", "0024_first_of_site_overall"),
     ("outreach", "0014_chart_days"),
 )
 

@@ -440,6 +440,17 @@ BACKLINK_DAYS = Tally(
         "first_of_site",
     ),
 )
+# The every-campaign referring-domain chart: the sites whose first link in any
+# campaign (Backlink.first_of_site_overall, kept by links/0024) was won on a
+# day, kept with the campaign that won it.
+REFERRING_DOMAIN_DAYS = Tally(
+    source="links_backlink",
+    table="links_referringdomainday",
+    keys=(("won_on", "{r}.won_on"),),
+    counts=(("domains", "TRUE"),),
+    where="{r}.first_of_site_overall",
+    watched=("won_on", "first_of_site_overall"),
+)
 # The anchor-text mix: the links not lost, per day won, anchor text (trimmed,
 # lower case) and target page.
 ANCHOR_DAYS = Tally(
@@ -505,6 +516,7 @@ TALLIES = (
     PROSPECTS,
     BACKLINKS,
     BACKLINK_DAYS,
+    REFERRING_DOMAIN_DAYS,
     ANCHOR_DAYS,
     LIVE_CHECKS,
     LIVE_SUMMARIES,
@@ -563,6 +575,14 @@ DERIVE_FIRST_OF_SITE = (
     f"UPDATE links_backlink SET first_of_site = (id = {_FIRST}) "
     f"WHERE first_of_site <> (id = {_FIRST})"
 )
+_FIRST_OVERALL = (
+    "(SELECT x.id FROM links_backlink x WHERE x.source_domain = links_backlink.source_domain "
+    "ORDER BY x.won_on, x.id LIMIT 1)"
+)
+DERIVE_FIRST_OF_SITE_OVERALL = (
+    f"UPDATE links_backlink SET first_of_site_overall = (id = {_FIRST_OVERALL}) "
+    f"WHERE first_of_site_overall <> (id = {_FIRST_OVERALL})"
+)
 
 
 def rederive() -> None:
@@ -577,7 +597,12 @@ def rederive() -> None:
             cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'prospect_keep_reach'")
             guard = cursor.fetchone()
             cursor.execute("DROP TRIGGER IF EXISTS prospect_keep_reach")
-        for statement in (DERIVE_FURTHEST_STEP, DERIVE_PROSPECT_FEE, DERIVE_FIRST_OF_SITE):
+        for statement in (
+            DERIVE_FURTHEST_STEP,
+            DERIVE_PROSPECT_FEE,
+            DERIVE_FIRST_OF_SITE,
+            DERIVE_FIRST_OF_SITE_OVERALL,
+        ):
             cursor.execute(statement)
         if guard:
             cursor.execute(guard[0])

@@ -80,6 +80,10 @@ class Backlink(models.Model):
     # new referring domain. Kept by database triggers (links/0022), whatever
     # writes, so the charts count sites from the per-day counts.
     first_of_site = models.BooleanField(default=False, editable=False)
+    # The first link from this site in any campaign (same order): a referring
+    # domain new to the whole agency. Kept by database triggers (links/0024),
+    # for the every-campaign referring-domain chart.
+    first_of_site_overall = models.BooleanField(default=False, editable=False)
     target_url = models.URLField(max_length=2000)
     target_url_key = models.CharField(max_length=2000, editable=False)
     expected_anchor_text = models.CharField(max_length=500, blank=True)
@@ -206,6 +210,12 @@ class Backlink(models.Model):
                 fields=["campaign", "source_domain", "won_on"],
                 condition=Q(first_of_site=True),
                 name="backlink_first_of_site",
+            ),
+            # The every-campaign flag's triggers: a site's flagged link.
+            models.Index(
+                fields=["source_domain"],
+                condition=Q(first_of_site_overall=True),
+                name="backlink_first_overall",
             ),
             # One campaign's first link per domain, from the index alone.
             models.Index(
@@ -675,6 +685,25 @@ class BacklinkDay(models.Model):
 
     def __str__(self) -> str:
         return f"campaign {self.campaign_id}, {self.won_on}: {self.links:+}"
+
+
+class ReferringDomainDay(models.Model):
+    """Signed counts of the sites whose first link in any campaign was won on a
+    day (Backlink.first_of_site_overall), kept per campaign that won it by
+    database triggers (config.tallies.REFERRING_DOMAIN_DAYS): the every-campaign
+    referring-domain chart."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    won_on = models.DateField()
+    domains = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["won_on"], name="referringdomainday_day")]
+
+    def __str__(self) -> str:
+        return f"campaign {self.campaign_id}, {self.won_on}: {self.domains:+}"
 
 
 class AnchorDay(models.Model):

@@ -1,8 +1,8 @@
 """`make run`'s database is SQLite, where the suite's PostgreSQL never goes: a
 migrated SQLite database keeps the check table's live_changed trigger (a table
 rebuild used to drop it, and the live chart read zero), the prospects'
-furthest pipeline step and the per-day counts the charts read, local dates
-included."""
+furthest pipeline step, the first-link flags and the per-day counts the
+charts read, local dates included."""
 
 from __future__ import annotations
 
@@ -62,6 +62,21 @@ result = {
     .values,
 }
 result["funnel"] = charts.pipeline_funnel(only, Period.last_days(7)).series[0].values
+# A site two campaigns link from counts once over every campaign, from its
+# first link anywhere.
+other = CampaignFactory()
+shared = BacklinkFactory(
+    campaign=other, source_url="https://shared.example/a/", won_on=date(2025, 1, 15)
+)
+BacklinkFactory(
+    campaign=campaign, source_url="https://www.shared.example/b/", won_on=date(2025, 1, 22)
+)
+every = Campaign.objects.all()
+result["domains"] = charts.referring_domains_over_time(every, period).series[0].values
+shared.delete()
+result["domains_after_delete"] = (
+    charts.referring_domains_over_time(every, period).series[0].values
+)
 tallies.compact_all()
 result["live_after_compaction"] = charts.live_backlinks_over_time(only, period).series[0].values
 print("RESULT", json.dumps(result))
@@ -92,7 +107,13 @@ def test_a_migrated_sqlite_database_charts_its_checks_and_days(tmp_path):
     output = manage("shell", "-c", SCRIPT)
     result = json.loads(output.split("RESULT ", 1)[1])
 
-    for trigger in ("linkcheck_live_changed", "statuschange_reach", "prospect_keep_reach"):
+    for trigger in (
+        "linkcheck_live_changed",
+        "statuschange_reach",
+        "prospect_keep_reach",
+        "backlink_first_overall_insert",
+        "links_referringdomainday_insert",
+    ):
         assert trigger in result["triggers"]
     assert result["live"] == [1, 0, 1]
     assert result["live_after_compaction"] == [1, 0, 1]
@@ -101,3 +122,5 @@ def test_a_migrated_sqlite_database_charts_its_checks_and_days(tmp_path):
     assert result["activity"] == [0, 1, 0]
     assert result["kinds"][0] == 1
     assert result["funnel"] == [1, 1, 1, 1, 1, 0, 0]
+    assert result["domains"] == [1, 2, 2]
+    assert result["domains_after_delete"] == [1, 1, 2]

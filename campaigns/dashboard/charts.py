@@ -60,6 +60,7 @@ from links.models import (
     LiveCheckDay,
     LiveSummaryDay,
     Placement,
+    ReferringDomainDay,
 )
 from outreach.models import PIPELINE, ActivityDay, Kind, ProspectDay, StatusChange
 
@@ -516,20 +517,31 @@ def referring_domains_over_time(campaigns: QuerySet[Campaign], period: Period) -
     counts from its first won link on; lost links included, since the domain did
     link to the site)."""
     first_week = Value(period.first_week, output_field=DateField())
-    # A domain's first link among these campaigns is one of the campaigns'
-    # first links from it (Backlink.first_of_site), so only those are read.
-    # Over every campaign they are most of the links anyway, and the whole
-    # (source_domain, won_on) index, read in order, is the faster way.
-    links = _within(Backlink.objects, campaigns, "campaign")
-    if campaigns.query.has_filters():
-        links = links.filter(first_of_site=True)
-    first_links = (
-        links.filter(won_on__lte=period.end)
-        .order_by()
-        .values("source_domain")
-        .annotate(bucket=Greatest(Cast(TruncWeek(Min("won_on")), DateField()), first_week))
-    )
-    totals = _running_total(first_links, "bucket", "COUNT(*)")
+    if not campaigns.query.has_filters():
+        # Every campaign: each site's first link anywhere, counted per day by
+        # config.tallies.REFERRING_DOMAIN_DAYS.
+        firsts = (
+            ReferringDomainDay.objects.filter(won_on__lte=period.end)
+            .order_by()
+            .values(
+                bucket=Case(When(won_on__lt=first_week, then=first_week), default=_week("won_on"))
+            )
+            .annotate(new=Sum("domains"))
+        )
+        totals = _running_total(firsts, "bucket", 'SUM("new")')
+    else:
+        # A domain's first link among these campaigns is one of the
+        # campaigns' first links from it (Backlink.first_of_site), so only
+        # those are read.
+        first_links = (
+            Backlink.objects.filter(
+                campaign__in=campaigns, first_of_site=True, won_on__lte=period.end
+            )
+            .order_by()
+            .values("source_domain")
+            .annotate(bucket=Greatest(Cast(TruncWeek(Min("won_on")), DateField()), first_week))
+        )
+        totals = _running_total(first_links, "bucket", "COUNT(*)")
     return Chart(
         labels=[w.isoformat() for w in period.weeks()],
         series=[Series("domains", "Referring domains", _carried(period, totals))],

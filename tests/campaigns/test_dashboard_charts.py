@@ -387,6 +387,29 @@ def test_referring_domains_accumulate_first_links_per_domain(ours, theirs):
     ]
 
 
+def test_referring_domains_over_every_campaign_count_a_shared_site_once(ours, theirs):
+    # Hand-built answer: a.example is linked from both campaigns, first by
+    # theirs in the second week; b.example by ours before the period.
+    BacklinkFactory(campaign=ours, source_url="https://a.example/x/", won_on=date(2025, 1, 22))
+    first = BacklinkFactory(
+        campaign=theirs, source_url="https://m.a.example/y/", won_on=date(2025, 1, 15)
+    )
+    BacklinkFactory(campaign=ours, source_url="https://b.example/", won_on=date(2024, 11, 2))
+    BacklinkFactory(campaign=theirs, source_url="https://b.example/z/", won_on=date(2025, 1, 7))
+    every = Campaign.objects.all()
+
+    assert values(charts.referring_domains_over_time(every, PERIOD), "domains") == [1, 2, 2, 2]
+    # Each campaign alone counts the site from its own first link.
+    assert values(charts.referring_domains_over_time(only(ours), PERIOD), "domains") == [
+        1,
+        1,
+        2,
+        2,
+    ]
+    first.delete()  # the site's first link is now ours, a week later
+    assert values(charts.referring_domains_over_time(every, PERIOD), "domains") == [1, 1, 2, 2]
+
+
 def test_referring_domains_count_sites_not_hosts(ours):
     # Hand-built answer: m.example.com and example.com are one site, and so are
     # blog.shop.co.uk and shop.co.uk; two blogspot.com blogs are two sites.

@@ -4,6 +4,7 @@ tables add up to what counting the rows gives, before and after compaction."""
 
 from __future__ import annotations
 
+import importlib
 import io
 import threading
 from datetime import UTC, date, datetime, timedelta
@@ -41,6 +42,7 @@ from tests.factories import (
 
 CHART_TALLIES = (
     tallies.BACKLINK_DAYS,
+    tallies.REFERRING_DOMAIN_DAYS,
     tallies.ANCHOR_DAYS,
     tallies.LIVE_CHECKS,
     tallies.LIVE_SUMMARIES,
@@ -257,17 +259,20 @@ def test_a_links_cost_follows_its_prospects_fee(db):
     assert_every_tally_counts_the_rows()
 
 
-def test_rebuild_counts_derives_the_steps_and_fees_again(db):
+def test_rebuild_counts_derives_the_steps_fees_and_first_links_again(db):
     campaign = CampaignFactory()
     prospect = ProspectFactory(campaign=campaign, kind=Kind.GUEST_POST, fee=Decimal("80.00"))
     for before, status in [("", Status.NEW), (Status.NEW, Status.REPLIED)]:
         StatusChange.objects.create(prospect=prospect, from_status=before, to_status=status)
     backlink = BacklinkFactory(campaign=campaign, prospect=prospect)
-    # Writes no trigger sees: the reply deleted from the history, a fee overwritten.
+    # Writes no trigger sees: the reply deleted from the history, a fee
+    # overwritten, first-link flags cleared.
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL session_replication_role = replica")
         StatusChange.objects.filter(to_status=Status.REPLIED).delete()
-        Backlink.objects.filter(pk=backlink.pk).update(prospect_fee=Decimal("999.00"))
+        Backlink.objects.filter(pk=backlink.pk).update(
+            prospect_fee=Decimal("999.00"), first_of_site=False, first_of_site_overall=False
+        )
         cursor.execute("SET LOCAL session_replication_role = origin")
     assert Prospect.objects.get(pk=prospect.pk).furthest_step == PIPELINE.index(Status.REPLIED)
 
@@ -275,6 +280,7 @@ def test_rebuild_counts_derives_the_steps_and_fees_again(db):
 
     assert Prospect.objects.get(pk=prospect.pk).furthest_step == PIPELINE.index(Status.NEW)
     assert Backlink.objects.get(pk=backlink.pk).prospect_fee == Decimal("80.00")
+    assert flagged() == flagged(overall=True) == {backlink.pk}
     only = Campaign.objects.filter(pk=campaign.pk)
     assert charts.pipeline_funnel(only, Period.last_days(7)).series[0].values == [1] + [0] * 6
     assert_every_tally_counts_the_rows()
@@ -336,22 +342,53 @@ def test_a_member_whose_activities_moved_away_is_not_charted(db):
     assert chart.series == []
 
 
-def first_of_site_expected() -> set[int]:
-    """Each campaign's first link from each site, computed here from the rows."""
-    firsts: dict[tuple[int, str], tuple[date, int]] = {}
+def first_of_site_expected(*, overall: bool = False) -> set[int]:
+    """Each campaign's first link from each site (``overall``: each site's
+    first link in any campaign), computed here from the rows."""
+    firsts: dict[tuple[int | None, str], tuple[date, int]] = {}
     for pk, campaign, domain, won_on in Backlink.objects.values_list(
         "pk", "campaign", "source_domain", "won_on"
     ):
-        key = (campaign, domain)
+        key = (None if overall else campaign, domain)
         firsts[key] = min(firsts.get(key, (won_on, pk)), (won_on, pk))
     return {pk for _won_on, pk in firsts.values()}
 
 
-def flagged() -> set[int]:
-    return set(Backlink.objects.filter(first_of_site=True).values_list("pk", flat=True))
+def flagged(*, overall: bool = False) -> set[int]:
+    flag = "first_of_site_overall" if overall else "first_of_site"
+    return set(Backlink.objects.filter(**{flag: True}).values_list("pk", flat=True))
 
 
-def test_each_campaigns_first_link_from_a_site_is_flagged_whatever_writes(db):
+def assert_first_links_flagged() -> None:
+    assert flagged() == first_of_site_expected()
+    assert flagged(overall=True) == first_of_site_expected(overall=True)
+
+
+def test_the_upgrade_flags_each_sites_first_link_in_any_campaign(db):
+    # links/0024 sets the new column's flags in one pass, not by the
+    # derivation's correlated form: the same links.
+    upgrade = importlib.import_module("links.migrations.0024_first_of_site_overall")
+    ours, theirs = CampaignFactory(), CampaignFactory()
+    for campaign, url, day in [
+        (ours, "https://a.example/1", 9),
+        (theirs, "https://a.example/2", 3),
+        (theirs, "https://m.a.example/3", 3),
+        (ours, "https://b.example/", 5),
+        (theirs, "https://c.example/", 7),
+    ]:
+        BacklinkFactory(campaign=campaign, source_url=url, won_on=date(2025, 4, day))
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute("UPDATE links_backlink SET first_of_site_overall = FALSE")
+        cursor.execute(upgrade.POSTGRESQL_BACKFILL)
+        cursor.execute("SET LOCAL session_replication_role = origin")
+
+    assert len(flagged(overall=True)) == 3
+    assert flagged(overall=True) == first_of_site_expected(overall=True)
+
+
+def test_first_links_from_a_site_are_flagged_whatever_writes(db):
+    # Per campaign (first_of_site) and in any campaign (first_of_site_overall).
     ours, theirs = CampaignFactory(), CampaignFactory()
 
     def link(campaign, path: str, won_on: date) -> Backlink:
@@ -362,20 +399,27 @@ def test_each_campaigns_first_link_from_a_site_is_flagged_whatever_writes(db):
     early = link(ours, "a", date(2025, 3, 1))
     late = link(ours, "b", date(2025, 3, 9))
     link(theirs, "a", date(2025, 3, 5))  # another campaign's first of the same site
-    link(ours, "c", date(2025, 3, 1))  # same day as the first: the lower id stays first
-    assert flagged() == first_of_site_expected()
+    same_day = link(ours, "c", date(2025, 3, 1))  # same day: the lower id stays first
+    assert_first_links_flagged()
     assert early.pk in flagged()
+    assert flagged(overall=True) == {early.pk}
     assert late.pk not in flagged()
 
     stale = Backlink.objects.get(pk=late.pk)
     Backlink.objects.filter(pk=late.pk).update(won_on=date(2025, 2, 1))
-    assert flagged() == first_of_site_expected()
+    assert_first_links_flagged()
     assert late.pk in flagged()
-    stale.save()  # a copy from before: its won_on and flag are the old ones
-    assert flagged() == first_of_site_expected()
+    assert flagged(overall=True) == {late.pk}
+    stale.save()  # a copy from before: its won_on and flags are the old ones
+    assert_first_links_flagged()
     assert early.pk in flagged()
+    assert flagged(overall=True) == {early.pk}
     Backlink.objects.filter(pk=early.pk).delete()
+    assert flagged(overall=True) == {same_day.pk}
     Backlink.objects.filter(pk=late.pk).update(campaign=theirs)
+    Backlink.objects.filter(pk=same_day.pk).update(source_domain="other.example")
+    assert_first_links_flagged()
+    assert same_day.pk in flagged(overall=True)
     Backlink.objects.bulk_create(
         Backlink(
             campaign=ours,
@@ -388,8 +432,9 @@ def test_each_campaigns_first_link_from_a_site_is_flagged_whatever_writes(db):
         )
         for n in range(3)
     )
-    assert flagged() == first_of_site_expected()
+    assert_first_links_flagged()
     assert_every_tally_counts_the_rows()
     only = Campaign.objects.filter(pk=ours.pk)
     period = Period(date(2024, 12, 30), date(2025, 3, 30))
-    assert sum(charts.new_referring_domains_per_week(only, period).series[0].values) == 1
+    # blog.example and other.example
+    assert sum(charts.new_referring_domains_per_week(only, period).series[0].values) == 2
