@@ -60,6 +60,18 @@ class LocalDate:
 
 
 @dataclass(frozen=True)
+class LocalWeek(LocalDate):
+    """A key: the Monday of a timestamp's week in the site's time zone."""
+
+    def sql(self, row: str, vendor: str) -> str:
+        day = super().sql(row, vendor)
+        if vendor == "postgresql":
+            return f"(date_trunc('week', {day}::timestamp)::date)"
+        # To the coming Sunday (the day itself if it is one), back to Monday.
+        return f"date({day}, 'weekday 0', '-6 days')"
+
+
+@dataclass(frozen=True)
 class Tally:
     source: str  # the counted table
     table: str  # its tally table
@@ -512,6 +524,17 @@ ACTIVITY_DAYS = Tally(
     watched=("occurred_at", "user_id"),
 )
 
+# The same per week: a year over every campaign reads a seventh of the rows
+# (the days of a week a period holds only in part still come from the days).
+ACTIVITY_WEEKS = Tally(
+    source="outreach_outreachactivity",
+    table="outreach_activityweek",
+    keys=(("week", LocalWeek("occurred_at")), ("user_id", "{r}.user_id")),
+    counts=(("activities", "TRUE"),),
+    parent=("outreach_prospect", "prospect_id"),
+    watched=("occurred_at", "user_id"),
+)
+
 TALLIES = (
     PROSPECTS,
     BACKLINKS,
@@ -522,6 +545,7 @@ TALLIES = (
     LIVE_SUMMARIES,
     PROSPECT_DAYS,
     ACTIVITY_DAYS,
+    ACTIVITY_WEEKS,
 )
 
 

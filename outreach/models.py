@@ -504,6 +504,31 @@ class ActivityDay(models.Model):
         return f"campaign {self.campaign_id}, {self.day}: {self.activities:+}"
 
 
+class ActivityWeek(models.Model):
+    """ActivityDay per (site-local, Monday-started) week
+    (config.tallies.ACTIVITY_WEEKS): a year of the whole agency's activity is
+    a seventh of the rows."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    week = models.DateField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    activities = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["campaign", "week"], name="activityweek_campaign_week")]
+
+    def __str__(self) -> str:
+        return f"campaign {self.campaign_id}, week of {self.week}: {self.activities:+}"
+
+
 # The outreach email models live in outreach/email/ with the rest of outreach
 # email; importing them here registers them under this app (label "outreach").
 from outreach.email.models import (  # noqa: E402, F401

@@ -56,6 +56,11 @@ result = {
     "live": charts.live_backlinks_over_time(only, period).series[0].values,
     "won": charts.links_won_per_week(only, period).series[0].values,
     "activity": charts.outreach_activity_per_member(only, period).series[0].values,
+    # Wednesday 8 to Sunday 19: the first week in part (days), the second whole
+    # (weeks).
+    "activity_partial": charts.outreach_activity_per_member(
+        only, Period(date(2025, 1, 8), date(2025, 1, 19))
+    ).series[0].values,
     # The week of Monday the 13th only: the prospect is in it in Berlin, not in UTC.
     "kinds": charts.prospects_by_kind(only, Period(date(2025, 1, 13), date(2025, 1, 19)))
     .series[0]
@@ -120,6 +125,7 @@ def test_a_migrated_sqlite_database_charts_its_checks_and_days(tmp_path):
     assert result["won"] == [1, 0, 0]
     # Counted on Monday the 13th, the second week, in the site's zone.
     assert result["activity"] == [0, 1, 0]
+    assert result["activity_partial"] == [0, 1]
     assert result["kinds"][0] == 1
     assert result["funnel"] == [1, 1, 1, 1, 1, 0, 0]
     assert result["domains"] == [1, 2, 2]

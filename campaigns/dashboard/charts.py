@@ -62,7 +62,14 @@ from links.models import (
     Placement,
     ReferringDomainDay,
 )
-from outreach.models import PIPELINE, ActivityDay, Kind, ProspectDay, StatusChange
+from outreach.models import (
+    PIPELINE,
+    ActivityDay,
+    ActivityWeek,
+    Kind,
+    ProspectDay,
+    StatusChange,
+)
 
 # --- Period -------------------------------------------------------------------
 
@@ -370,12 +377,25 @@ ACTIVITY_MEMBERS_SHOWN = 8
 
 
 def outreach_activity_per_member(campaigns: QuerySet[Campaign], period: Period) -> Chart:
-    """Per week, each member's outreach activities (config.tallies.ACTIVITY_DAYS)."""
-    rows = (
-        _days(ActivityDay, campaigns, "day", period)
-        .values(week=_week("day"), member=F("user__username"))
-        .annotate(n=Sum("activities"))
-    )
+    """Per week, each member's outreach activities: the weeks the period holds
+    whole from config.tallies.ACTIVITY_WEEKS, the days of the others from
+    config.tallies.ACTIVITY_DAYS."""
+    member = F("user__username")
+    days = _days(ActivityDay, campaigns, "day", period)
+    sunday = timedelta(days=6)
+    whole = [w for w in period.weeks() if period.start <= w and w + sunday <= period.end]
+    if whole:
+        days = days.exclude(day__range=(whole[0], whole[-1] + sunday))
+    rows = days.values(week=_week("day"), member=member).annotate(n=Sum("activities"))
+    if whole:
+        weeks = (
+            _within(ActivityWeek.objects, campaigns, "campaign")
+            .filter(week__range=(whole[0], whole[-1]))
+            .order_by()
+            .values("week", member=member)
+            .annotate(n=Sum("activities"))
+        )
+        rows = rows.union(weeks, all=True)
     per_member: dict[str, dict[date, int]] = defaultdict(lambda: defaultdict(int))
     for row in rows:  # grouped rows: at most weeks x people
         # Deltas that cancel out (activities moved away with their prospect)

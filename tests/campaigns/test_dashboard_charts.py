@@ -249,6 +249,25 @@ def test_activity_per_member_per_week(ours, theirs):
     assert [s.values for s in chart.series] == [[3, 1, 0, 0], [0, 2, 0, 0], [0, 0, 0, 1]]
 
 
+def test_activity_counts_only_the_periods_days_of_a_week_it_holds_in_part(ours):
+    # Hand-built answer, Wednesday 8 to Wednesday 29 January: the first and
+    # last weeks count only their days in the period, the two between all of
+    # theirs (from the per-week counts).
+    alice = UserFactory(username="alice")
+    prospect = ProspectFactory(campaign=ours)
+    for day in (6, 7, 8, 12, 13, 19, 20, 26, 29, 30, 31):
+        ActivityFactory(prospect=prospect, user=alice, occurred_at=at(day))
+    period = Period(start=date(2025, 1, 8), end=date(2025, 1, 29))
+
+    chart = charts.outreach_activity_per_member(Campaign.objects.all(), period)
+
+    assert chart.labels == WEEKS
+    assert values(chart, "member-0") == [2, 2, 2, 1]
+    # A period inside one week reads only days.
+    inside = Period(start=date(2025, 1, 7), end=date(2025, 1, 12))
+    assert values(charts.outreach_activity_per_member(only(ours), inside), "member-0") == [3]
+
+
 def test_activity_groups_people_beyond_the_shown_few(ours, monkeypatch):
     monkeypatch.setattr(charts, "ACTIVITY_MEMBERS_SHOWN", 1)
     prospect = ProspectFactory(campaign=ours)

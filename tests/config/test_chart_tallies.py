@@ -48,6 +48,7 @@ CHART_TALLIES = (
     tallies.LIVE_SUMMARIES,
     tallies.PROSPECT_DAYS,
     tallies.ACTIVITY_DAYS,
+    tallies.ACTIVITY_WEEKS,
 )
 
 
