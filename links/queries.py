@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from django import forms
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, Sum
 
 from campaigns.access import campaigns_for
 from campaigns.models import Campaign, User
-from links.models import Alert, Backlink, BacklinkState, Placement
+from links.models import Alert, Backlink, BacklinkState, BacklinkTally, Placement
 
 PAGE_SIZE = 50
 MISSING = "missing"
@@ -95,6 +95,15 @@ def filter_backlinks(campaign: Campaign, params: Mapping[str, Any]) -> QuerySet[
     ``quality``)."""
     values = BacklinkFilterForm(params).valid_values()
     return apply_filters(Backlink.objects.filter(campaign=campaign), values)
+
+
+def backlink_count(campaign: Campaign) -> int:
+    """How many backlinks the campaign has, from the counts the database keeps
+    (config.tallies.BACKLINKS): a few rows, where counting a big campaign's
+    links reads its whole index (29 ms for 250,000 links whose checks keep
+    the table's visibility map stale)."""
+    summed = BacklinkTally.objects.filter(campaign=campaign).aggregate(n=Sum("backlinks"))
+    return summed["n"] or 0
 
 
 def apply_filters(backlinks: QuerySet[Backlink], values: Mapping[str, Any]) -> QuerySet[Backlink]:

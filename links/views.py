@@ -52,15 +52,17 @@ def backlink_list(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     form = queries.BacklinkFilterForm(request.GET)
     backlinks = queries.filter_backlinks(campaign, request.GET).select_related("won_by")
-    page = Paginator(backlinks, queries.PAGE_SIZE).get_page(request.GET.get("page"))
+    is_filtered = any(
+        form.valid_values().get(k) not in (None, "") for k in ("q", "state", "flag", "min_quality")
+    )
+    paginator = Paginator(backlinks, queries.PAGE_SIZE)
+    if not is_filtered:
+        paginator.count = queries.backlink_count(campaign)
     context = {
         "campaign": campaign,
         "form": form,
-        "page": page,
-        "is_filtered": any(
-            form.valid_values().get(k) not in (None, "")
-            for k in ("q", "state", "flag", "min_quality")
-        ),
+        "page": paginator.get_page(request.GET.get("page")),
+        "is_filtered": is_filtered,
         "tab": "backlinks",
     }
     if _htmx_target(request) == "backlink-table":

@@ -4,6 +4,8 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -147,6 +149,23 @@ def test_list_query_count_does_not_grow_with_rows(
     with django_assert_max_num_queries(7):
         response = signed_in.get(list_url(campaign))
     assert len(response.context["page"].object_list) == rows
+
+
+def test_the_unfiltered_list_counts_from_the_kept_counts_not_the_rows(signed_in, campaign):
+    BacklinkFactory.create_batch(3, campaign=campaign, state=BacklinkState.LIVE)
+    BacklinkFactory(campaign=campaign, state=BacklinkState.LOST, lost_at=timezone.now())
+    BacklinkFactory(campaign=CampaignFactory())  # another campaign's
+
+    with CaptureQueriesContext(connection) as captured:
+        response = signed_in.get(list_url(campaign))
+    assert response.context["page"].paginator.count == 4
+    assert "4 backlinks." in response.content.decode()
+    counts = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"]]
+    assert not [sql for sql in counts if 'FROM "links_backlink"' in sql]
+
+    filtered = signed_in.get(list_url(campaign), {"state": "lost"})
+    assert filtered.context["page"].paginator.count == 1
+    assert "1 backlink match these filters" in filtered.content.decode()
 
 
 # --- detail and check history ---------------------------------------------------------
