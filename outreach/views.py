@@ -62,7 +62,6 @@ def _table_context(request: HttpRequest, campaign: Campaign, params: QueryDict) 
         "headers": _sort_headers(query, requested_sort or queries.DEFAULT_SORT),
         "sort": requested_sort,
         "back_url": f"{list_url}?{params.urlencode()}",
-        "statuses": Status.choices,
         "tab": "prospects",
         "sequence_choices": email_sequences.bulk_choices(campaign),
     }
@@ -238,7 +237,6 @@ def prospect_status(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "campaign": campaign,
             "prospect": row,
             "row_error": error,
-            "statuses": Status.choices,
         }
         return render(request, "outreach/includes/prospect_row.html", context)
     if error:
