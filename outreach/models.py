@@ -478,14 +478,14 @@ class ProspectDay(models.Model):
         return f"campaign {self.campaign_id}, {self.day}, {self.kind}: {self.prospects:+}"
 
 
-class ActivityDay(models.Model):
-    """Signed counts of a campaign's outreach activities on a (site-local) day,
-    per team member (database triggers, config.tallies.ACTIVITY_DAYS)."""
+class ActivityCounts(models.Model):
+    """Signed counts of a campaign's outreach activities per team member,
+    written by database triggers (config.tallies); the count of a group is the
+    sum of its rows."""
 
     campaign = models.ForeignKey(
         Campaign, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
-    day = models.DateField()
     # No constraint: a deleted user's activities move to NULL by their own
     # UPDATE, which the trigger follows.
     user = models.ForeignKey(
@@ -498,29 +498,26 @@ class ActivityDay(models.Model):
     activities = models.IntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class ActivityDay(ActivityCounts):
+    """Per (site-local) day: config.tallies.ACTIVITY_DAYS."""
+
+    day = models.DateField()
+
+    class Meta:
         indexes = [models.Index(fields=["campaign", "day"], name="activityday_campaign_day")]
 
     def __str__(self) -> str:
         return f"campaign {self.campaign_id}, {self.day}: {self.activities:+}"
 
 
-class ActivityWeek(models.Model):
-    """ActivityDay per (site-local, Monday-started) week
-    (config.tallies.ACTIVITY_WEEKS): a year of the whole agency's activity is
-    a seventh of the rows."""
+class ActivityWeek(ActivityCounts):
+    """Per (site-local, Monday-started) week: config.tallies.ACTIVITY_WEEKS. A
+    year of the whole agency's activity is a seventh of ActivityDay's rows."""
 
-    campaign = models.ForeignKey(
-        Campaign, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
     week = models.DateField()
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
-    activities = models.IntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["campaign", "week"], name="activityweek_campaign_week")]
