@@ -52,8 +52,9 @@ def backlink_list(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     form = queries.BacklinkFilterForm(request.GET)
     backlinks = queries.filter_backlinks(campaign, request.GET).select_related("won_by")
+    # Any filter but the order narrows the list (and its total).
     is_filtered = any(
-        form.valid_values().get(k) not in (None, "") for k in ("q", "state", "flag", "min_quality")
+        value not in (None, "") for key, value in form.valid_values().items() if key != "sort"
     )
     paginator = Paginator(backlinks, queries.PAGE_SIZE)
     if not is_filtered:

@@ -155,6 +155,7 @@ def test_the_unfiltered_list_counts_from_the_kept_counts_not_the_rows(signed_in,
     BacklinkFactory.create_batch(3, campaign=campaign, state=BacklinkState.LIVE)
     BacklinkFactory(campaign=campaign, state=BacklinkState.LOST, lost_at=timezone.now())
     BacklinkFactory(campaign=CampaignFactory())  # another campaign's
+    Backlink.objects.filter(campaign=campaign, state=BacklinkState.LOST).update(placement="content")
 
     with CaptureQueriesContext(connection) as captured:
         response = signed_in.get(list_url(campaign))
@@ -163,9 +164,12 @@ def test_the_unfiltered_list_counts_from_the_kept_counts_not_the_rows(signed_in,
     counts = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"]]
     assert not [sql for sql in counts if 'FROM "links_backlink"' in sql]
 
-    filtered = signed_in.get(list_url(campaign), {"state": "lost"})
-    assert filtered.context["page"].paginator.count == 1
-    assert "1 backlink match these filters" in filtered.content.decode()
+    for query in ({"state": "lost"}, {"placement": "content"}):
+        filtered = signed_in.get(list_url(campaign), query)
+        assert filtered.context["page"].paginator.count == 1, query
+        assert "1 backlink match these filters" in filtered.content.decode()
+    ordered = signed_in.get(list_url(campaign), {"sort": "domain"})
+    assert ordered.context["page"].paginator.count == 4
 
 
 # --- detail and check history ---------------------------------------------------------
