@@ -331,6 +331,54 @@ def test_a_rebuild_waits_for_another_to_finish_and_counts_once():
     assert kept(tallies.BACKLINK_DAYS) == counted(tallies.BACKLINK_DAYS)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_two_transactions_adding_a_sites_links_leave_one_first_link():
+    """The second link is added while the first one's transaction is open.
+    Without the lock between them, neither sees the other's link and both keep
+    their flags: the site counted twice."""
+    campaign = CampaignFactory()
+    first_added, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def add(won_on: date) -> None:
+        BacklinkFactory(
+            campaign=campaign, source_url=f"https://blog.example/{won_on}", won_on=won_on
+        )
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                add(date(2025, 3, 1))
+                first_added.set()
+                release.wait(30)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def second() -> None:
+        try:
+            add(date(2025, 3, 5))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=first)
+    holder.start()
+    assert first_added.wait(30)
+    waiter = threading.Thread(target=second)
+    waiter.start()
+    waiter.join(1)  # it is waiting on the first transaction
+    release.set()
+    holder.join(30)
+    waiter.join(30)
+    assert not errors
+    assert len(flagged()) == len(flagged(overall=True)) == 1
+    assert_first_links_flagged()
+    assert_every_tally_counts_the_rows()
+
+
 def test_a_member_whose_activities_moved_away_is_not_charted(db):
     ours, theirs = CampaignFactory(), CampaignFactory()
     member = UserFactory(username="moved")
