@@ -18,7 +18,7 @@ from campaigns.dashboard.charts import Period
 from campaigns.models import Campaign
 from campaigns.tasks import compact_tallies
 from links.models import Alert, BacklinkState, Verdict
-from outreach.models import PIPELINE, Kind, Prospect, Status, StatusChange
+from outreach.models import PIPELINE, ActivityDay, Kind, Prospect, Status, StatusChange
 from tests.factories import (
     ActivityFactory,
     AlertFactory,
@@ -263,6 +263,11 @@ def test_activity_counts_only_the_periods_days_of_a_week_it_holds_in_part(ours):
 
     assert chart.labels == WEEKS
     assert values(chart, "member-0") == [2, 2, 2, 1]
+    # The whole weeks are read from the per-week counts: without the per-day
+    # rows of those weeks, the chart is the same.
+    ActivityDay.objects.filter(day__range=(date(2025, 1, 13), date(2025, 1, 26))).delete()
+    again = charts.outreach_activity_per_member(Campaign.objects.all(), period)
+    assert values(again, "member-0") == [2, 2, 2, 1]
     # A period inside one week reads only days.
     inside = Period(start=date(2025, 1, 7), end=date(2025, 1, 12))
     assert values(charts.outreach_activity_per_member(only(ours), inside), "member-0") == [3]
