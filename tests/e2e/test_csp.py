@@ -143,6 +143,13 @@ def test_dashboard_charts_are_sized_without_an_inline_style(page, login, world):
     expect(box.locator("canvas")).to_be_visible()
     expected = int(box.get_attribute("data-height"))
     assert expected != 280
+    # The panel is swapped in before htmx's load event draws it: wait for the
+    # script (it fails here, by timeout, if the height never comes).
+    page.wait_for_function(
+        "box => Math.abs(box.getBoundingClientRect().height - Number(box.dataset.height)) <= 1",
+        arg=box.element_handle(),
+        timeout=10_000,
+    )
     assert abs(box.bounding_box()["height"] - expected) <= 1
 
 
