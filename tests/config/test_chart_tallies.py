@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import io
 import threading
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -287,6 +288,38 @@ def test_rebuild_counts_derives_the_steps_fees_and_first_links_again(db):
     assert_every_tally_counts_the_rows()
 
 
+def while_open(first: Callable[[], object], second: Callable[[], object]) -> None:
+    """Run ``second`` on its own connection while ``first`` has run in a
+    transaction that stays open for a second more, then let both finish."""
+    first_done, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def in_thread(work: Callable[[], object]) -> None:
+        try:
+            work()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def held() -> None:
+        with transaction.atomic():
+            first()
+            first_done.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=in_thread, args=(held,))
+    holder.start()
+    assert first_done.wait(30)
+    waiter = threading.Thread(target=in_thread, args=(second,))
+    waiter.start()
+    waiter.join(1)  # it is waiting on the open transaction
+    release.set()
+    holder.join(30)
+    waiter.join(30)
+    assert not errors
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_rebuild_waits_for_another_to_finish_and_counts_once():
     """The second rebuild starts while the first holds its transaction open.
@@ -295,38 +328,9 @@ def test_a_rebuild_waits_for_another_to_finish_and_counts_once():
     beside them: every count twice."""
     campaign = CampaignFactory()
     BacklinkFactory.create_batch(3, campaign=campaign, won_on=date(2025, 3, 3))
-    first_done, release = threading.Event(), threading.Event()
-    errors: list[BaseException] = []
 
-    def first() -> None:
-        try:
-            with transaction.atomic():
-                tallies.BACKLINK_DAYS.rebuild()
-                first_done.set()
-                release.wait(30)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+    while_open(tallies.BACKLINK_DAYS.rebuild, tallies.BACKLINK_DAYS.rebuild)
 
-    def second() -> None:
-        try:
-            tallies.BACKLINK_DAYS.rebuild()
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=first)
-    holder.start()
-    assert first_done.wait(30)
-    waiter = threading.Thread(target=second)
-    waiter.start()
-    waiter.join(1)  # it is waiting on the first rebuild
-    release.set()
-    holder.join(30)
-    waiter.join(30)
-    assert not errors
     assert kept(tallies.BACKLINK_DAYS)[(campaign.pk, date(2025, 3, 3))][0] == 3
     assert kept(tallies.BACKLINK_DAYS) == counted(tallies.BACKLINK_DAYS)
 
@@ -337,43 +341,14 @@ def test_two_transactions_adding_a_sites_links_leave_one_first_link():
     Without the lock between them, neither sees the other's link and both keep
     their flags: the site counted twice."""
     campaign = CampaignFactory()
-    first_added, release = threading.Event(), threading.Event()
-    errors: list[BaseException] = []
 
-    def add(won_on: date) -> None:
-        BacklinkFactory(
+    def adding(won_on: date) -> Callable[[], object]:
+        return lambda: BacklinkFactory(
             campaign=campaign, source_url=f"https://blog.example/{won_on}", won_on=won_on
         )
 
-    def first() -> None:
-        try:
-            with transaction.atomic():
-                add(date(2025, 3, 1))
-                first_added.set()
-                release.wait(30)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+    while_open(adding(date(2025, 3, 1)), adding(date(2025, 3, 5)))
 
-    def second() -> None:
-        try:
-            add(date(2025, 3, 5))
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=first)
-    holder.start()
-    assert first_added.wait(30)
-    waiter = threading.Thread(target=second)
-    waiter.start()
-    waiter.join(1)  # it is waiting on the first transaction
-    release.set()
-    holder.join(30)
-    waiter.join(30)
-    assert not errors
     assert len(flagged()) == len(flagged(overall=True)) == 1
     assert_first_links_flagged()
     assert_every_tally_counts_the_rows()
