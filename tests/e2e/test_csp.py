@@ -139,15 +139,18 @@ def test_dashboard_charts_are_sized_without_an_inline_style(page, login, world):
     page.goto(reverse("campaigns:dashboard", args=[world["slug"]]))
     # A horizontal bar chart: its height grows with its labels, so it differs
     # from the stylesheet's default and shows the script applied it.
-    box = page.locator('.chart-box:not([data-height="280"])').first
-    expect(box.locator("canvas")).to_be_visible()
+    located = page.locator('.chart-box:not([data-height="280"])').first
+    expect(located.locator("canvas")).to_be_visible()
+    # One element from here on: the panels arrive in any order, so ".first"
+    # may name another, not yet drawn, one a moment later.
+    box = located.element_handle()
     expected = int(box.get_attribute("data-height"))
     assert expected != 280
     # The panel is swapped in before htmx's load event draws it: wait for the
     # script (it fails here, by timeout, if the height never comes).
     page.wait_for_function(
         "box => Math.abs(box.getBoundingClientRect().height - Number(box.dataset.height)) <= 1",
-        arg=box.element_handle(),
+        arg=box,
         timeout=10_000,
     )
     assert abs(box.bounding_box()["height"] - expected) <= 1
