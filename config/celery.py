@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import gc
 import logging
 import os
 from typing import Any
@@ -8,6 +7,8 @@ from typing import Any
 import redis
 from celery import Celery, bootsteps
 from celery.signals import before_task_publish, worker_process_init, worker_ready
+
+from config.startup import freeze_startup_objects
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -74,10 +75,7 @@ def beat_sent_the_dispatcher(sender: str | None = None, **kwargs: Any) -> None:
 
 @worker_ready.connect
 @worker_process_init.connect
-def freeze_startup_objects(**kwargs: Any) -> None:
-    """Move what start-up made (Django, the apps, their modules: hundreds of
-    thousands of objects that live as long as the process) out of the garbage
-    collector's sight. Otherwise every full collection walks them all again: 6 %
-    of a verifier worker's CPU under load. Once the worker is ready (the gevent
-    pool's tasks run in this process) and in each prefork child."""
-    gc.freeze()
+def freeze_worker_startup_objects(**kwargs: Any) -> None:
+    """Once the worker is ready (the gevent pool's tasks run in this process) and
+    in each prefork child."""
+    freeze_startup_objects()

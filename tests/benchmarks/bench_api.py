@@ -155,6 +155,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20, help="timed requests per page")
     parser.add_argument("--reuse", action="store_true", help="keep a seeded bench database")
     parser.add_argument("--scale", type=int, default=1, help="times 50k prospects, 100k links")
+    parser.add_argument(
+        "--no-freeze", action="store_true", help="leave start-up objects to the collector"
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
@@ -173,6 +176,7 @@ def main() -> None:
         base.CHECKS_PER_BACKLINK = 1  # the lists read no checks
         base.scale(args.scale)
         base.seed()
+    base.run_as_the_web_server(freeze=not args.no_freeze)
     load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
     print(
         f"Timing {args.requests} requests per page of {PAGE} rows (after one warm-up); "

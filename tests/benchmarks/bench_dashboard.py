@@ -603,6 +603,16 @@ def consume(response: Any) -> None:
             pass
 
 
+def run_as_the_web_server(*, freeze: bool) -> None:
+    """Time requests in the state a web process serves them in: config/wsgi.py
+    freezes start-up objects, the views included, out of the collector's sight."""
+    from config.startup import freeze_startup_objects
+
+    if freeze:
+        freeze_startup_objects(load_urlconf=True)
+    print("start-up objects " + ("frozen, as config/wsgi.py does" if freeze else "not frozen"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=15, help="timed requests per page")
@@ -617,6 +627,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--api", action="store_true", help="also time the API lists (bench_api.py's pages)"
+    )
+    parser.add_argument(
+        "--no-freeze",
+        action="store_true",
+        help="leave start-up objects to the garbage collector (before config/wsgi.py froze them)",
     )
     args = parser.parse_args()
     scale(args.scale)
@@ -633,6 +648,7 @@ def main() -> None:
     if not existed:
         print(f"Seeding {urlsplit(url).path.lstrip('/')} ...")
         seed()
+    run_as_the_web_server(freeze=not args.no_freeze)
     load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
     print(
         f"Timing {args.requests} requests per page (after one warm-up); "
