@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -95,6 +96,27 @@ def test_list_query_count_does_not_grow_with_rows(
     with django_assert_max_num_queries(12):
         response = signed_in.get(list_url(campaign), {"q": "example", "sort": "-dr"})
     assert len(response.context["page"].object_list) == rows
+
+
+def test_each_rows_status_menu_selects_that_rows_status(signed_in, campaign):
+    """The menus are remembered per status: the second row's must not come back
+    with the first row's choice selected."""
+    ProspectFactory(campaign=campaign, url="https://first.example/", status=Status.CONTACTED)
+    ProspectFactory(campaign=campaign, url="https://second.example/", status=Status.WON)
+    content = signed_in.get(list_url(campaign)).content.decode()
+    menus = re.findall(r'<select name="status" id="status-\d+".*?</select>', content, re.DOTALL)
+    selected = [re.findall(r'value="(\w+)" selected', menu) for menu in menus]
+    assert sorted(selected) == [["contacted"], ["won"]]
+
+
+def test_row_ids_are_not_localized_when_thousand_separators_are_on(signed_in, campaign, settings):
+    settings.USE_THOUSAND_SEPARATOR = True
+    ProspectFactory(campaign=campaign, pk=12345, domain_rating=42)
+    content = signed_in.get(list_url(campaign)).content.decode()
+    assert '<tr id="prospect-12345">' in content
+    assert 'value="12345"' in content
+    assert f"/campaigns/{campaign.slug}/prospects/12345/status/" in content
+    assert "12,345" not in content
 
 
 # --- inline status ------------------------------------------------------------------
