@@ -427,7 +427,11 @@ ALERT_TEST_SENDS_PER_USER_PER_HOUR = env_int("ALERT_TEST_SENDS_PER_USER_PER_HOUR
 # (every 15 s) for this long.
 HEALTH_DISPATCH_MAX_AGE_SECONDS = env_int("HEALTH_DISPATCH_MAX_AGE_SECONDS", 300)
 HEALTH_WORKER_MAX_AGE_SECONDS = env_int("HEALTH_WORKER_MAX_AGE_SECONDS", 60)
-HEALTH_WORKER_QUEUES = env_list("HEALTH_WORKER_QUEUES", "celery,bulk")
+# With rendering on, checks hand script-built pages to the render queue, and a
+# silent render worker would leave them unchecked, so its silence is a failure too.
+HEALTH_WORKER_QUEUES = env_list(
+    "HEALTH_WORKER_QUEUES", "celery,bulk,render" if RENDER_ENABLED else "celery,bulk"
+)
 # How often each worker writes its heartbeat. Not read from the environment:
 # HEALTH_WORKER_MAX_AGE_SECONDS is the operator's knob; the suite shortens this
 # one (tests/support/fast_heartbeat_settings.py) to watch a worker beat twice.

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from django.core.cache import caches
@@ -214,3 +218,27 @@ def test_a_prefork_worker_beats_from_its_event_loop_too(client, tmp_path, settin
     finally:
         worker.stop()
         purge_queue()
+
+
+SETTINGS_QUEUES = """
+from django.conf import settings
+print(",".join(settings.HEALTH_WORKER_QUEUES))
+"""
+
+
+@pytest.mark.parametrize(
+    ("render_enabled", "queues"), [("0", "celery,bulk"), ("1", "celery,bulk,render")]
+)
+def test_the_render_queue_is_watched_by_default_when_rendering_is_on(render_enabled, queues):
+    env = {k: v for k, v in os.environ.items() if k != "HEALTH_WORKER_QUEUES"}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", RENDER_ENABLED=render_enabled)
+    done = subprocess.run(
+        [sys.executable, "-c", SETTINGS_QUEUES],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.strip() == queues
