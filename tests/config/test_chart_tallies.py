@@ -354,6 +354,32 @@ def test_two_transactions_adding_a_sites_links_leave_one_first_link():
     assert_every_tally_counts_the_rows()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_two_transactions_moving_a_sites_links_into_one_campaign_leave_one_first_link():
+    """Each link is its site's first in its own campaign; the second move runs
+    while the first one's transaction is open. The campaign's flag is decided on
+    an UPDATE before the any-campaign one: without the lock before the UPDATE,
+    neither move sees the other and the campaign keeps two first links."""
+    ours, theirs, others = CampaignFactory(), CampaignFactory(), CampaignFactory()
+    moved = [
+        BacklinkFactory(campaign=campaign, source_url=f"https://blog.example/{n}", won_on=day)
+        for n, (campaign, day) in enumerate(
+            [(theirs, date(2025, 3, 1)), (others, date(2025, 3, 5))]
+        )
+    ]
+
+    def moving(backlink: Backlink) -> Callable[[], object]:
+        return lambda: Backlink.objects.filter(pk=backlink.pk).update(campaign=ours)
+
+    while_open(moving(moved[0]), moving(moved[1]))
+
+    assert set(Backlink.objects.filter(first_of_site=True).values_list("pk", flat=True)) == {
+        moved[0].pk
+    }
+    assert_first_links_flagged()
+    assert_every_tally_counts_the_rows()
+
+
 def test_a_member_whose_activities_moved_away_is_not_charted(db):
     ours, theirs = CampaignFactory(), CampaignFactory()
     member = UserFactory(username="moved")
