@@ -10,6 +10,7 @@ from django import forms
 from django.db.models import F, Q, QuerySet, Sum
 
 from campaigns.access import campaigns_for
+from campaigns.filters import ListFilterForm
 from campaigns.models import Campaign, User
 from links.models import Alert, Backlink, BacklinkState, BacklinkTally, Placement
 
@@ -55,7 +56,7 @@ SORTS: dict[str, tuple[Any, ...]] = {
 DEFAULT_SORT = "-won"
 
 
-class BacklinkFilterForm(forms.Form):
+class BacklinkFilterForm(ListFilterForm):
     q = forms.CharField(label="Search", required=False, max_length=200, strip=True)
     state = forms.ChoiceField(label="Verdict", required=False, choices=STATE_CHOICES)
     flag = forms.ChoiceField(label="Flag", required=False, choices=FLAG_CHOICES)
@@ -75,15 +76,6 @@ class BacklinkFilterForm(forms.Form):
             ("quality", "Lowest quality first"),
         ],
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("label_suffix", "")  # "Kind", not "Kind:"
-        super().__init__(*args, **kwargs)
-
-    def valid_values(self) -> dict[str, Any]:
-        """The filters that passed validation; a bad value drops that filter only."""
-        self.is_valid()
-        return {k: v for k, v in self.cleaned_data.items() if k not in self.errors}
 
 
 def filter_backlinks(campaign: Campaign, params: Mapping[str, Any]) -> QuerySet[Backlink]:

@@ -52,10 +52,7 @@ def backlink_list(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_campaign_for_user(request, slug)
     form = queries.BacklinkFilterForm(request.GET)
     backlinks = queries.filter_backlinks(campaign, request.GET).select_related("won_by")
-    # Any filter but the order narrows the list (and its total).
-    is_filtered = any(
-        value not in (None, "") for key, value in form.valid_values().items() if key != "sort"
-    )
+    is_filtered = form.is_filtered
     paginator = Paginator(backlinks, queries.PAGE_SIZE)
     if not is_filtered:
         paginator.count = queries.backlink_count(campaign)

@@ -25,6 +25,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from campaigns.filters import ListFilterForm
 from campaigns.models import Campaign, User
 from outreach.models import (
     CLOSED_STATUSES,
@@ -92,7 +93,7 @@ def assignee_choices(users: Iterable[User], *, me: User) -> list[tuple[str, str]
     return [("", "Anyone"), (UNASSIGNED, "Unassigned"), *people]
 
 
-class ProspectFilterForm(forms.Form):
+class ProspectFilterForm(ListFilterForm):
     """The prospect table's filters, read from a query string.
 
     It validates only: no field needs a query, so exports can build it for free.
@@ -117,10 +118,6 @@ class ProspectFilterForm(forms.Form):
     tag = forms.IntegerField(label="Tag", required=False, min_value=1)
     sort = forms.ChoiceField(label="Sort", required=False, choices=[(key, key) for key in SORTS])
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("label_suffix", "")  # "Kind", not "Kind:"
-        super().__init__(*args, **kwargs)
-
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         low, high = data.get("dr_min"), data.get("dr_max")
@@ -134,17 +131,6 @@ class ProspectFilterForm(forms.Form):
         self.fields["tag"].widget = forms.Select(
             choices=[("", "Any"), *((tag.pk, tag.name) for tag in tags)]
         )
-
-    def valid_values(self) -> dict[str, Any]:
-        """The filters that passed validation; a bad value drops that filter only,
-        so one typo in a shared link does not blank the whole table."""
-        self.is_valid()
-        return {k: v for k, v in self.cleaned_data.items() if k not in self.errors}
-
-    @property
-    def is_filtered(self) -> bool:
-        values = self.valid_values()
-        return any(values.get(name) not in (None, "") for name in self.fields if name != "sort")
 
 
 def apply_filters(queryset: QuerySet[Prospect], values: Mapping[str, Any]) -> QuerySet[Prospect]:
