@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.core.cache import caches
@@ -17,6 +13,7 @@ from django.core.management import call_command
 from config import heartbeats
 from links import tasks
 from tests.support import fast_heartbeat_settings
+from tests.support.processes import run_python
 from tests.support.waiting import wait_until
 from tests.support.workers import Worker, purge_queue
 
@@ -230,15 +227,7 @@ print(",".join(settings.HEALTH_WORKER_QUEUES))
     ("render_enabled", "queues"), [("0", "celery,bulk"), ("1", "celery,bulk,render")]
 )
 def test_the_render_queue_is_watched_by_default_when_rendering_is_on(render_enabled, queues):
-    env = {k: v for k, v in os.environ.items() if k != "HEALTH_WORKER_QUEUES"}
-    env.update(DJANGO_SETTINGS_MODULE="config.settings", RENDER_ENABLED=render_enabled)
-    done = subprocess.run(
-        [sys.executable, "-c", SETTINGS_QUEUES],
-        cwd=Path(__file__).resolve().parents[2],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
+    done = run_python(
+        SETTINGS_QUEUES, {"HEALTH_WORKER_QUEUES": None, "RENDER_ENABLED": render_enabled}
     )
     assert done.stdout.strip() == queues

@@ -2,14 +2,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
 import sys
-from pathlib import Path
 
 from config.logformat import JsonFormatter
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.processes import run_python
 
 LOGS_SOMETHING = """
 import logging, django
@@ -24,19 +20,7 @@ except ZeroDivisionError:
 
 
 def run_logging(log_format: str | None) -> str:
-    env = {k: v for k, v in os.environ.items() if k != "LOG_FORMAT"}
-    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    if log_format is not None:
-        env["LOG_FORMAT"] = log_format
-    done = subprocess.run(
-        [sys.executable, "-c", LOGS_SOMETHING],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    done = run_python(LOGS_SOMETHING, {"LOG_FORMAT": log_format})
     return done.stderr
 
 

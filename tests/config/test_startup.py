@@ -4,12 +4,8 @@ garbage collector's sight (config/startup.py)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.processes import run_python
 
 LOADS_THE_WSGI_APP = """
 import gc, json, sys
@@ -24,16 +20,7 @@ print(json.dumps({
 
 
 def test_loading_the_wsgi_application_freezes_startup_objects_with_the_views():
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
-    done = subprocess.run(
-        [sys.executable, "-c", LOADS_THE_WSGI_APP],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    done = run_python(LOADS_THE_WSGI_APP)
     state = json.loads(done.stdout.strip().splitlines()[-1])
     assert state["before"] == 0
     # Django and the apps alone are well over 100,000 objects.
