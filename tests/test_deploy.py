@@ -6,10 +6,11 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
-import sys
 from pathlib import Path
 
 import yaml
+
+from tests.support.processes import run_python
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,15 +33,7 @@ def production_env(**extra: str) -> dict[str, str]:
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_python("manage.py", *args, env=env, check=False, timeout=120)
 
 
 def test_check_deploy_is_clean_under_production_settings():

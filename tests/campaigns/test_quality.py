@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from campaigns.quality import DEFAULT_WEIGHTS, Inputs, WeightsError, parse_weights, score
+from tests.support.processes import environment, run_python
 
 WEIGHTS = parse_weights(DEFAULT_WEIGHTS)  # dr 30, relevance 30, follow 20, placement 10, new 10
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def parts_of(inputs: Inputs, weights: dict[str, int] = WEIGHTS) -> dict[str, float]:
@@ -134,16 +129,9 @@ def test_the_default_weights():
 
 
 def test_bad_weights_stop_the_app_at_startup_with_a_clear_error():
-    env = {**os.environ, "SECRET_KEY": "x", "QUALITY_WEIGHTS": "dr=30,relevance=30"}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    done = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    env = environment(
+        {"SECRET_KEY": "x", "QUALITY_WEIGHTS": "dr=30,relevance=30", "DJANGO_SETTINGS_MODULE": None}
     )
+    done = run_python("manage.py", "check", env=env, check=False, timeout=120)
     assert done.returncode != 0
     assert "QUALITY_WEIGHTS: Missing follow, placement, new_domain" in done.stderr

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from config import heartbeats
 from links import tasks
 from tests.support import fast_heartbeat_settings
-from tests.support.processes import run_python
+from tests.support.processes import environment, run_python
 from tests.support.waiting import wait_until
 from tests.support.workers import Worker, purge_queue
 
@@ -227,7 +227,6 @@ print(",".join(settings.HEALTH_WORKER_QUEUES))
     ("render_enabled", "queues"), [("0", "celery,bulk"), ("1", "celery,bulk,render")]
 )
 def test_the_render_queue_is_watched_by_default_when_rendering_is_on(render_enabled, queues):
-    done = run_python(
-        SETTINGS_QUEUES, {"HEALTH_WORKER_QUEUES": None, "RENDER_ENABLED": render_enabled}
-    )
+    env = environment({"HEALTH_WORKER_QUEUES": None, "RENDER_ENABLED": render_enabled})
+    done = run_python("-c", SETTINGS_QUEUES, env=env)
     assert done.stdout.strip() == queues

@@ -5,7 +5,7 @@ import logging
 import sys
 
 from config.logformat import JsonFormatter
-from tests.support.processes import run_python
+from tests.support.processes import environment, run_python
 
 LOGS_SOMETHING = """
 import logging, django
@@ -20,7 +20,7 @@ except ZeroDivisionError:
 
 
 def run_logging(log_format: str | None) -> str:
-    done = run_python(LOGS_SOMETHING, {"LOG_FORMAT": log_format})
+    done = run_python("-c", LOGS_SOMETHING, env=environment({"LOG_FORMAT": log_format}))
     return done.stderr
 
 

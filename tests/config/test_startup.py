@@ -20,7 +20,7 @@ print(json.dumps({
 
 
 def test_loading_the_wsgi_application_freezes_startup_objects_with_the_views():
-    done = run_python(LOADS_THE_WSGI_APP)
+    done = run_python("-c", LOADS_THE_WSGI_APP)
     state = json.loads(done.stdout.strip().splitlines()[-1])
     assert state["before"] == 0
     # Django and the apps alone are well over 100,000 objects.

@@ -1,13 +1,8 @@
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 from django.conf import settings as django_settings
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.processes import environment, run_python
 
 
 def test_the_user_agent_names_this_page():
@@ -34,24 +29,13 @@ def test_anyone_can_read_what_the_bot_is_and_how_it_behaves(client, db, settings
 
 
 def test_the_contact_defaults_to_the_address_mail_is_sent_from():
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEFAULT_FROM_EMAIL": "Link team <links@agency.example>",
-    }
-    env.pop("BOT_CONTACT_EMAIL", None)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import django; django.setup(); "
-            "from django.conf import settings; print(settings.BOT_CONTACT_EMAIL)",
-        ],
-        cwd=ROOT,
+    env = environment(
+        {"DEFAULT_FROM_EMAIL": "Link team <links@agency.example>", "BOT_CONTACT_EMAIL": None}
+    )
+    done = run_python(
+        "-c",
+        "import django; django.setup(); "
+        "from django.conf import settings; print(settings.BOT_CONTACT_EMAIL)",
         env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
     )
     assert done.stdout.strip() == "links@agency.example"

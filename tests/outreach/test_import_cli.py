@@ -5,20 +5,16 @@ from __future__ import annotations
 import io
 import os
 import subprocess
-import sys
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 
 from links.models import Backlink
 from outreach.models import ImportJob, Kind, Prospect
 from tests.spreadsheets import write_csv, write_xlsx
-
-ROOT = Path(settings.BASE_DIR)
+from tests.support.processes import environment, run_python
 
 
 def command(*args: str) -> str:
@@ -98,16 +94,8 @@ def _manage(*args: str) -> subprocess.CompletedProcess[str]:
     """Run manage.py as a person would, against the test database."""
     parts = urlsplit(os.environ["DATABASE_URL"])
     test_db = urlunsplit(parts._replace(path="/" + connection.settings_dict["NAME"]))
-    env = {**os.environ, "DATABASE_URL": test_db, "SECRET_KEY": "cli-test"}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    env = environment({"DATABASE_URL": test_db, "SECRET_KEY": "cli-test"})
+    return run_python("manage.py", *args, env=env, check=False, timeout=120)
 
 
 @pytest.mark.django_db(transaction=True)

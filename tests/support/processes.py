@@ -1,5 +1,5 @@
-"""Run Python code in a fresh interpreter of this project, as a process started
-from the command line would (its own settings, imports and start-up)."""
+"""Run this project's Python in a fresh interpreter, as a process started from
+the command line would be (its own settings, imports and start-up)."""
 
 from __future__ import annotations
 
@@ -12,22 +12,30 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_python(code: str, env: Mapping[str, str | None] = {}) -> subprocess.CompletedProcess[str]:
-    """``python -c code`` in the project's root with Django's settings module
-    set; ``env`` adds variables, or removes those it maps to None. Fails the
-    test when the code fails."""
-    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
-    for name, value in env.items():
+def environment(changes: Mapping[str, str | None] | None = None) -> dict[str, str]:
+    """This process's environment with Django's settings module set; ``changes``
+    add variables, or remove those they map to None."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    for name, value in (changes or {}).items():
         if value is None:
-            environment.pop(name, None)
+            env.pop(name, None)
         else:
-            environment[name] = value
+            env[name] = value
+    return env
+
+
+def run_python(
+    *args: str, env: Mapping[str, str] | None = None, check: bool = True, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """``python *args`` in the project's root, with ``env`` (by default
+    ``environment()``) as its whole environment. ``check``: fail the test when
+    the process fails."""
     return subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, *args],
         cwd=ROOT,
-        env=environment,
+        env=dict(env) if env is not None else environment(),
         capture_output=True,
         text=True,
-        timeout=60,
-        check=True,
+        timeout=timeout,
+        check=check,
     )

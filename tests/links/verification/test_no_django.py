@@ -5,26 +5,17 @@ third-party package imports in turn, so scripts/verification_is_pure.py (also ru
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.support.processes import environment, run_python
 
 ROOT = Path(__file__).resolve().parents[3]
 SCRIPT = ROOT / "scripts/verification_is_pure.py"
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    return subprocess.run(
-        [sys.executable, *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_python(*args, env=environment({"DJANGO_SETTINGS_MODULE": None}), check=False)
 
 
 def test_importing_every_verification_module_loads_no_django_and_no_other_project_code():
