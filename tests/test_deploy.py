@@ -3,6 +3,7 @@ and the compose file describes the stack DESIGN.md names."""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import subprocess
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.support.processes import run_python
+from tests.support.processes import environment, run_python
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -127,6 +128,35 @@ def test_dockerfile_builds_from_the_lock_file():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "uv sync --frozen" in dockerfile
     assert "FROM python:3.11" in dockerfile
+
+
+def test_the_image_compiles_its_bytecode_when_it_is_built():
+    """The image sets PYTHONDONTWRITEBYTECODE, so whatever the build leaves
+    uncompiled is compiled again by every process and healthcheck probe."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "uv sync --frozen --no-dev --no-install-project --compile-bytecode" in dockerfile
+    assert "RUN python -m compileall -q ." in dockerfile
+
+
+def test_make_venv_leaves_the_packages_compiled():
+    """A process that may not write bytecode compiles none of the packages it
+    imports: make venv (which built this .venv for make test) compiled them."""
+    probe = """
+import importlib.machinery, json, sys
+
+compiled = []
+compile_source = importlib.machinery.SourceFileLoader.source_to_code
+
+def recording(loader, data, path, *args, **kwargs):
+    compiled.append(str(path))
+    return compile_source(loader, data, path, *args, **kwargs)
+
+importlib.machinery.SourceFileLoader.source_to_code = recording
+import bs4, celery, django.db.models, django.template, lxml.html, psycopg, requests
+print(json.dumps([path for path in compiled if path.startswith(sys.prefix)]))
+"""
+    result = run_python("-c", probe, env=environment({"PYTHONDONTWRITEBYTECODE": "1"}))
+    assert json.loads(result.stdout) == []
 
 
 def test_healthz_answers_on_any_host_without_redirect(client, db, settings):
