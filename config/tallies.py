@@ -385,6 +385,23 @@ BACKLINKS = Tally(
     watched=("state",),
 )
 
+# The campaign page's pipeline and link states: counts per campaign and status
+# (state), so a campaign of a quarter of a million links is a few rows to sum.
+PROSPECT_STATUSES = Tally(
+    source="outreach_prospect",
+    table="outreach_prospectstatustally",
+    keys=(("status", "{r}.status"),),
+    counts=(("prospects", "TRUE"),),
+    watched=("status",),
+)
+BACKLINK_STATES = Tally(
+    source="links_backlink",
+    table="links_backlinkstatetally",
+    keys=(("state", "{r}.state"),),
+    counts=(("backlinks", "TRUE"),),
+    watched=("state",),
+)
+
 # What the dashboard's charts (campaigns.dashboard.charts) read, per campaign
 # and day, so that a year of a million backlinks is a few hundred rows.
 
@@ -538,6 +555,8 @@ ACTIVITY_WEEKS = Tally(
 TALLIES = (
     PROSPECTS,
     BACKLINKS,
+    PROSPECT_STATUSES,
+    BACKLINK_STATES,
     BACKLINK_DAYS,
     REFERRING_DOMAIN_DAYS,
     ANCHOR_DAYS,

@@ -652,6 +652,23 @@ class BacklinkTally(models.Model):
         return f"campaign {self.campaign_id}: {self.backlinks:+} / {self.live_backlinks:+}"
 
 
+class BacklinkStateTally(models.Model):
+    """Signed counts of a campaign's backlinks per state (database triggers,
+    config.tallies.BACKLINK_STATES): the campaign page's link states."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    state = models.CharField(max_length=16, choices=BacklinkState.choices)
+    backlinks = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["campaign", "state"], name="backlinkstate_campaign")]
+
+    def __str__(self) -> str:
+        return f"campaign {self.campaign_id}, {self.state}: {self.backlinks:+}"
+
+
 class BacklinkDay(models.Model):
     """Signed counts of a campaign's backlinks won on a day, written by database
     triggers (config.tallies.BACKLINK_DAYS) for the dashboard's charts; the

@@ -451,6 +451,23 @@ class ProspectTally(models.Model):
         return f"campaign {self.campaign_id}: {self.prospects:+} / {self.open_prospects:+}"
 
 
+class ProspectStatusTally(models.Model):
+    """Signed counts of a campaign's prospects per status (database triggers,
+    config.tallies.PROSPECT_STATUSES): the campaign page's pipeline."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices)
+    prospects = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["campaign", "status"], name="prospectstatus_campaign")]
+
+    def __str__(self) -> str:
+        return f"campaign {self.campaign_id}, {self.status}: {self.prospects:+}"
+
+
 class ProspectDay(models.Model):
     """Signed counts of a campaign's prospects added on a (site-local) day, by
     kind (database triggers, config.tallies.PROSPECT_DAYS)."""

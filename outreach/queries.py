@@ -21,6 +21,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
 )
 from django.utils import timezone
@@ -32,12 +33,23 @@ from outreach.models import (
     Kind,
     OutreachActivity,
     Prospect,
+    ProspectTally,
     Status,
     StatusChange,
     Tag,
 )
 
 PAGE_SIZE = 50
+
+
+def prospect_count(campaign: Campaign) -> int:
+    """How many prospects the campaign has, from the counts the database keeps
+    (config.tallies.PROSPECTS): a few rows, where counting a big campaign's
+    prospects reads its whole index (15 ms for 125,000 on the 10x benchmark)."""
+    summed = ProspectTally.objects.filter(campaign=campaign).aggregate(n=Sum("prospects"))
+    return summed["n"] or 0
+
+
 OPEN = "open"
 UNASSIGNED = "none"
 

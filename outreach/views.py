@@ -45,7 +45,10 @@ def _table_context(request: HttpRequest, campaign: Campaign, params: QueryDict) 
     prospects = queries.for_table(
         queries.apply_filters(Prospect.objects.filter(campaign=campaign), form.valid_values())
     )
-    page = Paginator(prospects, queries.PAGE_SIZE).get_page(params.get("page"))
+    paginator = Paginator(prospects, queries.PAGE_SIZE)
+    if not form.is_filtered:
+        paginator.count = queries.prospect_count(campaign)
+    page = paginator.get_page(params.get("page"))
     bulk_form = BulkActionForm(prefix="bulk")
     bulk_form.fields["assignee"].widget = _assignee_select(users, request)
     query = params.copy()

@@ -8,8 +8,8 @@ from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, 
 from django.db.models.functions import Coalesce
 
 from campaigns.models import Campaign
-from links.models import Backlink, BacklinkState, BacklinkTally
-from outreach.models import Prospect, ProspectTally, Status
+from links.models import BacklinkState, BacklinkStateTally, BacklinkTally
+from outreach.models import Prospect, ProspectStatusTally, ProspectTally, Status
 
 
 def _tallied(tally: type[models.Model], column: str) -> Coalesce:
@@ -36,26 +36,28 @@ def campaigns_with_counts(campaigns: QuerySet[Campaign]) -> QuerySet[Campaign]:
     )
 
 
+def _counts_by_key(
+    tally: type[models.Model], campaign: Campaign, key: str, column: str
+) -> dict[str, int]:
+    """{key value: count} from a keyed tally's rows (config.tallies): a few rows
+    per campaign and value, whatever the number of rows counted."""
+    return dict(
+        tally.objects.filter(campaign=campaign)
+        .order_by()
+        .values_list(key)
+        .annotate(n=Sum(column))
+        .values_list(key, "n")
+    )
+
+
 def prospect_counts_by_status(campaign: Campaign) -> list[tuple[str, str, int]]:
     """(status, label, count) for every pipeline status, zeros included, in one query."""
-    counts = dict(
-        Prospect.objects.filter(campaign=campaign)
-        .order_by()
-        .values_list("status")
-        # COUNT(*), not COUNT(id): the (campaign, status/state) indexes answer
-        # it without reading the table.
-        .annotate(n=Count("*"))
-    )
+    counts = _counts_by_key(ProspectStatusTally, campaign, "status", "prospects")
     return [(value, label, counts.get(value, 0)) for value, label in Status.choices]
 
 
 def backlink_counts_by_state(campaign: Campaign) -> list[tuple[str, str, int]]:
-    counts = dict(
-        Backlink.objects.filter(campaign=campaign)
-        .order_by()
-        .values_list("state")
-        .annotate(n=Count("*"))
-    )
+    counts = _counts_by_key(BacklinkStateTally, campaign, "state", "backlinks")
     return [(value, label, counts.get(value, 0)) for value, label in BacklinkState.choices]
 
 

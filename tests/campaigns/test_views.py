@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from links.models import BacklinkState
-from outreach.models import Status
+from links.models import Backlink, BacklinkState
+from outreach.models import Prospect, Status
 from tests.factories import (
     BacklinkFactory,
     CampaignFactory,
@@ -55,6 +57,28 @@ def test_campaign_detail_counts_prospects_per_status(client, member, campaign):
     assert counts["contacted"] == 3
     assert counts["won"] == 1
     assert counts["new"] == 0
+
+
+def test_campaign_detail_reads_the_kept_counts_not_the_prospects_or_links(
+    client, member, campaign
+):
+    """The pipeline and link states of a campaign of any size are a few tally
+    rows (config.tallies.PROSPECT_STATUSES, BACKLINK_STATES), kept as rows change."""
+    prospects = ProspectFactory.create_batch(3, campaign=campaign, status=Status.NEW)
+    BacklinkFactory.create_batch(2, campaign=campaign, state=BacklinkState.LIVE)
+    Prospect.objects.filter(pk=prospects[0].pk).update(status=Status.REPLIED)
+    prospects[1].delete()
+    Backlink.objects.filter(campaign=campaign).update(state=BacklinkState.NOFOLLOW)
+    client.force_login(member)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("campaigns:detail", args=[campaign.slug]))
+    statuses = {value: n for value, _, n in response.context["prospect_statuses"]}
+    states = {value: n for value, _, n in response.context["backlink_states"]}
+    assert (statuses["new"], statuses["replied"], sum(statuses.values())) == (1, 1, 2)
+    assert (states["nofollow"], states["live"]) == (2, 0)
+    read = " ".join(q["sql"] for q in captured.captured_queries)
+    assert 'FROM "outreach_prospect"' not in read
+    assert 'FROM "links_backlink"' not in read
 
 
 def test_campaign_detail_goal_counts_the_links_won_that_are_not_lost(client, member, campaign):

@@ -41,7 +41,10 @@ from tests.factories import (
     UserFactory,
 )
 
+# The charts' tallies, and the campaign page's (counts per status and state).
 CHART_TALLIES = (
+    tallies.PROSPECT_STATUSES,
+    tallies.BACKLINK_STATES,
     tallies.BACKLINK_DAYS,
     tallies.REFERRING_DOMAIN_DAYS,
     tallies.ANCHOR_DAYS,

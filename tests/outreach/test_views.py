@@ -4,12 +4,15 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from outreach.models import Kind, OutreachActivity, Prospect, Status, StatusChange
 from tests.factories import (
     ActivityFactory,
+    CampaignFactory,
     ProspectFactory,
     StatusChangeFactory,
     TagFactory,
@@ -96,6 +99,25 @@ def test_list_query_count_does_not_grow_with_rows(
     with django_assert_max_num_queries(12):
         response = signed_in.get(list_url(campaign), {"q": "example", "sort": "-dr"})
     assert len(response.context["page"].object_list) == rows
+
+
+def test_the_unfiltered_list_counts_from_the_kept_counts_not_the_rows(signed_in, campaign):
+    ProspectFactory.create_batch(3, campaign=campaign, kind=Kind.BLOGGER)
+    ProspectFactory(campaign=campaign, kind=Kind.HARO)
+    ProspectFactory(campaign=CampaignFactory())  # another campaign's
+
+    with CaptureQueriesContext(connection) as captured:
+        response = signed_in.get(list_url(campaign))
+    assert response.context["page"].paginator.count == 4
+    assert "4 prospects." in response.content.decode()
+    counts = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"]]
+    assert not [sql for sql in counts if 'FROM "outreach_prospect"' in sql]
+
+    filtered = signed_in.get(list_url(campaign), {"kind": "haro"})
+    assert filtered.context["page"].paginator.count == 1
+    assert "1 prospect match these filters" in filtered.content.decode()
+    ordered = signed_in.get(list_url(campaign), {"sort": "domain"})
+    assert ordered.context["page"].paginator.count == 4
 
 
 def test_each_rows_status_menu_selects_that_rows_status(signed_in, campaign):
