@@ -515,6 +515,20 @@ LIVE_SUMMARIES = Tally(
     parent=("links_backlink", "backlink_id"),
     watched=("live_delta", "period_start"),
 )
+# The lost-and-recovered chart: the verifier's alerts of those kinds, per
+# campaign and day raised (links.models.Alert.Kind).
+ALERT_DAYS = Tally(
+    source="links_alert",
+    table="links_alertday",
+    keys=(("day", LocalDate("created_at")),),
+    counts=(
+        ("lost", "{r}.kind = 'lost'"),
+        ("nofollow", "{r}.kind = 'nofollow'"),
+        ("recovered", "{r}.kind = 'recovered'"),
+    ),
+    where="{r}.kind IN ('lost', 'nofollow', 'recovered')",
+    watched=("kind", "created_at"),
+)
 # outreach.models.PIPELINE, in order (a test holds them equal).
 PIPELINE_STEPS = ("new", "qualified", "contacted", "followed_up", "replied", "negotiating", "won")
 PROSPECT_DAYS = Tally(
@@ -562,6 +576,7 @@ TALLIES = (
     ANCHOR_DAYS,
     LIVE_CHECKS,
     LIVE_SUMMARIES,
+    ALERT_DAYS,
     PROSPECT_DAYS,
     ACTIVITY_DAYS,
     ACTIVITY_WEEKS,

@@ -704,6 +704,25 @@ class BacklinkDay(models.Model):
         return f"campaign {self.campaign_id}, {self.won_on}: {self.links:+}"
 
 
+class AlertDay(models.Model):
+    """Signed counts of a campaign's lost, turned-nofollow and recovered alerts
+    per (site-local) day raised (database triggers, config.tallies.ALERT_DAYS)."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    day = models.DateField()
+    lost = models.IntegerField(default=0)
+    nofollow = models.IntegerField(default=0)
+    recovered = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["campaign", "day"], name="alertday_campaign_day")]
+
+    def __str__(self) -> str:
+        return f"campaign {self.campaign_id}, {self.day}: {self.lost:+} lost"
+
+
 class ReferringDomainDay(models.Model):
     """Signed counts of the sites whose first link in any campaign was won on a
     day (Backlink.first_of_site_overall), kept per campaign that won it by

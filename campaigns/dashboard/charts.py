@@ -53,7 +53,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, TargetPage
 from links.models import (
-    Alert,
+    AlertDay,
     AnchorDay,
     Backlink,
     BacklinkDay,
@@ -276,18 +276,13 @@ def live_backlinks_over_time(campaigns: QuerySet[Campaign], period: Period) -> C
 
 def lost_and_recovered_per_week(campaigns: QuerySet[Campaign], period: Period) -> Chart:
     """From the alerts the verifier raises, which already apply the loss rules (a
-    missing link is lost only once a second check confirms it)."""
-    kinds = [Alert.Kind.LOST, Alert.Kind.NOFOLLOW, Alert.Kind.RECOVERED]
+    missing link is lost only once a second check confirms it), counted per
+    day raised in the site's time zone (config.tallies.ALERT_DAYS)."""
+    kinds = ("lost", "nofollow", "recovered")
     rows = (
-        _within(Alert.objects, campaigns, "campaign")
-        .filter(
-            kind__in=kinds,
-            created_at__gte=period.starts_at,
-            created_at__lt=period.ends_before,
-        )
-        .order_by()
-        .values(week=_week("created_at"))
-        .annotate(**{kind.value: Count("pk", filter=Q(kind=kind)) for kind in kinds})
+        _days(AlertDay, campaigns, "day", period)
+        .values(week=_week("day"))
+        .annotate(**{kind: Sum(kind) for kind in kinds})
     )
     return _weekly(
         period,

@@ -59,9 +59,7 @@ def test_campaign_detail_counts_prospects_per_status(client, member, campaign):
     assert counts["new"] == 0
 
 
-def test_campaign_detail_reads_the_kept_counts_not_the_prospects_or_links(
-    client, member, campaign
-):
+def test_campaign_detail_reads_the_kept_counts_not_the_prospects_or_links(client, member, campaign):
     """The pipeline and link states of a campaign of any size are a few tally
     rows (config.tallies.PROSPECT_STATUSES, BACKLINK_STATES), kept as rows change."""
     prospects = ProspectFactory.create_batch(3, campaign=campaign, status=Status.NEW)

@@ -23,6 +23,7 @@ from campaigns.tasks import compact_tallies
 from config import tallies
 from links import partitions
 from links.models import (
+    Alert,
     Backlink,
     BacklinkState,
     CheckSummary,
@@ -50,6 +51,7 @@ CHART_TALLIES = (
     tallies.ANCHOR_DAYS,
     tallies.LIVE_CHECKS,
     tallies.LIVE_SUMMARIES,
+    tallies.ALERT_DAYS,
     tallies.PROSPECT_DAYS,
     tallies.ACTIVITY_DAYS,
     tallies.ACTIVITY_WEEKS,
@@ -153,6 +155,20 @@ def test_chart_counts_follow_every_kind_of_write(db):
     LinkCheck.objects.filter(backlink=watched, verdict=Verdict.ERROR).delete()
     links[0].delete()
 
+    # Alerts: the three the chart counts and one it does not, one re-dated, one
+    # turned into another kind, one moved, one deleted.
+    alerts = [
+        Alert.objects.create(
+            campaign=ours, backlink=links[2], kind=kind, message=kind, created_at=day
+        )
+        for kind in ("lost", "nofollow", "recovered", "unreachable")
+    ]
+    Alert.objects.filter(pk=alerts[0].pk).update(created_at=day + timedelta(days=8))
+    Alert.objects.filter(pk=alerts[3].pk).update(kind="lost")
+    Alert.objects.filter(pk=alerts[1].pk).update(campaign=theirs)
+    Alert.objects.filter(pk=alerts[2].pk).update(read_at=day)
+    alerts[2].delete()
+
     # Prospects and their activities: kinds, won, moved, deleted; a deleted member.
     prospects = [
         ProspectFactory(campaign=ours, kind=kind, created_at=day + timedelta(hours=n))
@@ -182,11 +198,13 @@ def test_an_unrelated_update_writes_no_chart_row(db):
     backlink = BacklinkFactory(state=BacklinkState.LIVE)
     check = LinkCheckFactory(backlink=backlink)
     ActivityFactory(prospect=ProspectFactory(campaign=backlink.campaign))
+    Alert.objects.create(campaign=backlink.campaign, backlink=backlink, kind="lost", message="-")
     before = _rows()
     Backlink.objects.update(next_check_at=timezone.now(), lease_until=timezone.now())
     LinkCheck.objects.filter(pk=check.pk).update(duration_ms=5, snippet="seen")
     Prospect.objects.update(notes="called")
     OutreachActivity.objects.update(summary="Pitched again")
+    Alert.objects.update(read_at=timezone.now(), mailed_at=timezone.now())
     assert _rows() == before
 
 
